@@ -1,0 +1,178 @@
+"""Build an agreement directory from control-of-terrain snapshots (``truceline agreement derive``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import shapely
+import yaml
+
+from truceline.agreement.load import MANIFEST, manifest_path
+from truceline.agreement.schema import FORMAT_VERSION
+from truceline.geo.derive import LineDeriver, polygonal
+from truceline.io.geojson import read_union, write_features
+
+_DATE = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})")
+
+#: Minsk II (12 Feb 2015) and its 29 Sep 2015 addendum: km each side of the line.
+MINSK_II_WITHDRAWAL_KM: dict[str, float] = {
+    "artillery_ge_100mm": 25.0,
+    "mlrs": 35.0,
+    "heavy_mlrs": 70.0,
+    "tactical_missile": 70.0,
+    "tank": 15.0,
+    "artillery_lt_100mm": 15.0,
+    "mortar_le_120mm": 15.0,
+}
+
+DEEPSTATE_ATTRIBUTION = "DeepStateMap.Live via cyterat/deepstate-map-data"
+OUTLINE_ATTRIBUTION = "Ukraine outline: © Мінрегіон (Minregion), CC BY-SA, via justinelliotmeyers/Ukraine_2020"
+
+
+def snapshot_date(path: str | Path) -> dt.date | None:
+    """The date in a snapshot's file name (``..._20260822.geojson.gz``), if any."""
+    m = _DATE.search(Path(path).name)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def collect_snapshots(
+    paths: Iterable[str | Path],
+    date: dt.date | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    every_days: int = 1,
+) -> list[tuple[dt.date, Path]]:
+    """Snapshot files with their dates, oldest first.
+
+    A directory contributes every ``*.geojson`` / ``*.geojson.gz`` with a date in its name.
+    ``date`` dates a single file whose name has none (and overrides its name's date).
+    ``every_days`` keeps one snapshot in that many days (the first and last are always kept).
+    """
+    found: list[tuple[dt.date, Path]] = []
+    for raw in paths:
+        p = Path(raw)
+        files = sorted([*p.glob("*.geojson"), *p.glob("*.geojson.gz")]) if p.is_dir() else [p]
+        for f in files:
+            d = date if (date is not None and not p.is_dir()) else snapshot_date(f)
+            if d is None:
+                raise ValueError(f"{f}: no date in the file name; give it with --date")
+            found.append((d, f))
+    found = sorted({d: f for d, f in found}.items())
+    found = [(d, f) for d, f in found if (since is None or d >= since) and (until is None or d <= until)]
+    if not found:
+        raise ValueError("no control snapshot matches")
+    if every_days > 1:
+        kept = [found[0]]
+        for d, f in found[1:]:
+            if (d - kept[-1][0]).days >= every_days:
+                kept.append((d, f))
+        if kept[-1] != found[-1]:
+            kept.append(found[-1])
+        found = kept
+    return found
+
+
+def default_manifest(first: dt.date) -> dict[str, Any]:
+    """Manifest defaults: UA and RU, a 7.5 km buffer each side, Minsk II withdrawal distances."""
+    return {
+        "truceline_agreement": FORMAT_VERSION,
+        "id": "derived",
+        "title": "Derived line of contact",
+        "version": first.isoformat(),
+        "effective_from": f"{first.isoformat()}T00:00:00+00:00",
+        "attribution": [DEEPSTATE_ATTRIBUTION, OUTLINE_ATTRIBUTION],
+        "parties": [{"id": "UA", "name": "Ukraine"}, {"id": "RU", "name": "Russian Federation"}],
+        "buffer_zone_km": 7.5,
+        "withdrawal_km": dict(MINSK_II_WITHDRAWAL_KM),
+    }
+
+
+def derive_agreement(
+    snapshots: list[tuple[dt.date, Path]],
+    country: shapely.Geometry,
+    out_dir: str | Path,
+    template: str | Path | None = None,
+    controlling_party: str = "RU",
+    other_party: str = "UA",
+    border_tolerance_km: float = 2.0,
+    min_piece_km: float = 1.0,
+    progress: Callable[[dt.date], None] | None = None,
+) -> Path:
+    """Write an agreement whose line versions come from control snapshots.
+
+    Each snapshot gives a version valid from its date (00:00 UTC) until the next one; a snapshot
+    whose line is unchanged from the previous one adds no version. With ``template`` (an
+    agreement directory) its parties, zones, sites, sectors and windows are kept and its layer
+    files copied; otherwise :func:`default_manifest` is used.
+
+    Returns
+    -------
+    Path
+        The written manifest.
+    """
+    out = Path(out_dir)
+    (out / "layers").mkdir(parents=True, exist_ok=True)
+    if template is not None:
+        tpath = manifest_path(template)
+        manifest = yaml.safe_load(tpath.read_text(encoding="utf-8"))
+        for key in ("protected_sites", "sectors", "disengagement_areas"):
+            if manifest.get(key):
+                dest = out / manifest[key]
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                if (tpath.parent / manifest[key]).resolve() != dest.resolve():
+                    shutil.copyfile(tpath.parent / manifest[key], dest)
+    else:
+        manifest = default_manifest(snapshots[0][0])
+    deriver = LineDeriver(country, border_tolerance_km, min_piece_km)
+    versions: list[dict[str, Any]] = []
+    previous: shapely.Geometry | None = None
+    for day, path in snapshots:
+        if progress is not None:
+            progress(day)
+        d = deriver.derive(read_union(path))
+        if previous is not None and shapely.equals_exact(d.line, previous, tolerance=1e-7):
+            continue
+        previous = d.line
+        tag = day.isoformat()
+        src = f"{path.name} ({DEEPSTATE_ATTRIBUTION}); line = boundary minus border/coast " \
+              f"(tolerance {border_tolerance_km} km, pieces >= {min_piece_km} km)"
+        line_rel = f"layers/line_{tag}.geojson"
+        write_features(out / line_rel, [(d.line, {"version": tag, "length_km": round(d.line_length_km, 1)})],
+                       attribution=DEEPSTATE_ATTRIBUTION)
+        areas = {}
+        for party, geom in ((controlling_party, d.controlled), (other_party, d.rest)):
+            rel = f"layers/area_{party}_{tag}.geojson"
+            write_features(out / rel, [(geom, {"party": party, "version": tag})],
+                           attribution=f"{DEEPSTATE_ATTRIBUTION}; {OUTLINE_ATTRIBUTION}")
+            areas[party] = rel
+        versions.append({"id": f"loc-{tag}", "valid_from": f"{tag}T00:00:00+00:00",
+                         "line": line_rel, "controlled_areas": areas, "source": src})
+    manifest["lines"] = versions
+    mpath = out / MANIFEST
+    mpath.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100),
+                     encoding="utf-8")
+    return mpath
+
+
+def load_country(path: str | Path, simplify_m: float = 50.0) -> shapely.Geometry:
+    """The country outline: union of the polygons in a GeoJSON file, simplified to ``simplify_m``.
+
+    Simplification (topology-preserving, in degrees scaled from metres) keeps the shipped layers
+    small; it moves the outline by at most ``simplify_m``, well inside the border tolerance.
+    """
+    geom = read_union(path)
+    if simplify_m > 0:
+        geom = polygonal(
+            shapely.make_valid(shapely.simplify(geom, simplify_m / 111_320.0, preserve_topology=True))
+        )
+    return geom

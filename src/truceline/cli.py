@@ -1,0 +1,199 @@
+"""The ``truceline`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from truceline import __version__
+
+app = typer.Typer(
+    help="truceline: the information system of a ceasefire monitoring mission.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+agreement_app = typer.Typer(
+    help="The agreement as data: validate, show and derive agreement definitions.",
+    no_args_is_help=True,
+)
+app.add_typer(agreement_app, name="agreement")
+
+DEFAULT_COUNTRY = Path("../shared/data/admin/ua_oblasts_minregion_2020.geojson")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _resolve_agreement(path: str) -> Path:
+    """A path, or the name of a shipped example (``default``, ``minsk2015``)."""
+    from truceline.agreement import EXAMPLES, example_path
+
+    if not Path(path).exists() and path in EXAMPLES:
+        return example_path(path)
+    return Path(path)
+
+
+def _parse_when(value: str | None) -> dt.datetime | None:
+    """A date (taken as 12:00 UTC) or an ISO time with zone."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(12), tzinfo=dt.UTC)
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"--date: {value!r} is not a date (YYYY-MM-DD) or ISO time", 2) from None
+    if t.tzinfo is None:
+        raise _fail(f"--date: {value!r} has no timezone (add Z or +03:00)", 2)
+    return t
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@agreement_app.command("validate")
+def agreement_validate(
+    path: Annotated[str, typer.Argument(help="Agreement directory or agreement.yaml, or an example name.")],
+) -> None:
+    """Check an agreement; list every problem with its field path. Exit 1 when invalid."""
+    from truceline.agreement import validate_agreement
+
+    p = _resolve_agreement(path)
+    issues = validate_agreement(p)
+    if issues:
+        typer.echo(f"{p}: INVALID, {len(issues)} problem(s)", err=True)
+        for issue in issues:
+            typer.echo(f"  {issue}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{p}: valid")
+
+
+@agreement_app.command("show")
+def agreement_show(
+    path: Annotated[str, typer.Argument(help="Agreement directory or agreement.yaml, or an example name.")],
+    date: Annotated[str | None, typer.Option(help="Show the line in force then (YYYY-MM-DD or ISO time).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Line length, zone areas, sites, sectors and versions of an agreement."""
+    from truceline.agreement import AgreementError, NoLineInForce, load_agreement
+    from truceline.agreement.summary import summarize
+
+    try:
+        agreement = load_agreement(_resolve_agreement(path))
+        summary = summarize(agreement, _parse_when(date))
+    except AgreementError as exc:
+        raise _fail(str(exc)) from None
+    except NoLineInForce as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    _print_summary(summary)
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    echo = typer.echo
+    echo(f"{s['title']}  [{s['id']} v{s['version']}]")
+    echo(f"effective from {s['effective_from']}")
+    echo("parties: " + "; ".join(f"{p['id']} = {p['name']}" for p in s["parties"]))
+    echo(f"line in force: {s['line_in_force']}, {s['line_length_km']:,.1f} km in {s['line_pieces']} piece(s)")
+    echo("controlled area: " + ", ".join(f"{p} {a:,.0f} km²" for p, a in s["controlled_area_km2"].items()))
+    echo("zones (km each side; area per party):")
+    for name, z in s["zones"].items():
+        parts = ", ".join(f"{p} {a:,.0f}" for p, a in z["area_km2"].items())
+        echo(f"  {name:<34} {z['km_each_side']:>6.1f} km  {z['total_km2']:>10,.0f} km²  ({parts})")
+    echo(f"versions ({len(s['versions'])}):")
+    for v in s["versions"]:
+        echo(f"  {v['id']:<20} from {v['valid_from']}  to {v['valid_to'] or 'open'}  {v['line_length_km']:,.1f} km")
+    echo(f"protected sites ({len(s['protected_sites'])}):")
+    for x in s["protected_sites"]:
+        echo(f"  {x['id']:<24} {x['name']} ({x['category']}), r={x['radius_km']} km at {x['lon']:.4f},{x['lat']:.4f}")
+    echo(f"sectors ({len(s['sectors'])}):")
+    for x in s["sectors"]:
+        echo(f"  {x['id']:<12} {x['name']:<32} {x['contingent']}  {x['area_km2']:,.0f} km²")
+    if s["disengagement_areas"]:
+        echo(f"disengagement areas ({len(s['disengagement_areas'])}):")
+        for x in s["disengagement_areas"]:
+            echo(f"  {x['id']:<24} {x['name']}  {x['area_km2']:,.1f} km²")
+    echo(f"ceasefire windows ({len(s['ceasefire_windows'])}):")
+    for w in s["ceasefire_windows"]:
+        echo(f"  {w['id']:<24} {w['start']} .. {w['end']}  {w['name']}")
+    for a in s["attribution"]:
+        echo(f"source: {a}")
+
+
+@agreement_app.command("derive")
+def agreement_derive(
+    control: Annotated[list[Path], typer.Option(help="Control-of-terrain GeoJSON (.gz ok) or a folder of dated snapshots; repeatable.")],
+    out: Annotated[Path, typer.Option(help="Directory to write the agreement to.")],
+    date: Annotated[str | None, typer.Option(help="Date of a single snapshot (YYYY-MM-DD); with a folder, the day to take.")] = None,
+    since: Annotated[str | None, typer.Option(help="With a folder: first day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="With a folder: last day (YYYY-MM-DD).")] = None,
+    every: Annotated[int, typer.Option(help="With a folder: keep one snapshot every N days.")] = 1,
+    country: Annotated[Path, typer.Option(help="Country outline GeoJSON (polygons).")] = DEFAULT_COUNTRY,
+    template: Annotated[str | None, typer.Option(help="Agreement whose parties, zones, sites and sectors to keep.")] = None,
+    party: Annotated[str, typer.Option(help="Party that holds the control polygon.")] = "RU",
+    other: Annotated[str, typer.Option(help="Party that holds the rest of the country.")] = "UA",
+    border_tolerance_km: Annotated[float, typer.Option(help="Boundary within this of the outline is border/coast.")] = 2.0,
+    min_piece_km: Annotated[float, typer.Option(help="Drop line pieces shorter than this.")] = 1.0,
+) -> None:
+    """Build the line of contact and both controlled areas from control-of-terrain snapshots."""
+    from truceline.agreement import AgreementError, load_agreement
+    from truceline.agreement.build import collect_snapshots, derive_agreement, load_country
+    from truceline.agreement.summary import summarize
+
+    def day(v: str | None, opt: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(v) if v else None
+        except ValueError:
+            raise _fail(f"{opt}: {v!r} is not a date (YYYY-MM-DD)", 2) from None
+
+    d, s, u = day(date, "--date"), day(since, "--since"), day(until, "--until")
+    if d is not None and any(p.is_dir() for p in control):
+        s = u = d
+        d = None
+    try:
+        snaps = collect_snapshots(control, date=d, since=s, until=u, every_days=every)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(f"--control: {exc}", 2) from None
+    if not country.exists():
+        raise _fail(f"--country: {country} not found", 2)
+    from truceline.io.geojson import GeoJSONError
+
+    with typer.progressbar(length=len(snaps), label="deriving", file=sys.stderr) as bar:
+        def tick(_: dt.date) -> None:
+            bar.update(1)
+
+        try:
+            mpath = derive_agreement(
+                snaps, load_country(country), out, template=_resolve_agreement(template) if template else None,
+                controlling_party=party, other_party=other, border_tolerance_km=border_tolerance_km,
+                min_piece_km=min_piece_km, progress=tick,
+            )
+        except GeoJSONError as exc:
+            raise _fail(str(exc)) from None
+    try:
+        summary = summarize(load_agreement(mpath))
+    except AgreementError as exc:
+        raise _fail(f"derived agreement is invalid:\n{exc}") from None
+    typer.echo(f"wrote {mpath}: {len(summary['versions'])} version(s) from {len(snaps)} snapshot(s); "
+               f"newest line {summary['line_length_km']:,.1f} km")
+
+
+def main() -> None:
+    """Entry point of the ``truceline`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
