@@ -134,17 +134,25 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 @agreement_app.command("derive")
 def agreement_derive(
-    control: Annotated[list[Path], typer.Option(help="Control-of-terrain GeoJSON (.gz ok) or a folder of dated snapshots; repeatable.")],
+    control: Annotated[
+        list[Path], typer.Option(help="Control-of-terrain GeoJSON (.gz ok) or a folder of dated snapshots; repeatable.")
+    ],
     out: Annotated[Path, typer.Option(help="Directory to write the agreement to.")],
-    date: Annotated[str | None, typer.Option(help="Date of a single snapshot (YYYY-MM-DD); with a folder, the day to take.")] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Date of a single snapshot (YYYY-MM-DD); with a folder, the day to take.")
+    ] = None,
     since: Annotated[str | None, typer.Option(help="With a folder: first day (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="With a folder: last day (YYYY-MM-DD).")] = None,
     every: Annotated[int, typer.Option(help="With a folder: keep one snapshot every N days.")] = 1,
     country: Annotated[Path, typer.Option(help="Country outline GeoJSON (polygons).")] = DEFAULT_COUNTRY,
-    template: Annotated[str | None, typer.Option(help="Agreement whose parties, zones, sites and sectors to keep.")] = None,
+    template: Annotated[
+        str | None, typer.Option(help="Agreement whose parties, zones, sites and sectors to keep.")
+    ] = None,
     party: Annotated[str, typer.Option(help="Party that holds the control polygon.")] = "RU",
     other: Annotated[str, typer.Option(help="Party that holds the rest of the country.")] = "UA",
-    border_tolerance_km: Annotated[float, typer.Option(help="Boundary within this of the outline is border/coast.")] = 2.0,
+    border_tolerance_km: Annotated[
+        float, typer.Option(help="Boundary within this of the outline is border/coast.")
+    ] = 2.0,
     min_piece_km: Annotated[float, typer.Option(help="Drop line pieces shorter than this.")] = 1.0,
 ) -> None:
     """Build the line of contact and both controlled areas from control-of-terrain snapshots."""
@@ -171,14 +179,21 @@ def agreement_derive(
     from truceline.io.geojson import GeoJSONError
 
     with typer.progressbar(length=len(snaps), label="deriving", file=sys.stderr) as bar:
+
         def tick(_: dt.date) -> None:
             bar.update(1)
 
         try:
             mpath = derive_agreement(
-                snaps, load_country(country), out, template=_resolve_agreement(template) if template else None,
-                controlling_party=party, other_party=other, border_tolerance_km=border_tolerance_km,
-                min_piece_km=min_piece_km, progress=tick,
+                snaps,
+                load_country(country),
+                out,
+                template=_resolve_agreement(template) if template else None,
+                controlling_party=party,
+                other_party=other,
+                border_tolerance_km=border_tolerance_km,
+                min_piece_km=min_piece_km,
+                progress=tick,
             )
         except GeoJSONError as exc:
             raise _fail(str(exc)) from None
@@ -186,8 +201,10 @@ def agreement_derive(
         summary = summarize(load_agreement(mpath))
     except AgreementError as exc:
         raise _fail(f"derived agreement is invalid:\n{exc}") from None
-    typer.echo(f"wrote {mpath}: {len(summary['versions'])} version(s) from {len(snaps)} snapshot(s); "
-               f"newest line {summary['line_length_km']:,.1f} km")
+    typer.echo(
+        f"wrote {mpath}: {len(summary['versions'])} version(s) from {len(snaps)} snapshot(s); "
+        f"newest line {summary['line_length_km']:,.1f} km"
+    )
 
 
 def main() -> None:

@@ -144,23 +144,37 @@ def derive_agreement(
             continue
         previous = d.line
         tag = day.isoformat()
-        src = f"{path.name} ({DEEPSTATE_ATTRIBUTION}); line = boundary minus border/coast " \
-              f"(tolerance {border_tolerance_km} km, pieces >= {min_piece_km} km)"
+        src = (
+            f"{path.name} ({DEEPSTATE_ATTRIBUTION}); line = boundary minus border/coast "
+            f"(tolerance {border_tolerance_km} km, pieces >= {min_piece_km} km)"
+        )
         line_rel = f"layers/line_{tag}.geojson"
-        write_features(out / line_rel, [(d.line, {"version": tag, "length_km": round(d.line_length_km, 1)})],
-                       attribution=DEEPSTATE_ATTRIBUTION)
+        write_features(
+            out / line_rel,
+            [(d.line, {"version": tag, "length_km": round(d.line_length_km, 1)})],
+            attribution=DEEPSTATE_ATTRIBUTION,
+        )
         areas = {}
         for party, geom in ((controlling_party, d.controlled), (other_party, d.rest)):
             rel = f"layers/area_{party}_{tag}.geojson"
-            write_features(out / rel, [(geom, {"party": party, "version": tag})],
-                           attribution=f"{DEEPSTATE_ATTRIBUTION}; {OUTLINE_ATTRIBUTION}")
+            write_features(
+                out / rel,
+                [(geom, {"party": party, "version": tag})],
+                attribution=f"{DEEPSTATE_ATTRIBUTION}; {OUTLINE_ATTRIBUTION}",
+            )
             areas[party] = rel
-        versions.append({"id": f"loc-{tag}", "valid_from": f"{tag}T00:00:00+00:00",
-                         "line": line_rel, "controlled_areas": areas, "source": src})
+        versions.append(
+            {
+                "id": f"loc-{tag}",
+                "valid_from": f"{tag}T00:00:00+00:00",
+                "line": line_rel,
+                "controlled_areas": areas,
+                "source": src,
+            }
+        )
     manifest["lines"] = versions
     mpath = out / MANIFEST
-    mpath.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100),
-                     encoding="utf-8")
+    mpath.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
     return mpath
 
 
@@ -172,7 +186,5 @@ def load_country(path: str | Path, simplify_m: float = 50.0) -> shapely.Geometry
     """
     geom = read_union(path)
     if simplify_m > 0:
-        geom = polygonal(
-            shapely.make_valid(shapely.simplify(geom, simplify_m / 111_320.0, preserve_topology=True))
-        )
+        geom = polygonal(shapely.make_valid(shapely.simplify(geom, simplify_m / 111_320.0, preserve_topology=True)))
     return geom

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import shapely
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from truceline.agreement.model import (
     Agreement,
@@ -18,7 +18,14 @@ from truceline.agreement.model import (
     NamedArea,
     ProtectedSite,
 )
-from truceline.agreement.schema import AgreementSpec, utc
+from truceline.agreement.schema import (
+    AgreementSpec,
+    CeasefireWindowSpec,
+    LineVersionSpec,
+    PartySpec,
+    utc,
+)
+from truceline.core import MISSING
 from truceline.core.codec import validation_problems
 from truceline.geo.measure import area_km2
 from truceline.io.geojson import Feature, GeoJSONError, read_features
@@ -27,6 +34,8 @@ MANIFEST = "agreement.yaml"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 #: Two parties' controlled areas may overlap by at most this much (digitising slivers), km².
 OVERLAP_TOLERANCE_KM2 = 0.05
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -88,8 +97,9 @@ def load_agreement(path: str | Path) -> Agreement:
         spec = AgreementSpec.model_validate(raw)
     except ValidationError as exc:
         for fld, value, reason in validation_problems(exc):
-            shown = "" if value.__class__.__name__ == "_Missing" else f" (got {value!r})"
+            shown = "" if value is MISSING else f" (got {value!r})"
             issues.append(Issue(fld or "(manifest)", f"{reason}{shown}"))
+        _check_layers_of_invalid_manifest(mpath.parent, raw, issues)
         raise AgreementError(mpath, issues) from None
     builder = _Builder(mpath.parent, spec, issues)
     agreement = builder.build(mpath)
@@ -98,8 +108,36 @@ def load_agreement(path: str | Path) -> Agreement:
     return agreement
 
 
+def _valid_items(model: type[_M], items: Any) -> list[tuple[int, _M]]:
+    """The items of a manifest list that pass ``model`` on their own, with their index."""
+    out = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        try:
+            out.append((i, model.model_validate(item)))
+        except ValidationError:
+            continue  # already reported by the validation of the whole manifest
+    return out
+
+
+def _check_layers_of_invalid_manifest(root: Path, raw: dict[str, Any], issues: list[Issue]) -> None:
+    """Check the layers a manifest with schema errors names, so every problem shows at once."""
+    b = _Builder(root, None, issues)
+    party_ids = [p.id.value for _, p in _valid_items(PartySpec, raw.get("parties"))]
+    b.versions(_valid_items(LineVersionSpec, raw.get("lines")), party_ids)
+    rels = {
+        k: raw.get(k) if isinstance(raw.get(k), str) else None
+        for k in ("protected_sites", "sectors", "disengagement_areas")
+    }
+    sites = b.sites(rels["protected_sites"])
+    sectors = b.named_areas("sectors", rels["sectors"], require=("contingent",))
+    b.named_areas("disengagement_areas", rels["disengagement_areas"], require=())
+    b.windows(
+        _valid_items(CeasefireWindowSpec, raw.get("ceasefire_windows")), {x.id for x in sites}, {x.id for x in sectors}
+    )
+
+
 class _Builder:
-    def __init__(self, root: Path, spec: AgreementSpec, issues: list[Issue]) -> None:
+    def __init__(self, root: Path, spec: AgreementSpec | None, issues: list[Issue]) -> None:
         self.root = root
         self.spec = spec
         self.issues = issues
@@ -136,14 +174,15 @@ class _Builder:
 
     def build(self, mpath: Path) -> Agreement:
         s = self.spec
+        assert s is not None
         party_ids = [p.id.value for p in s.parties]
         if len(set(party_ids)) != len(party_ids):
             self.err("parties", f"party ids must be distinct, got {party_ids}")
-        versions = self.versions(party_ids)
-        sites = self.sites()
+        versions = self.versions(list(enumerate(s.lines)), party_ids)
+        sites = self.sites(s.protected_sites)
         sectors = self.named_areas("sectors", s.sectors, require=("contingent",))
         diseng = self.named_areas("disengagement_areas", s.disengagement_areas, require=())
-        windows = self.windows({x.id for x in sites}, {x.id for x in sectors})
+        windows = self.windows(list(enumerate(s.ceasefire_windows)), {x.id for x in sites}, {x.id for x in sectors})
         return Agreement(
             id=s.id,
             title=s.title,
@@ -162,10 +201,10 @@ class _Builder:
             path=mpath.parent,
         )
 
-    def versions(self, party_ids: list[str]) -> list[LineVersion]:
+    def versions(self, specs: list[tuple[int, LineVersionSpec]], party_ids: list[str]) -> list[LineVersion]:
         out: list[tuple[int, LineVersion]] = []
         seen: set[str] = set()
-        for i, v in enumerate(self.spec.lines):
+        for i, v in specs:
             base = f"lines[{i}]"
             if v.id in seen:
                 self.err(f"{base}.id", f"duplicate line version id {v.id!r}")
@@ -185,8 +224,14 @@ class _Builder:
                 if overlap > OVERLAP_TOLERANCE_KM2:
                     self.err(f"{base}.controlled_areas", f"the parties' areas overlap by {overlap:.2f} km²")
             if line is not None and len(areas) == 2 and len(areas) == len(party_ids):
-                out.append((i, LineVersion(v.id, utc(v.valid_from), utc(v.valid_to) if v.valid_to else None,
-                                           line, areas, v.source)))
+                out.append(
+                    (
+                        i,
+                        LineVersion(
+                            v.id, utc(v.valid_from), utc(v.valid_to) if v.valid_to else None, line, areas, v.source
+                        ),
+                    )
+                )
         return self.close_versions(out)
 
     def close_versions(self, indexed: list[tuple[int, LineVersion]]) -> list[LineVersion]:
@@ -199,10 +244,12 @@ class _Builder:
             if nxt is not None:
                 j, w = nxt
                 if w.valid_from == v.valid_from or (end is not None and end > w.valid_from):
-                    self.err(f"lines[{j}].valid_from",
-                             f"version {w.id!r} starting {w.valid_from.isoformat()} overlaps version "
-                             f"{v.id!r} (lines[{i}]) which runs until "
-                             f"{end.isoformat() if end else 'the next version'}")
+                    self.err(
+                        f"lines[{j}].valid_from",
+                        f"version {w.id!r} starting {w.valid_from.isoformat()} overlaps version "
+                        f"{v.id!r} (lines[{i}]) which runs until "
+                        f"{end.isoformat() if end else 'the next version'}",
+                    )
                 if end is None:
                     end = w.valid_from
             result.append(LineVersion(v.id, v.valid_from, end, v.line, v.areas, v.source))
@@ -220,8 +267,7 @@ class _Builder:
                 ok = False
         return p if ok else None
 
-    def sites(self) -> list[ProtectedSite]:
-        rel = self.spec.protected_sites
+    def sites(self, rel: str | None) -> list[ProtectedSite]:
         feats = self.features("protected_sites", rel) if rel else []
         out: list[ProtectedSite] = []
         seen: set[str] = set()
@@ -235,13 +281,16 @@ class _Builder:
             if isinstance(r, bool) or not isinstance(r, int | float) or not 0 < r <= 100:
                 self.err(f"{fld}[{i}].radius_km", f"must be a number in (0, 100] km (got {r!r})")
                 p = None
-            if p is None:
+            if p is None or not isinstance(r, int | float):
                 continue
             if p["id"] in seen:
                 self.err(f"{fld}[{i}].id", f"duplicate site id {p['id']!r}")
             seen.add(p["id"])
-            out.append(ProtectedSite(p["id"], p["name"], str(p.get("category", "")),
-                                     f.geometry.x, f.geometry.y, float(r), dict(p)))
+            out.append(
+                ProtectedSite(
+                    p["id"], p["name"], str(p.get("category", "")), f.geometry.x, f.geometry.y, float(r), dict(p)
+                )
+            )
         return out
 
     def named_areas(self, fld: str, rel: str | None, require: tuple[str, ...]) -> list[NamedArea]:
@@ -264,15 +313,18 @@ class _Builder:
             out.append(NamedArea(p["id"], p["name"], f.geometry, dict(p)))
         return out
 
-    def windows(self, site_ids: set[str], sector_ids: set[str]) -> list[CeasefireWindow]:
+    def windows(
+        self, specs: list[tuple[int, CeasefireWindowSpec]], site_ids: set[str], sector_ids: set[str]
+    ) -> list[CeasefireWindow]:
         out = []
-        for i, w in enumerate(self.spec.ceasefire_windows):
+        for i, w in specs:
             for k, sid in enumerate(w.sites):
                 if sid not in site_ids:
                     self.err(f"ceasefire_windows[{i}].sites[{k}]", f"unknown protected site {sid!r}")
             for k, sid in enumerate(w.sectors):
                 if sid not in sector_ids:
                     self.err(f"ceasefire_windows[{i}].sectors[{k}]", f"unknown sector {sid!r}")
-            out.append(CeasefireWindow(w.id, w.name, utc(w.start), utc(w.end), tuple(w.sites),
-                                       tuple(w.sectors), w.whole_line))
+            out.append(
+                CeasefireWindow(w.id, w.name, utc(w.start), utc(w.end), tuple(w.sites), tuple(w.sectors), w.whole_line)
+            )
         return out

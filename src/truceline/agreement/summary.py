@@ -52,22 +52,37 @@ def summarize(agreement: Agreement, at: dt.datetime | None = None) -> dict[str, 
         "controlled_area_km2": {p: round(area_km2(g), 1) for p, g in version.areas.items()},
         "zones": zones,
         "versions": [
-            {"id": v.id, "valid_from": v.valid_from.isoformat(),
-             "valid_to": v.valid_to.isoformat() if v.valid_to else None,
-             "line_length_km": round(length_km(v.line), 1)}
+            {
+                "id": v.id,
+                "valid_from": v.valid_from.isoformat(),
+                "valid_to": v.valid_to.isoformat() if v.valid_to else None,
+                "line_length_km": round(length_km(v.line), 1),
+            }
             for v in agreement.versions
         ],
         "protected_sites": [
-            {"id": s.id, "name": s.name, "category": s.category, "lon": s.lon, "lat": s.lat,
-             "radius_km": s.radius_km} for s in agreement.protected_sites
+            {"id": s.id, "name": s.name, "category": s.category, "lon": s.lon, "lat": s.lat, "radius_km": s.radius_km}
+            for s in agreement.protected_sites
         ],
-        "sectors": [{"id": s.id, "name": s.name, "contingent": s.contingent,
-                     "area_km2": round(area_km2(s.geometry), 1)} for s in agreement.sectors],
-        "disengagement_areas": [{"id": a.id, "name": a.name, "area_km2": round(area_km2(a.geometry), 1)}
-                                for a in agreement.disengagement_areas],
-        "ceasefire_windows": [{"id": w.id, "name": w.name, "start": w.start.isoformat(),
-                               "end": w.end.isoformat(), "sites": list(w.sites),
-                               "sectors": list(w.sectors), "whole_line": w.whole_line}
-                              for w in agreement.ceasefire_windows],
+        "sectors": [
+            {"id": s.id, "name": s.name, "contingent": s.contingent, "area_km2": round(area_km2(s.geometry), 1)}
+            for s in agreement.sectors
+        ],
+        "disengagement_areas": [
+            {"id": a.id, "name": a.name, "area_km2": round(area_km2(a.geometry), 1)}
+            for a in agreement.disengagement_areas
+        ],
+        "ceasefire_windows": [
+            {
+                "id": w.id,
+                "name": w.name,
+                "start": w.start.isoformat(),
+                "end": w.end.isoformat(),
+                "sites": list(w.sites),
+                "sectors": list(w.sectors),
+                "whole_line": w.whole_line,
+            }
+            for w in agreement.ceasefire_windows
+        ],
         "attribution": list(agreement.attribution),
     }

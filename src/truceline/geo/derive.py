@@ -48,8 +48,14 @@ def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(polys) if polys else shapely.Polygon()
 
 
+#: Edges are cut to this length (degrees) before projecting, so that a long edge that is straight in
+#: longitude/latitude (a parallel, say) keeps its shape in the projection.
+_MAX_EDGE_DEG = 0.01
+
+
 def _to_xy(geom: shapely.Geometry, proj: LocalProjection) -> shapely.Geometry:
-    return shapely.transform(geom, lambda c: np.column_stack(proj.forward(c[:, 0], c[:, 1])))
+    dense = shapely.segmentize(geom, _MAX_EDGE_DEG)
+    return shapely.transform(dense, lambda c: np.column_stack(proj.forward(c[:, 0], c[:, 1])))
 
 
 def _to_lonlat(geom: shapely.Geometry, proj: LocalProjection) -> shapely.Geometry:
@@ -72,9 +78,7 @@ class LineDeriver:
         Line pieces shorter than this after removing the border are dropped as slivers.
     """
 
-    def __init__(
-        self, country: shapely.Geometry, border_tolerance_km: float = 2.0, min_piece_km: float = 1.0
-    ) -> None:
+    def __init__(self, country: shapely.Geometry, border_tolerance_km: float = 2.0, min_piece_km: float = 1.0) -> None:
         if border_tolerance_km <= 0 or min_piece_km < 0:
             raise ValueError("border_tolerance_km must be > 0 and min_piece_km >= 0")
         self.country = country

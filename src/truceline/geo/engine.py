@@ -204,9 +204,7 @@ class ZoneEngine:
             return site, dist
         k = min(4, len(self.site_ids))
         # projected distance can exceed the true one by the scale error (< 1 %); widen the bound.
-        _, idx = self._site_tree.query(
-            np.column_stack([x, y]), k=k, distance_upper_bound=self._site_r_m.max() * 1.02
-        )
+        _, idx = self._site_tree.query(np.column_stack([x, y]), k=k, distance_upper_bound=self._site_r_m.max() * 1.02)
         idx = idx.reshape(x.size, k)
         proj = self.geometry.projection
         for j in range(k):

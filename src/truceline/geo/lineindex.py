@@ -134,9 +134,7 @@ class LineDistanceIndex:
             seg[sel] = self._nearest_in_cells(x[sel], y[sel], cells[lo : lo + _CHUNK])
         out = np.flatnonzero(~in_grid)
         if out.size:
-            seg[out] = self._tree.query_nearest(
-                shapely.points(x[out], y[out]), all_matches=False
-            )[1]
+            seg[out] = self._tree.query_nearest(shapely.points(x[out], y[out]), all_matches=False)[1]
         t = self._param(seg, x, y)
         near_x = self._a[seg, 0] + t * self._ab[seg, 0]
         near_y = self._a[seg, 1] + t * self._ab[seg, 1]

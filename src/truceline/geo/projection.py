@@ -54,7 +54,7 @@ class LocalProjection:
         object.__setattr__(self, "_fwd", Transformer.from_crs("EPSG:4326", crs, always_xy=True))
         object.__setattr__(self, "_inv", Transformer.from_crs(crs, "EPSG:4326", always_xy=True))
         # Apex of the cone: two points on one parallel are equidistant from it.
-        x0, y0 = self._fwd.transform(lon_0, lat_0)
+        _, y0 = self._fwd.transform(lon_0, lat_0)
         x1, y1 = self._fwd.transform(lon_0 + 5.0, lat_0)
         apex_y = (y0**2 - y1**2 - x1**2) / (2.0 * (y0 - y1))
         object.__setattr__(self, "_apex_y", float(apex_y))
@@ -88,17 +88,13 @@ class LocalProjection:
         rho = np.hypot(x, self._apex_y - y)
         return np.interp(rho, self._rho_table, self._k_table)
 
-    def geodesic_length(
-        self, x1: FloatArray, y1: FloatArray, x2: FloatArray, y2: FloatArray
-    ) -> FloatArray:
+    def geodesic_length(self, x1: FloatArray, y1: FloatArray, x2: FloatArray, y2: FloatArray) -> FloatArray:
         """True length in metres of the projected chords ``(x1, y1) -> (x2, y2)``.
 
         Integrates ``1/k`` along the chord with Simpson's rule.
         """
         chord = np.hypot(x2 - x1, y2 - y1)
         inv_k = (
-            1.0 / self.scale(x1, y1)
-            + 4.0 / self.scale((x1 + x2) * 0.5, (y1 + y2) * 0.5)
-            + 1.0 / self.scale(x2, y2)
+            1.0 / self.scale(x1, y1) + 4.0 / self.scale((x1 + x2) * 0.5, (y1 + y2) * 0.5) + 1.0 / self.scale(x2, y2)
         ) / 6.0
         return np.asarray(chord * inv_k)

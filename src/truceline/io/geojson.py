@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
@@ -100,11 +101,18 @@ def _geometry(path: Path, i: int | None, raw: Any, where: str) -> shapely.Geomet
     if not geom.is_empty:
         w, s, e, n = geom.bounds
         coords = shapely.get_coordinates(geom)
-        if not (abs(coords).max(initial=0) < float("inf")) or min(w, e) < -180 or max(w, e) > 180 \
-                or min(s, n) < -90 or max(s, n) > 90:
+        if (
+            not (abs(coords).max(initial=0) < float("inf"))
+            or min(w, e) < -180
+            or max(w, e) > 180
+            or min(s, n) < -90
+            or max(s, n) > 90
+        ):
             raise GeoJSONError(
-                path, f"coordinates outside WGS84 ranges (bounds {geom.bounds})",
-                feature=i, field=f"{where}.coordinates".lstrip("."),
+                path,
+                f"coordinates outside WGS84 ranges (bounds {geom.bounds})",
+                feature=i,
+                field=f"{where}.coordinates".lstrip("."),
             )
     return geom
 
@@ -112,6 +120,13 @@ def _geometry(path: Path, i: int | None, raw: Any, where: str) -> shapely.Geomet
 def to_feature_dict(geom: shapely.Geometry, properties: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A GeoJSON Feature object for ``geom`` with ``properties``."""
     return {"type": "Feature", "properties": dict(properties or {}), "geometry": mapping(geom)}
+
+
+def _reduce_precision(geom: shapely.Geometry, decimals: int) -> shapely.Geometry:
+    """Round coordinates; a valid geometry stays valid (GEOS snap-rounding), others are rounded as is."""
+    if geom.is_valid:
+        return shapely.set_precision(geom, 10.0**-decimals)
+    return shapely.transform(geom, lambda c: np.round(c, decimals))
 
 
 def write_features(
@@ -123,9 +138,7 @@ def write_features(
     """Write a FeatureCollection; ``precision`` decimals (6 ~ 0.1 m); extra top-level members."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    feats = [
-        to_feature_dict(shapely.set_precision(g, 10.0**-precision), props) for g, props in features
-    ]
+    feats = [to_feature_dict(_reduce_precision(g, precision), props) for g, props in features]
     doc = {"type": "FeatureCollection", **members, "features": feats}
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     if p.suffix == ".gz":

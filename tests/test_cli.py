@@ -1,0 +1,112 @@
+import json
+
+import shapely
+from typer.testing import CliRunner
+
+from truceline.cli import app
+from truceline.io.geojson import write_features
+
+runner = CliRunner()
+
+
+def test_every_command_has_help():
+    for args in ([], ["agreement"], ["agreement", "validate"], ["agreement", "show"], ["agreement", "derive"]):
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, args
+        assert "Usage" in result.output
+
+
+def test_validate_valid_and_invalid(make_agreement):
+    ok = runner.invoke(app, ["agreement", "validate", str(make_agreement())])
+    assert ok.exit_code == 0 and "valid" in ok.output
+
+    def edit(m, root):
+        m["withdrawal_km"]["catapult"] = 1
+        (root / "layers" / "sites.geojson").unlink()
+
+    bad = runner.invoke(app, ["agreement", "validate", str(make_agreement(edit))])
+    assert bad.exit_code == 1
+    assert "withdrawal_km.catapult" in bad.output and "protected_sites: layer file" in bad.output
+
+
+def test_show_json_of_the_toy(make_agreement):
+    result = runner.invoke(app, ["agreement", "show", str(make_agreement()), "--json"])
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.output)
+    assert 221 < s["line_length_km"] < 224  # 2 degrees of latitude along 35°E
+    assert [v["id"] for v in s["versions"]] == ["v1"]
+    assert [p["id"] for p in s["parties"]] == ["UA", "RU"]
+    buf = s["zones"]["buffer_zone"]
+    # 7.5 km each side of a 222 km line plus half-disc ends, clipped to the toy areas.
+    assert 3300 < buf["total_km2"] < 3600 and abs(buf["area_km2"]["UA"] - buf["area_km2"]["RU"]) < 1
+
+
+def test_show_human_and_date_out_of_range(make_agreement):
+    path = str(make_agreement())
+    human = runner.invoke(app, ["agreement", "show", path])
+    assert human.exit_code == 0 and "line in force: v1" in human.output and "site-a" in human.output
+    early = runner.invoke(app, ["agreement", "show", path, "--date", "2020-01-01"])
+    assert early.exit_code == 1 and "no line of contact in force" in early.output
+    naive = runner.invoke(app, ["agreement", "show", path, "--date", "2026-02-01T10:00"])
+    assert naive.exit_code == 2 and "no timezone" in naive.output
+
+
+def test_derive_from_a_toy_control_polygon(tmp_path):
+    country = shapely.box(30, 45, 40, 52)
+    control = shapely.box(36, 45, 40, 52)  # east of 36°E held by RU; border on three sides
+    write_features(tmp_path / "country.geojson", [(country, {})])
+    write_features(tmp_path / "control_20260101.geojson", [(control, {})])
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "agreement",
+            "derive",
+            "--control",
+            str(tmp_path / "control_20260101.geojson"),
+            "--country",
+            str(tmp_path / "country.geojson"),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    show = json.loads(runner.invoke(app, ["agreement", "show", str(out), "--json"]).output)
+    # The line is the 36°E meridian from 45 to 52°N less 2 km at each end.
+    assert 772 < show["line_length_km"] < 776
+    assert show["versions"][0]["valid_from"] == "2026-01-01T00:00:00+00:00"
+
+
+def test_derive_errors(tmp_path):
+    missing = runner.invoke(
+        app,
+        [
+            "agreement",
+            "derive",
+            "--control",
+            str(tmp_path / "none.geojson"),
+            "--out",
+            str(tmp_path / "o"),
+            "--country",
+            str(tmp_path / "c.geojson"),
+        ],
+    )
+    assert missing.exit_code == 2 and "--control" in missing.output
+    (tmp_path / "ctl.geojson").write_text("{not json")
+    write_features(tmp_path / "c.geojson", [(shapely.box(30, 45, 40, 52), {})])
+    bad = runner.invoke(
+        app,
+        [
+            "agreement",
+            "derive",
+            "--control",
+            str(tmp_path / "ctl.geojson"),
+            "--date",
+            "2026-01-01",
+            "--out",
+            str(tmp_path / "o"),
+            "--country",
+            str(tmp_path / "c.geojson"),
+        ],
+    )
+    assert bad.exit_code == 1 and "ctl.geojson: not readable JSON" in bad.output
