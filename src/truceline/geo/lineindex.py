@@ -21,7 +21,9 @@ from truceline.geo.projection import FloatArray, LocalProjection
 IntArray = NDArray[np.int64]
 
 #: Points processed per chunk; bounds the temporary arrays of candidate pairs.
-_CHUNK = 131_072
+_CHUNK = 65_536
+#: Vertices that move the line by less than this (metres) are dropped from the index.
+SIMPLIFY_M = 0.25
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ class LineDistanceIndex:
         for part in shapely.get_parts(line):
             c = shapely.get_coordinates(part)
             x, y = projection.forward(c[:, 0], c[:, 1])
+            # Drop vertices that bend the line by less than SIMPLIFY_M: they only add candidates.
+            c = shapely.get_coordinates(shapely.simplify(shapely.linestrings(x, y), SIMPLIFY_M))
+            x, y = c[:, 0], c[:, 1]
             keep = np.r_[True, (np.diff(x) != 0) | (np.diff(y) != 0)]
             x, y = x[keep], y[keep]
             if x.size < 2:
@@ -117,6 +122,12 @@ class LineDistanceIndex:
         cell_of, seg = pairs[0][order], pairs[1][order]
         counts = np.bincount(cell_of, minlength=self._nx * self._ny)
         self._cand = seg.astype(np.int64)
+        # Candidate-level copies of the segment geometry: a query gathers them by position.
+        self._c_ax = self._a[self._cand, 0].copy()
+        self._c_ay = self._a[self._cand, 1].copy()
+        self._c_abx = self._ab[self._cand, 0].copy()
+        self._c_aby = self._ab[self._cand, 1].copy()
+        self._c_inv = 1.0 / self._ab2[self._cand]
         self._cand_count = counts.astype(np.int64)
         self._cand_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
 
@@ -149,17 +160,27 @@ class LineDistanceIndex:
 
     def _nearest_in_cells(self, x: FloatArray, y: FloatArray, cells: IntArray) -> IntArray:
         counts = self._cand_count[cells]
-        total = int(counts.sum())
-        owner = np.repeat(np.arange(x.size), counts)
         first = np.cumsum(counts) - counts
-        within = np.arange(total) - np.repeat(first, counts)
-        seg = self._cand[np.repeat(self._cand_start[cells], counts) + within]
-        px, py = x[owner], y[owner]
-        t = self._param(seg, px, py)
-        dx = px - (self._a[seg, 0] + t * self._ab[seg, 0])
-        dy = py - (self._a[seg, 1] + t * self._ab[seg, 1])
-        d2 = dx * dx + dy * dy
-        best = np.minimum.reduceat(d2, first)
-        hit = np.flatnonzero(d2 == best[owner])
+        owner = np.repeat(np.arange(x.size), counts)
+        pos = np.arange(owner.size) + np.repeat(self._cand_start[cells] - first, counts)
+        ax, ay = self._c_ax[pos], self._c_ay[pos]
+        abx, aby = self._c_abx[pos], self._c_aby[pos]
+        dx = x[owner]
+        dx -= ax
+        dy = y[owner]
+        dy -= ay
+        t = dx * abx
+        t += dy * aby
+        t *= self._c_inv[pos]
+        np.clip(t, 0.0, 1.0, out=t)
+        abx *= t
+        aby *= t
+        dx -= abx
+        dy -= aby
+        dx *= dx
+        dy *= dy
+        dx += dy
+        best = np.minimum.reduceat(dx, first)
+        hit = np.flatnonzero(dx == best[owner])
         keep = np.r_[True, owner[hit][1:] != owner[hit][:-1]]
-        return np.asarray(seg[hit[keep]], dtype=np.int64)
+        return np.asarray(self._cand[pos[hit[keep]]], dtype=np.int64)
