@@ -15,7 +15,7 @@ See ``docs/codebook.md`` for the full reference.
 
 from truceline.core.attribution import Attribution
 from truceline.core.base import FrozenMap, FrozenModel, Record
-from truceline.core.claims import Claim
+from truceline.core.claims import Claim, ClaimAssessment
 from truceline.core.codec import (
     RECORD_TYPES,
     evolve,
@@ -72,6 +72,7 @@ __all__ = [
     "Attribution",
     "AttributionLevel",
     "Claim",
+    "ClaimAssessment",
     "ClaimVerdict",
     "ClaimantKind",
     "CountRange",

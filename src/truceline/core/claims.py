@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from truceline.core.base import HttpUrl, NonEmptyStr, Record, UtcDatetime
-from truceline.core.enums import ClaimantKind, GeoPrecision, Party, ViolationKind, WeaponClass
+from truceline.core.base import HttpUrl, NonEmptyStr, Probability, Record, RecordId, UtcDatetime
+from truceline.core.enums import ClaimantKind, ClaimVerdict, GeoPrecision, Party, ViolationKind, WeaponClass
+from truceline.core.events import Provenance
 from truceline.core.uncertainty import CountRange, GeoUncertainty, Position, TimeWindow
 
-__all__ = ["Claim"]
+__all__ = ["Claim", "ClaimAssessment"]
 
 
 class Claim(Record):
@@ -64,3 +65,35 @@ class Claim(Record):
     count: CountRange = CountRange.one()
     text: NonEmptyStr
     source_url: HttpUrl | None = None
+
+
+class ClaimAssessment(Record):
+    """The mission's verdict on one claim, with the evidence it rests on.
+
+    Kept apart from the claim itself (claims are never merged into findings).
+
+    Attributes
+    ----------
+    claim_id : str
+        The claim judged.
+    verdict : ClaimVerdict
+        ``corroborated`` (matching evidence), ``contradicted`` (good coverage, no matching
+        evidence), ``unverifiable`` (no coverage), ``inconclusive`` or ``pending``.
+    evidence_ids : tuple of str
+        Events, incidents, violations or observations for or against the claim.
+    coverage_probability : float or None
+        Probability that the mission's sensors would have detected what is claimed.
+    rationale : str
+        One or two sentences a liaison officer can check.
+    provenance : Provenance
+        How the verdict was reached.
+    """
+
+    RECORD_TYPE: ClassVar[str] = "claim_assessment"
+
+    claim_id: RecordId
+    verdict: ClaimVerdict
+    evidence_ids: tuple[RecordId, ...] = ()
+    coverage_probability: Probability | None = None
+    rationale: NonEmptyStr
+    provenance: Provenance

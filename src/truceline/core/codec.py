@@ -15,7 +15,7 @@ from typing import Any, TypeVar, overload
 from pydantic import BaseModel, ValidationError
 
 from truceline.core.base import FrozenModel, Record
-from truceline.core.claims import Claim
+from truceline.core.claims import Claim, ClaimAssessment
 from truceline.core.errors import MISSING, FieldProblem, RecordError
 from truceline.core.events import Event, Incident
 from truceline.core.findings import Violation
@@ -74,6 +74,7 @@ for _cls in (
     Sighting,
     FreedomOfMovementRestriction,
     Claim,
+    ClaimAssessment,
     Event,
     Incident,
     Violation,

@@ -91,6 +91,9 @@ class Event(Record):
         RMS of the arrival-time residuals, s (None if not located from arrival times).
     quality : float
         Overall quality in [0, 1].
+    attribution : Attribution
+        Side-of-line attribution of the source position (e.g. ``origin_area`` with the
+        probability that it lies in a party's controlled area); default unattributed.
     provenance : Provenance
         Algorithm, version, parameters and inputs.
     """
@@ -109,6 +112,7 @@ class Event(Record):
     sensor_ids: tuple[RecordId, ...] = ()
     residual_rms_s: NonNegativeFloat | None = None
     quality: Probability
+    attribution: Attribution = Attribution()
     provenance: Provenance
 
     @model_validator(mode="after")

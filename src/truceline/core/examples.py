@@ -10,10 +10,11 @@ import datetime as dt
 
 from truceline.core.attribution import Attribution
 from truceline.core.base import Record
-from truceline.core.claims import Claim
+from truceline.core.claims import Claim, ClaimAssessment
 from truceline.core.enums import (
     AttributionLevel,
     ClaimantKind,
+    ClaimVerdict,
     DistanceBand,
     EventKind,
     GeoPrecision,
@@ -191,6 +192,21 @@ def example_records() -> dict[str, Record]:
             created_at=_t(60),
         ),
     )
+    assessment = ClaimAssessment(
+        id="cla-0001",
+        claim_id=claim.id,
+        verdict=ClaimVerdict.CORROBORATED,
+        evidence_ids=(incident.id, event.id),
+        coverage_probability=0.93,
+        rationale="Sensors located 1 impact in the claimed area and period; the claim counts 12.",
+        provenance=Provenance(
+            algorithm="adjudicate.claims",
+            algorithm_version="0.1.0",
+            parameters={"match_radius_km": 5.0},
+            inputs=(claim.id, incident.id),
+            created_at=_t(7300),
+        ),
+    )
     violation = Violation(
         id="vio-0001",
         rule_id="fire.impact_across_line",
@@ -224,6 +240,7 @@ def example_records() -> dict[str, Record]:
         sighting,
         fom,
         claim,
+        assessment,
         event,
         incident,
         violation,
