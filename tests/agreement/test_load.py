@@ -183,3 +183,13 @@ def test_toy_geometry_is_used(make_agreement):
     a = load_agreement(make_agreement())
     v = a.versions[0]
     assert v.line.equals(TOY_LINE) and v.areas["UA"].equals(TOY_UA) and v.areas["RU"].equals(TOY_RU)
+
+
+def test_format_version_and_duplicate_parties_reported_with_other_errors(make_agreement):
+    def edit(m, root):
+        m["truceline_agreement"] = 99
+        m["parties"][1]["id"] = "UA"
+        m["buffer_zone_km"] = "wide"
+
+    fields = {i.split(":")[0] for i in _issues(make_agreement(edit))}
+    assert {"truceline_agreement", "parties", "buffer_zone_km"} <= fields, fields

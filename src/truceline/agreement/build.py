@@ -107,6 +107,7 @@ def derive_agreement(
     border_tolerance_km: float = 2.0,
     min_piece_km: float = 1.0,
     progress: Callable[[dt.date], None] | None = None,
+    source_attribution: str = DEEPSTATE_ATTRIBUTION,
 ) -> Path:
     """Write an agreement whose line versions come from control snapshots.
 
@@ -145,14 +146,14 @@ def derive_agreement(
         previous = d.line
         tag = day.isoformat()
         src = (
-            f"{path.name} ({DEEPSTATE_ATTRIBUTION}); line = boundary minus border/coast "
+            f"{path.name} ({source_attribution}); line = boundary minus border/coast "
             f"(tolerance {border_tolerance_km} km, pieces >= {min_piece_km} km)"
         )
         line_rel = f"layers/line_{tag}.geojson"
         write_features(
             out / line_rel,
             [(d.line, {"version": tag, "length_km": round(d.line_length_km, 1)})],
-            attribution=DEEPSTATE_ATTRIBUTION,
+            attribution=source_attribution,
         )
         areas = {}
         for party, geom in ((controlling_party, d.controlled), (other_party, d.rest)):
@@ -160,7 +161,7 @@ def derive_agreement(
             write_features(
                 out / rel,
                 [(geom, {"party": party, "version": tag})],
-                attribution=f"{DEEPSTATE_ATTRIBUTION}; {OUTLINE_ATTRIBUTION}",
+                attribution=f"{source_attribution}; {OUTLINE_ATTRIBUTION}",
             )
             areas[party] = rel
         versions.append(

@@ -176,8 +176,6 @@ class _Builder:
         s = self.spec
         assert s is not None
         party_ids = [p.id.value for p in s.parties]
-        if len(set(party_ids)) != len(party_ids):
-            self.err("parties", f"party ids must be distinct, got {party_ids}")
         versions = self.versions(list(enumerate(s.lines)), party_ids)
         sites = self.sites(s.protected_sites)
         sectors = self.named_areas("sectors", s.sectors, require=("contingent",))

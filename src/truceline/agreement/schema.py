@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from truceline.core.enums import Party, WeaponClass
 
@@ -88,14 +88,20 @@ class AgreementSpec(_Strict):
     ceasefire_windows: list[CeasefireWindowSpec] = Field(default_factory=list)
     notes: str = ""
 
-    @model_validator(mode="after")
-    def _check(self) -> AgreementSpec:
-        if self.truceline_agreement != FORMAT_VERSION:
-            raise ValueError(
-                f"truceline_agreement: format {self.truceline_agreement} is not supported "
-                f"(this build reads {FORMAT_VERSION})"
-            )
-        return self
+    @field_validator("truceline_agreement")
+    @classmethod
+    def _format(cls, value: int) -> int:
+        if value != FORMAT_VERSION:
+            raise ValueError(f"format {value} is not supported (this build reads {FORMAT_VERSION})")
+        return value
+
+    @field_validator("parties")
+    @classmethod
+    def _distinct(cls, value: list[PartySpec]) -> list[PartySpec]:
+        ids = [p.id.value for p in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"party ids must be distinct, got {ids}")
+        return value
 
 
 def utc(t: dt.datetime) -> dt.datetime:
