@@ -38,6 +38,7 @@ from truceline.core import (
     Violation,
     ViolationKind,
     WeaponClass,
+    WeatherReport,
     evolve,
     from_json_dict,
     parse_record,
@@ -62,6 +63,7 @@ EXPECTED_TYPES = {
     "event": Event,
     "incident": Incident,
     "violation": Violation,
+    "weather_report": WeatherReport,
 }
 
 

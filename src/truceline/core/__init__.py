@@ -55,6 +55,7 @@ from truceline.core.observations import (
     Sensor,
     SensorStatusReport,
     Sighting,
+    WeatherReport,
 )
 from truceline.core.uncertainty import (
     CountRange,
@@ -107,6 +108,7 @@ __all__ = [
     "Violation",
     "ViolationKind",
     "WeaponClass",
+    "WeatherReport",
     "canonical_json",
     "chi2_2dof_scale",
     "evolve",

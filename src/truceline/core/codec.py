@@ -26,6 +26,7 @@ from truceline.core.observations import (
     Sensor,
     SensorStatusReport,
     Sighting,
+    WeatherReport,
 )
 
 __all__ = [
@@ -78,6 +79,7 @@ for _cls in (
     Event,
     Incident,
     Violation,
+    WeatherReport,
 ):
     register_record_type(_cls)
 

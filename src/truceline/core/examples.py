@@ -37,6 +37,7 @@ from truceline.core.observations import (
     Sensor,
     SensorStatusReport,
     Sighting,
+    WeatherReport,
 )
 from truceline.core.uncertainty import (
     CountRange,
@@ -232,7 +233,17 @@ def example_records() -> dict[str, Record]:
             created_at=_t(120),
         ),
     )
+    weather = WeatherReport(
+        id="wx-0001",
+        time=_t(0),
+        position=Position(lon_deg=37.6, lat_deg=47.8),
+        region_radius_km=50.0,
+        temperature_c=-15.0,
+        wind_u_ms=12.0,
+        wind_v_ms=-9.0,
+    )
     records: list[Record] = [
+        weather,
         sensor,
         status,
         detection,

@@ -6,7 +6,7 @@ that cite them by id.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Final, Self
+from typing import Annotated, Any, ClassVar, Final, Self
 
 from pydantic import Field, model_validator
 
@@ -48,6 +48,7 @@ __all__ = [
     "Sensor",
     "SensorStatusReport",
     "Sighting",
+    "WeatherReport",
 ]
 
 DEFAULT_DETECTION_TIME_SIGMA_S: Final = 0.05
@@ -315,3 +316,33 @@ class FreedomOfMovementRestriction(Record):
     position: Position
     restricting_party: Party | None = None
     description: NonEmptyStr
+
+
+class WeatherReport(Record):
+    """Weather over a region for a period: an input of location (sound speed and wind).
+
+    Attributes
+    ----------
+    time : datetime
+        Start of the period the report is valid for (UTC).
+    valid_for_s : float
+        Length of that period, s (default one hour).
+    position : Position
+        Centre of the region.
+    region_radius_km : float
+        Radius of the region the values represent, km.
+    temperature_c : float
+        Near-surface air temperature, °C, in [-60, 60].
+    wind_u_ms, wind_v_ms : float
+        Wind vector, m/s: east and north components of the air's motion (where it blows *to*).
+    """
+
+    RECORD_TYPE: ClassVar[str] = "weather_report"
+
+    time: UtcDatetime
+    valid_for_s: PositiveFloat = 3600.0
+    position: Position
+    region_radius_km: PositiveFloat = 50.0
+    temperature_c: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-60.0, le=60.0)]
+    wind_u_ms: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-60.0, le=60.0)]
+    wind_v_ms: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-60.0, le=60.0)]
