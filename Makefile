@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/geo_points.py
+	$(PY) benchmarks/sim_day.py
 
 examples: $(STAMP)
 	$(PY) scripts/make_example_agreements.py

@@ -207,6 +207,66 @@ def agreement_derive(
     )
 
 
+@app.command()
+def simulate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see scenarios/ and docs/scenarios.md).")],
+    out: Annotated[Path, typer.Option(help="Output directory (observations/, truth/, agreement/).")],
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Detections as csv or jsonl.")] = "csv",
+) -> None:
+    """Simulate a scenario on the real line: observations, plus a ground truth only the scorer reads."""
+    from truceline.agreement import AgreementError
+    from truceline.sim.run import simulate as run_simulation
+    from truceline.sim.scenario import ScenarioError, load_scenario
+
+    if fmt not in ("csv", "jsonl"):
+        raise _fail(f"--format: {fmt!r} is not csv or jsonl", 2)
+    try:
+        sc = load_scenario(scenario)
+    except ScenarioError as exc:
+        raise _fail(str(exc)) from None
+    steps = ["agreement", "network and weather", "activity", "propagation", "observers, UAV, claims", "writing"]
+    with typer.progressbar(length=len(steps), label=f"simulating {sc.name}", file=sys.stderr) as bar:
+        try:
+            summary = run_simulation(
+                sc, out, seed=seed, base_dir=scenario.parent, fmt=fmt, progress=lambda _: bar.update(1)
+            )
+        except (AgreementError, ValueError) as exc:
+            raise _fail(f"{scenario}: {exc}") from None
+    c = summary.counts
+    typer.echo(
+        f"wrote {out}: {c['sensors']} sensors, {c['rounds']} rounds ({c['truth_events']} events, "
+        f"{c['truth_detectable_events']} detectable), {c['detections']:,} detections "
+        f"({c['false_detections']:,} false), {c['observer_reports']} observer reports, "
+        f"{c['sightings']} sightings, {c['claims']} claims, {c['truth_violations']} true violations "
+        f"in {sum(summary.timings_s.values()):.1f} s"
+    )
+
+
+@app.command()
+def score(
+    truth: Annotated[Path, typer.Option(help="A simulation's output folder (or its truth/ folder).")],
+    result: Annotated[Path, typer.Option(help="Folder of result records: events, incidents, violations, claim_verdicts.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of markdown tables.")] = False,
+    event_time_s: Annotated[float, typer.Option(help="Event matching gate on origin time, s.")] = 2.0,
+    event_distance_km: Annotated[float, typer.Option(help="Event matching gate on distance, km.")] = 2.0,
+    violation_time_s: Annotated[float, typer.Option(help="Violation matching gate on time, s.")] = 120.0,
+    violation_distance_km: Annotated[float, typer.Option(help="Violation matching gate on distance, km.")] = 3.0,
+) -> None:
+    """Grade a result set against a simulation's ground truth (an IDC-style scorecard)."""
+    from truceline.sim.score import Gates, ScoreInputError, score_dirs
+
+    try:
+        gates = Gates(event_time_s, event_distance_km, violation_time_s, violation_distance_km)
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+    try:
+        card = score_dirs(truth, result, gates)
+    except ScoreInputError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(card.to_dict(), ensure_ascii=False, indent=2) if as_json else card.to_markdown())
+
+
 def main() -> None:
     """Entry point of the ``truceline`` script."""
     app()

@@ -1,0 +1,1 @@
+"""The scenario simulator (synthetic ground truth) and scoring of results against it."""

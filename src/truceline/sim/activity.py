@@ -1,0 +1,258 @@
+"""Activity: fire missions by party, sector and hour; rounds with launch and impact; truth labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from truceline.sim.context import World
+from truceline.sim.scenario import Activity
+from truceline.sim.weapons import CATALOGUE, Weapon
+from truceline.sim.zones import PointZones, zones_at
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass
+class Rounds:
+    """One entry per round fired (each round is one incident: a launch and its impact)."""
+
+    party: NDArray[np.str_]
+    weapon: NDArray[np.str_]
+    mission: IntArray
+    training: NDArray[np.bool_]
+    launch_t: FloatArray
+    launch_x: FloatArray
+    launch_y: FloatArray
+    impact_t: FloatArray
+    impact_x: FloatArray
+    impact_y: FloatArray
+    launch_db: FloatArray
+    impact_db: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.launch_t.size)
+
+
+def _diurnal(cfg: Activity, local_h: FloatArray) -> FloatArray:
+    g = (1.0 + np.cos(2 * np.pi * (local_h - cfg.diurnal_peak_h) / 24.0)) / 2.0
+    return (1.0 - cfg.diurnal_depth) + cfg.diurnal_depth * 2.0 * g
+
+
+def _escalation(world: World, cfg: Activity, t_s: FloatArray, sector: NDArray[np.int32]) -> FloatArray:
+    f = np.ones(t_s.shape)
+    ids = world.sector_ids
+    for e in cfg.escalations:
+        on = (t_s >= e.start_h * 3600.0) & (t_s < e.end_h * 3600.0)
+        if e.sectors:
+            unknown = [s for s in e.sectors if s not in ids]
+            if unknown:
+                raise ValueError(f"activity.escalations: unknown sector(s) {unknown}")
+            on &= np.isin(sector, [ids.index(s) for s in e.sectors])
+        f[on] *= e.factor
+    return f
+
+
+def _sample_on_front(world: World, n: int, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
+    """Uniform points along the front and the unit left normal there."""
+    parts = list(shapely.get_parts(world.front_xy))
+    lengths = np.array([p.length for p in parts])
+    which = rng.choice(len(parts), size=n, p=lengths / lengths.sum())
+    pts = np.empty((n, 2))
+    nrm = np.empty((n, 2))
+    for k, part in enumerate(parts):
+        sel = np.flatnonzero(which == k)
+        if not sel.size:
+            continue
+        s = rng.uniform(0, part.length, sel.size)
+        p = shapely.get_coordinates(shapely.line_interpolate_point(part, s))
+        a = shapely.get_coordinates(shapely.line_interpolate_point(part, np.maximum(s - 100, 0)))
+        b = shapely.get_coordinates(shapely.line_interpolate_point(part, np.minimum(s + 100, part.length)))
+        t = b - a
+        t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-9)[:, None]
+        pts[sel] = p
+        nrm[sel] = np.column_stack([-t[:, 1], t[:, 0]])
+    return pts, nrm
+
+
+def _rotate(v: FloatArray, deg: FloatArray) -> FloatArray:
+    r = np.radians(deg)
+    c, s = np.cos(r), np.sin(r)
+    return np.column_stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1]])
+
+
+def generate_rounds(world: World, cfg: Activity, rng: np.random.Generator) -> Rounds:
+    """Fire missions as a thinned Poisson process over time and along the front, then their rounds."""
+    mix = {k: v for k, v in cfg.weapon_mix.items() if v > 0}
+    mean_rounds = sum(v * np.mean(CATALOGUE[k].rounds) for k, v in mix.items()) / sum(mix.values())
+    day = 86_400.0
+    base = cfg.rounds_per_day / mean_rounds * world.duration_s / day
+    esc_max = max([1.0, *[e.factor for e in cfg.escalations]])
+    peak = (1.0 - cfg.diurnal_depth) + 2.0 * cfg.diurnal_depth
+    n_cand = rng.poisson(base * peak * esc_max)
+    t = rng.uniform(0, world.duration_s, n_cand)
+    p, nrm = _sample_on_front(world, n_cand, rng)
+    lon, lat = world.to_lonlat(p[:, 0], p[:, 1])
+    sector = world.sector_index(lon, lat)
+    offset_h = world.scenario.start.utcoffset().total_seconds() / 3600.0  # type: ignore[union-attr]
+    local_h = (world.start.hour + offset_h + t / 3600.0) % 24.0
+    accept = rng.uniform(0, 1, n_cand) < _diurnal(cfg, local_h) * _escalation(world, cfg, t, sector) / (peak * esc_max)
+    t, p, nrm, sector = t[accept], p[accept], nrm[accept], sector[accept]
+    n = t.size
+    parties = np.array(list(cfg.party_share))
+    shares = np.array([cfg.party_share[k] for k in parties])
+    party = rng.choice(parties, size=n, p=shares / shares.sum())
+    # Which way is each party's own side at each point: probe 500 m along the normal.
+    probe = zones_at(world, p[:, 0] + 500 * nrm[:, 0], p[:, 1] + 500 * nrm[:, 1], t)
+    probe_party = probe.party_of()
+    own = np.where(probe_party == party, 1.0, np.where(probe_party == None, 0.0, -1.0))  # noqa: E711
+    keep = own != 0
+    t, p, nrm, sector, party, own = t[keep], p[keep], nrm[keep], sector[keep], party[keep], own[keep]
+    n = t.size
+    own_dir = nrm * own[:, None]
+    weapons = np.empty(n, dtype=object)
+    for i in range(n):
+        options = [k for k in mix if party[i] in CATALOGUE[k].parties]
+        w = np.array([mix[k] for k in options])
+        weapons[i] = options[rng.choice(len(options), p=w / w.sum())]
+    training = rng.uniform(0, 1, n) < cfg.training_share
+    salvo_share = np.zeros(n)
+    for e in cfg.escalations:
+        if e.salvo_share is not None:
+            on = (t >= e.start_h * 3600.0) & (t < e.end_h * 3600.0)
+            salvo_share[on] = np.maximum(salvo_share[on], e.salvo_share)
+    return _rounds(world, cfg, rng, t, p, own_dir, party, weapons, training, salvo_share)
+
+
+def _rounds(
+    world: World,
+    cfg: Activity,
+    rng: np.random.Generator,
+    t: FloatArray,
+    p: FloatArray,
+    own_dir: FloatArray,
+    party: NDArray[np.str_],
+    weapons: NDArray[np.object_],
+    training: NDArray[np.bool_],
+    salvo_share: FloatArray,
+) -> Rounds:
+    n = t.size
+    cat: list[Weapon] = [CATALOGUE[w] for w in weapons]
+    rmin = np.array([w.min_range_km for w in cat]) * 1000.0
+    rmax = np.array([w.max_range_km for w in cat]) * 1000.0
+    rng_m = rng.uniform(rmin, rmax)
+    withdraw = np.array([world.agreement.withdrawal_km.get(w.weapon_class.value, 0.0) for w in cat]) * 1000.0
+    behind = np.where(
+        training,
+        withdraw + rng.uniform(2_000, 10_000, n),
+        np.maximum(200.0, rng.uniform(0.15, 0.6, n) * rng_m),
+    )
+    lateral = np.column_stack([own_dir[:, 1], -own_dir[:, 0]]) * rng.normal(0, 300.0, n)[:, None]
+    launch = p + own_dir * behind[:, None] + lateral
+    aim = np.where(training[:, None], own_dir, -own_dir)
+    aim = _rotate(aim, rng.normal(0, cfg.aim_sigma_deg, n))
+    target = launch + aim * rng_m[:, None]
+    # Rounds of each mission.
+    lo = np.array([w.rounds[0] for w in cat])
+    hi = np.array([w.rounds[1] for w in cat])
+    count = np.where(rng.uniform(0, 1, n) < salvo_share, hi, rng.integers(lo, hi + 1))
+    mission = np.repeat(np.arange(n), count)
+    k = np.arange(mission.size) - np.repeat(np.cumsum(count) - count, count)
+    interval = np.array([w.interval_s for w in cat])[mission]
+    gaps = interval * rng.uniform(0.8, 1.2, mission.size)
+    gaps[k == 0] = 0.0
+    offsets = np.cumsum(gaps)
+    offsets -= np.repeat(offsets[np.cumsum(count) - count], count)
+    launch_t = t[mission] + offsets
+    spread = np.where(np.array([w.interval_s for w in cat])[mission] < 1.0, 5.0, 25.0)
+    lx = launch[mission, 0] + rng.normal(0, 1, mission.size) * spread
+    ly = launch[mission, 1] + rng.normal(0, 1, mission.size) * spread
+    r_m = rng_m[mission]
+    disp = np.where(interval < 1.0, 0.01 * r_m, 0.004 * r_m) + 30.0
+    ix = target[mission, 0] + rng.normal(0, 1, mission.size) * disp
+    iy = target[mission, 1] + rng.normal(0, 1, mission.size) * disp
+    dist = np.hypot(ix - lx, iy - ly)
+    speed = np.array([w.speed_ms for w in cat])[mission]
+    tof = dist / speed * rng.uniform(0.97, 1.03, mission.size)
+    launch_db = np.array([w.launch_db for w in cat])[mission] + rng.normal(0, 2.0, mission.size)
+    impact_db = np.array([w.impact_db for w in cat])[mission] + rng.normal(0, 2.0, mission.size)
+    inside = (launch_t >= 0) & (launch_t + tof < world.duration_s)
+    order = np.argsort(launch_t[inside], kind="stable")
+
+    def pick(a: np.ndarray) -> np.ndarray:
+        return a[inside][order]
+
+    return Rounds(
+        party=pick(party[mission]).astype(str),
+        weapon=pick(weapons[mission]).astype(str),
+        mission=pick(mission),
+        training=pick(training[mission]),
+        launch_t=pick(launch_t),
+        launch_x=pick(lx),
+        launch_y=pick(ly),
+        impact_t=pick(launch_t + tof),
+        impact_x=pick(ix),
+        impact_y=pick(iy),
+        launch_db=pick(launch_db),
+        impact_db=pick(impact_db),
+    )
+
+
+@dataclass
+class RoundTruth:
+    """Agreement geometry at each round's launch and impact, and the violation families it meets."""
+
+    launch: PointZones
+    impact: PointZones
+    families: list[list[str]]
+
+
+def label_rounds(world: World, r: Rounds) -> RoundTruth:
+    """Apply the agreement's rules to the true positions (the reference the scorer grades against)."""
+    lz = zones_at(world, r.launch_x, r.launch_y, r.launch_t)
+    iz = zones_at(world, r.impact_x, r.impact_y, r.impact_t)
+    a = world.agreement
+    lp, ip = lz.party_of(), iz.party_of()
+    across = (lp != None) & (ip != None) & (lp != ip)  # noqa: E711
+    buffer = (a.buffer_zone_km > 0) & (lz.in_buffer | iz.in_buffer)
+    wclass = np.array([CATALOGUE[w].weapon_class.value for w in r.weapon])
+    withdrawal = np.zeros(len(r), dtype=bool)
+    for c, mask in lz.in_withdrawal.items():
+        withdrawal |= (wclass == c) & mask & (lp == r.party)
+    site = iz.site >= 0
+    window = np.zeros(len(r), dtype=bool)
+    site_ids = [s.id for s in a.protected_sites]
+    sector_ids = [s.id for s in a.sectors]
+    for w in a.ceasefire_windows:
+        s0 = (w.start - world.start).total_seconds()
+        s1 = (w.end - world.start).total_seconds()
+        active = (r.launch_t >= s0) & (r.launch_t < s1)
+        if not active.any():
+            continue
+        where = np.full(len(r), w.whole_line)
+        for sid in w.sites:
+            k = site_ids.index(sid)
+            where |= (iz.site == k) | (lz.site == k)
+        for sec in w.sectors:
+            k = sector_ids.index(sec)
+            where |= (iz.sector == k) | (lz.sector == k)
+        window |= active & where
+    families: list[list[str]] = []
+    for i in range(len(r)):
+        f = []
+        if across[i]:
+            f.append("fire_across_line")
+        if buffer[i]:
+            f.append("buffer_zone")
+        if withdrawal[i]:
+            f.append("withdrawal_zone")
+        if site[i]:
+            f.append("protected_site")
+        if window[i]:
+            f.append("ceasefire_window")
+        families.append(f)
+    return RoundTruth(lz, iz, families)

@@ -1,0 +1,146 @@
+"""The sensor network: layouts along the line, clocks, and outages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from truceline.core.enums import SensorHealth
+from truceline.sim.context import World
+from truceline.sim.scenario import Network
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class SensorNet:
+    """Arrays describing every sensor (one entry per sensor).
+
+    Attributes
+    ----------
+    ids : list of str
+    x, y, lon, lat : arrays
+        Position, projected metres and degrees.
+    clock_offset_s, clock_drift : arrays
+        True clock error: ``offset + drift * t`` seconds at simulation time ``t``.
+    has_bearing : bool
+    bearing_sigma_deg, timing_sigma_s : float
+    contingent : list of str
+    outages : list of (sensor index, start_s, end_s, health, party)
+    """
+
+    ids: list[str]
+    x: FloatArray
+    y: FloatArray
+    lon: FloatArray
+    lat: FloatArray
+    clock_offset_s: FloatArray
+    clock_drift: FloatArray
+    has_bearing: bool
+    bearing_sigma_deg: float
+    timing_sigma_s: float
+    contingent: list[str]
+    outages: list[tuple[int, float, float, SensorHealth, str | None]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def down(self, sensor: NDArray[np.int64], t_s: FloatArray) -> NDArray[np.bool_]:
+        """Whether each (sensor, time) falls in an outage that silences the sensor."""
+        out = np.zeros(sensor.shape, dtype=bool)
+        for idx, start, end, health, _ in self.outages:
+            if health is SensorHealth.DEGRADED:
+                continue
+            out |= (sensor == idx) & (t_s >= start) & (t_s < end)
+        return out
+
+    def degraded(self, sensor: NDArray[np.int64], t_s: FloatArray) -> NDArray[np.bool_]:
+        """Whether each (sensor, time) falls in a degraded period (higher detection threshold)."""
+        out = np.zeros(sensor.shape, dtype=bool)
+        for idx, start, end, health, _ in self.outages:
+            if health is SensorHealth.DEGRADED:
+                out |= (sensor == idx) & (t_s >= start) & (t_s < end)
+        return out
+
+
+def _stations(line: shapely.Geometry, spacing_m: float, shift_m: float) -> tuple[FloatArray, FloatArray]:
+    """Points every ``spacing_m`` along each piece (starting at ``shift_m``) and unit left normals."""
+    pts, normals = [], []
+    for part in shapely.get_parts(line):
+        length = part.length
+        if length < spacing_m:
+            s = np.array([length / 2.0])
+        else:
+            s = np.arange(spacing_m / 2.0 + shift_m, length, spacing_m)
+        if s.size == 0:
+            continue
+        p = shapely.get_coordinates(shapely.line_interpolate_point(part, s))
+        a = shapely.get_coordinates(shapely.line_interpolate_point(part, np.maximum(s - 50.0, 0.0)))
+        b = shapely.get_coordinates(shapely.line_interpolate_point(part, np.minimum(s + 50.0, length)))
+        t = b - a
+        t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-9)[:, None]
+        pts.append(p)
+        normals.append(np.column_stack([-t[:, 1], t[:, 0]]))
+    if not pts:
+        return np.empty((0, 2)), np.empty((0, 2))
+    return np.vstack(pts), np.vstack(normals)
+
+
+def build_network(world: World, cfg: Network, rng: np.random.Generator) -> SensorNet:
+    """Lay the sensors along the simulated front as the scenario's layout says."""
+    spacing = cfg.spacing_km * 1000.0
+    off = cfg.offset_km * 1000.0
+    rows: list[tuple[str, FloatArray]] = []
+    if cfg.layout == "single_row":
+        p, _ = _stations(world.front_xy, spacing, 0.0)
+        rows.append(("A", p))
+    else:
+        p, n = _stations(world.front_xy, spacing, 0.0)
+        rows.append(("A", p + n * off))
+        p, n = _stations(world.front_xy, spacing, spacing / 2.0)
+        rows.append(("B", p - n * off))
+    ids, xs, ys = [], [], []
+    for row, pts in rows:
+        for k, (x, y) in enumerate(pts):
+            ids.append(f"SN-{row}{k + 1:04d}")
+            xs.append(x)
+            ys.append(y)
+    x, y = np.array(xs), np.array(ys)
+    lon, lat = world.to_lonlat(x, y)
+    n = len(ids)
+    offset = rng.normal(0.0, cfg.clock_offset_sigma_ms / 1000.0, n)
+    if cfg.clock_faults:
+        bad = rng.choice(n, size=min(cfg.clock_faults, n), replace=False)
+        offset[bad] += rng.choice([-1.0, 1.0], bad.size) * cfg.clock_fault_s
+    drift = rng.normal(0.0, cfg.clock_drift_sigma_ppm * 1e-6, n)
+    sector = world.sector_index(lon, lat)
+    contingents = [world.agreement.sectors[i].contingent or "MNB" if i >= 0 else "MNB" for i in sector]
+    net = SensorNet(
+        ids=ids,
+        x=x,
+        y=y,
+        lon=lon,
+        lat=lat,
+        clock_offset_s=offset,
+        clock_drift=drift,
+        has_bearing=cfg.layout == "arrays",
+        bearing_sigma_deg=cfg.bearing_sigma_deg,
+        timing_sigma_s=cfg.timing_sigma_ms / 1000.0,
+        contingent=contingents,
+    )
+    ids_of = world.sector_ids
+    for o in cfg.outages:
+        if o.sector not in ids_of:
+            raise ValueError(f"network.outages: unknown sector {o.sector!r}; the agreement has {list(ids_of)}")
+        members = np.flatnonzero(sector == ids_of.index(o.sector))
+        if members.size == 0:
+            continue
+        k = max(1, int(round(o.share * members.size)))
+        chosen = np.sort(rng.choice(members, size=k, replace=False))
+        end = world.duration_s if o.health is SensorHealth.DESTROYED else min(o.end_h * 3600.0, world.duration_s)
+        for i in chosen:
+            net.outages.append((int(i), o.start_h * 3600.0, end, o.health, o.party))
+    return net
