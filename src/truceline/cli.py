@@ -246,7 +246,9 @@ def simulate(
 @app.command()
 def score(
     truth: Annotated[Path, typer.Option(help="A simulation's output folder (or its truth/ folder).")],
-    result: Annotated[Path, typer.Option(help="Folder of result records: events, incidents, violations, claim_verdicts.")],
+    result: Annotated[
+        Path, typer.Option(help="Folder of result records: events, incidents, violations, claim_verdicts.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of markdown tables.")] = False,
     event_time_s: Annotated[float, typer.Option(help="Event matching gate on origin time, s.")] = 2.0,
     event_distance_km: Annotated[float, typer.Option(help="Event matching gate on distance, km.")] = 2.0,

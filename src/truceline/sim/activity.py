@@ -125,7 +125,20 @@ def generate_rounds(world: World, cfg: Activity, rng: np.random.Generator) -> Ro
         if e.salvo_share is not None:
             on = (t >= e.start_h * 3600.0) & (t < e.end_h * 3600.0)
             salvo_share[on] = np.maximum(salvo_share[on], e.salvo_share)
-    return _rounds(world, cfg, rng, t, p, own_dir, party, weapons, training, salvo_share)
+    rounds = _rounds(world, cfg, rng, t, p, own_dir, party, weapons, training, salvo_share)
+    return _drop_stray_training(world, rounds)
+
+
+def _drop_stray_training(world: World, r: Rounds) -> Rounds:
+    """Training fire must stay on the party's own side: drop rounds where a bend of the line says otherwise."""
+    sel = np.flatnonzero(r.training)
+    if not sel.size:
+        return r
+    own_launch = zones_at(world, r.launch_x[sel], r.launch_y[sel], r.launch_t[sel]).party_of() == r.party[sel]
+    own_impact = zones_at(world, r.impact_x[sel], r.impact_y[sel], r.impact_t[sel]).party_of() == r.party[sel]
+    keep = np.ones(len(r), dtype=bool)
+    keep[sel[~(own_launch & own_impact)]] = False
+    return Rounds(**{f: getattr(r, f)[keep] for f in Rounds.__dataclass_fields__})
 
 
 def _rounds(
@@ -142,10 +155,10 @@ def _rounds(
 ) -> Rounds:
     n = t.size
     cat: list[Weapon] = [CATALOGUE[w] for w in weapons]
-    rmin = np.array([w.min_range_km for w in cat]) * 1000.0
-    rmax = np.array([w.max_range_km for w in cat]) * 1000.0
+    rmin = np.array([w.min_range_km for w in cat], dtype=float) * 1000.0
+    rmax = np.array([w.max_range_km for w in cat], dtype=float) * 1000.0
     rng_m = rng.uniform(rmin, rmax)
-    withdraw = np.array([world.agreement.withdrawal_km.get(w.weapon_class.value, 0.0) for w in cat]) * 1000.0
+    withdraw = np.array([world.agreement.withdrawal_km.get(w.weapon_class.value, 0.0) for w in cat], dtype=float) * 1000.0
     behind = np.where(
         training,
         withdraw + rng.uniform(2_000, 10_000, n),
@@ -157,18 +170,18 @@ def _rounds(
     aim = _rotate(aim, rng.normal(0, cfg.aim_sigma_deg, n))
     target = launch + aim * rng_m[:, None]
     # Rounds of each mission.
-    lo = np.array([w.rounds[0] for w in cat])
-    hi = np.array([w.rounds[1] for w in cat])
+    lo = np.array([w.rounds[0] for w in cat], dtype=np.int64)
+    hi = np.array([w.rounds[1] for w in cat], dtype=np.int64)
     count = np.where(rng.uniform(0, 1, n) < salvo_share, hi, rng.integers(lo, hi + 1))
     mission = np.repeat(np.arange(n), count)
     k = np.arange(mission.size) - np.repeat(np.cumsum(count) - count, count)
-    interval = np.array([w.interval_s for w in cat])[mission]
+    interval = np.array([w.interval_s for w in cat], dtype=float)[mission]
     gaps = interval * rng.uniform(0.8, 1.2, mission.size)
     gaps[k == 0] = 0.0
     offsets = np.cumsum(gaps)
     offsets -= np.repeat(offsets[np.cumsum(count) - count], count)
     launch_t = t[mission] + offsets
-    spread = np.where(np.array([w.interval_s for w in cat])[mission] < 1.0, 5.0, 25.0)
+    spread = np.where(interval < 1.0, 5.0, 25.0)
     lx = launch[mission, 0] + rng.normal(0, 1, mission.size) * spread
     ly = launch[mission, 1] + rng.normal(0, 1, mission.size) * spread
     r_m = rng_m[mission]
@@ -176,10 +189,10 @@ def _rounds(
     ix = target[mission, 0] + rng.normal(0, 1, mission.size) * disp
     iy = target[mission, 1] + rng.normal(0, 1, mission.size) * disp
     dist = np.hypot(ix - lx, iy - ly)
-    speed = np.array([w.speed_ms for w in cat])[mission]
+    speed = np.array([w.speed_ms for w in cat], dtype=float)[mission]
     tof = dist / speed * rng.uniform(0.97, 1.03, mission.size)
-    launch_db = np.array([w.launch_db for w in cat])[mission] + rng.normal(0, 2.0, mission.size)
-    impact_db = np.array([w.impact_db for w in cat])[mission] + rng.normal(0, 2.0, mission.size)
+    launch_db = np.array([w.launch_db for w in cat], dtype=float)[mission] + rng.normal(0, 2.0, mission.size)
+    impact_db = np.array([w.impact_db for w in cat], dtype=float)[mission] + rng.normal(0, 2.0, mission.size)
     inside = (launch_t >= 0) & (launch_t + tof < world.duration_s)
     order = np.argsort(launch_t[inside], kind="stable")
 

@@ -71,10 +71,7 @@ def _stations(line: shapely.Geometry, spacing_m: float, shift_m: float) -> tuple
     pts, normals = [], []
     for part in shapely.get_parts(line):
         length = part.length
-        if length < spacing_m:
-            s = np.array([length / 2.0])
-        else:
-            s = np.arange(spacing_m / 2.0 + shift_m, length, spacing_m)
+        s = np.array([length / 2.0]) if length < spacing_m else np.arange(spacing_m / 2.0 + shift_m, length, spacing_m)
         if s.size == 0:
             continue
         p = shapely.get_coordinates(shapely.line_interpolate_point(part, s))
@@ -110,12 +107,12 @@ def build_network(world: World, cfg: Network, rng: np.random.Generator) -> Senso
             ys.append(y)
     x, y = np.array(xs), np.array(ys)
     lon, lat = world.to_lonlat(x, y)
-    n = len(ids)
-    offset = rng.normal(0.0, cfg.clock_offset_sigma_ms / 1000.0, n)
+    count = len(ids)
+    offset = rng.normal(0.0, cfg.clock_offset_sigma_ms / 1000.0, count)
     if cfg.clock_faults:
-        bad = rng.choice(n, size=min(cfg.clock_faults, n), replace=False)
+        bad = rng.choice(count, size=min(cfg.clock_faults, count), replace=False)
         offset[bad] += rng.choice([-1.0, 1.0], bad.size) * cfg.clock_fault_s
-    drift = rng.normal(0.0, cfg.clock_drift_sigma_ppm * 1e-6, n)
+    drift = rng.normal(0.0, cfg.clock_drift_sigma_ppm * 1e-6, count)
     sector = world.sector_index(lon, lat)
     contingents = [world.agreement.sectors[i].contingent or "MNB" if i >= 0 else "MNB" for i in sector]
     net = SensorNet(
@@ -138,7 +135,7 @@ def build_network(world: World, cfg: Network, rng: np.random.Generator) -> Senso
         members = np.flatnonzero(sector == ids_of.index(o.sector))
         if members.size == 0:
             continue
-        k = max(1, int(round(o.share * members.size)))
+        k = max(1, round(o.share * members.size))
         chosen = np.sort(rng.choice(members, size=k, replace=False))
         end = world.duration_s if o.health is SensorHealth.DESTROYED else min(o.end_h * 3600.0, world.duration_s)
         for i in chosen:

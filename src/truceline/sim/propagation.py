@@ -74,9 +74,7 @@ def detect(
     n_idx = np.fromiter((j for v in lists for j in v), dtype=np.int64, count=int(counts.sum()))
     true = _true_detections(src, net, weather, cfg, rng, s_idx, n_idx)
     false = _false_detections(net, cfg, duration_s, rng)
-    return Detections(
-        *(np.concatenate([getattr(true, f), getattr(false, f)]) for f in Detections.__dataclass_fields__)
-    )
+    return Detections(*(np.concatenate([getattr(true, f), getattr(false, f)]) for f in Detections.__dataclass_fields__))
 
 
 def _true_detections(
@@ -88,17 +86,20 @@ def _true_detections(
     s_idx: IntArray,
     n_idx: IntArray,
 ) -> Detections:
-    dx = net.x[n_idx] - src.x[s_idx]
-    dy = net.y[n_idx] - src.y[s_idx]
-    d = np.maximum(np.hypot(dx, dy), 1.0)
-    ux, uy = dx / d, dy / d
+    # Geodesic distance and true azimuths (a projected chord is off by the scale factor, ~0.1 %).
+    az_src, az_sensor, d = GEOD.inv(src.lon[s_idx], src.lat[s_idx], net.lon[n_idx], net.lat[n_idx])
+    d = np.maximum(np.asarray(d), 1.0)
+    heading = np.radians(np.asarray(az_src))
+    ux, uy = np.sin(heading), np.cos(heading)  # true east / north unit vector, source -> sensor
     t0 = src.t[s_idx]
     temp, wu, wv = weather.at(t0, (net.x[n_idx] + src.x[s_idx]) / 2, (net.y[n_idx] + src.y[s_idx]) / 2)
     c = sound_speed_ms(temp)
     w_along = wu * ux + wv * uy
     w_cross = -wu * uy + wv * ux  # positive: wind to the left of the path
     travel = d / (c + w_along)
-    jitter = rng.normal(0, 1, d.size) * np.sqrt((cfg.path_jitter_ms / 1000.0) ** 2 + (cfg.path_jitter_fraction * travel) ** 2)
+    jitter = rng.normal(0, 1, d.size) * np.sqrt(
+        (cfg.path_jitter_ms / 1000.0) ** 2 + (cfg.path_jitter_fraction * travel) ** 2
+    )
     level = (
         src.level_db[s_idx]
         - 20.0 * np.log10(d)
@@ -118,9 +119,10 @@ def _true_detections(
     amp = P_REF * 10.0 ** ((level[keep] + rng.normal(0, 3.0, keep.size)) / 20.0)
     bearing = np.full(keep.size, np.nan)
     if net.has_bearing:
-        az, _, _ = GEOD.inv(net.lon[n_k], net.lat[n_k], src.lon[s_k], src.lat[s_k])
+        # Sound arrives along the wind-drifted ray: the apparent source sits upwind of the true one.
         deflect = np.degrees(np.arctan2(w_cross[keep], c[keep]))
-        bearing = np.mod(np.asarray(az) + deflect + rng.normal(0, net.bearing_sigma_deg, keep.size), 360.0)
+        az = np.asarray(az_sensor)[keep]
+        bearing = np.mod(az + deflect + rng.normal(0, net.bearing_sigma_deg, keep.size), 360.0)
     score = np.where(src.is_launch[s_k], rng.beta(5, 2, keep.size), rng.beta(2, 5, keep.size))
     return Detections(n_k, arrival, amp, bearing, score, s_k)
 
@@ -136,7 +138,9 @@ def _false_detections(net: SensorNet, cfg: Propagation, duration_s: float, rng: 
         b_t = rng.uniform(0, duration_s, bursts)
         k = cfg.false_burst_size
         sensor = np.concatenate([sensor, np.repeat(b_sensor, k)])
-        t = np.concatenate([t, np.clip(np.repeat(b_t, k) + rng.uniform(0, cfg.false_burst_span_s, bursts * k), 0, duration_s)])
+        t = np.concatenate(
+            [t, np.clip(np.repeat(b_t, k) + rng.uniform(0, cfg.false_burst_span_s, bursts * k), 0, duration_s)]
+        )
     keep = ~net.down(sensor, t)
     sensor, t = sensor[keep], t[keep]
     level = cfg.threshold_db + np.abs(rng.normal(0, cfg.detection_sigma_db, sensor.size))

@@ -305,7 +305,7 @@ def _write_detections(
     n = order.size
     ids = [f"det-{i + 1:07d}" for i in range(n)]
     sensor_ids = np.array(net.ids, dtype=object)[det.sensor[order]].tolist()
-    bearing = np.mod(np.round(det.bearing[order], 2), 360.0)
+    bearing = np.mod(np.round(det.bearing_deg[order], 2), 360.0)
     write_detections(
         path,
         fmt,
@@ -319,7 +319,9 @@ def _write_detections(
         det.launch_score[order],
     )
     src = det.source[order]
-    event_id = np.where(src >= 0, np.char.add(np.where(src % 2 == 0, "T-L-", "T-I-"), np.char.zfill((src // 2 + 1).astype(str), 6)), "")
+    event_id = np.where(
+        src >= 0, np.char.add(np.where(src % 2 == 0, "T-L-", "T-I-"), np.char.zfill((src // 2 + 1).astype(str), 6)), ""
+    )
     with (truth_dir / "detections.csv").open("w", encoding="utf-8") as fh:
         fh.write("detection_id,event_id\n")
         fh.writelines(f"{a},{b}\n" for a, b in zip(ids, event_id.tolist(), strict=True))
@@ -340,7 +342,9 @@ def _event_rows(world: World, ev: TruthEvents) -> list[dict[str, Any]]:
             "weapon": str(ev.weapon[i]),
             "weapon_class": str(ev.weapon_class[i]),
             "side": ev.side[i],
-            "signed_distance_km": None if np.isnan(ev.signed_distance_km[i]) else round(float(ev.signed_distance_km[i]), 4),
+            "signed_distance_km": None
+            if np.isnan(ev.signed_distance_km[i])
+            else round(float(ev.signed_distance_km[i]), 4),
             "n_sensors": int(ev.n_sensors[i]),
             "detectable": bool(ev.n_sensors[i] >= 3),
         }

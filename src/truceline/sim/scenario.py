@@ -22,6 +22,8 @@ Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Hour = Annotated[float, Field(ge=0)]
+PartyCode = Literal["UA", "RU"]
+ClaimTruth = Literal["true", "exaggerated", "fabricated", "blind_spot", "false_flag"]
 
 
 class _Section(BaseModel):
@@ -110,7 +112,7 @@ class Activity(_Section):
     """Who fires what, where and when."""
 
     rounds_per_day: NonNeg = 800.0
-    party_share: dict[Literal["UA", "RU"], NonNeg] = Field(default_factory=lambda: {"UA": 0.5, "RU": 0.5})
+    party_share: dict[PartyCode, NonNeg] = Field(default_factory=lambda: dict[PartyCode, float]({"UA": 0.5, "RU": 0.5}))
     weapon_mix: dict[str, NonNeg] = Field(
         default_factory=lambda: {
             "mortar_82mm": 0.15,
@@ -171,8 +173,10 @@ class Claims(_Section):
     """The parties' claims, from true to fabricated."""
 
     per_party_per_day: NonNeg = 6.0
-    mix: dict[Literal["true", "exaggerated", "fabricated", "blind_spot", "false_flag"], NonNeg] = Field(
-        default_factory=lambda: {"true": 0.5, "exaggerated": 0.25, "fabricated": 0.1, "blind_spot": 0.1, "false_flag": 0.05}
+    mix: dict[ClaimTruth, NonNeg] = Field(
+        default_factory=lambda: dict[ClaimTruth, float](
+            {"true": 0.5, "exaggerated": 0.25, "fabricated": 0.1, "blind_spot": 0.1, "false_flag": 0.05}
+        )
     )
 
 
@@ -205,7 +209,6 @@ class Scenario(_Section):
     uav: Uav = Uav()
     claims: Claims = Claims()
     line_moves: list[LineMove] = Field(default_factory=list)
-
 
     @model_validator(mode="after")
     def _front(self) -> Scenario:

@@ -1,0 +1,316 @@
+"""The simulator: determinism, physics and statistics of its output, the catalogue, bad scenarios."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from pyproj import Geod
+from typer.testing import CliRunner
+
+from truceline.agreement import load_agreement
+from truceline.cli import app
+from truceline.sim.run import simulate
+from truceline.sim.scenario import ScenarioError, load_scenario, parse_scenario
+
+REPO = Path(__file__).resolve().parents[2]
+CATALOGUE = sorted((REPO / "scenarios").glob("*.yaml"))
+GEOD = Geod(ellps="WGS84")
+
+#: A still, uniform atmosphere and perfect clocks: travel times and bearings follow geometry.
+CALM = {
+    "weather": {
+        "temperature_c": 10.0,
+        "diurnal_amplitude_c": 0.0,
+        "wind_speed_ms": 0.0,
+        "spatial_sigma_c": 0.0,
+        "spatial_wind_sigma_ms": 0.0,
+        "hourly_wind_sigma_ms": 0.0,
+    },
+    "network": {"layout": "arrays", "clock_offset_sigma_ms": 0.0, "timing_sigma_ms": 10.0, "bearing_sigma_deg": 3.0},
+    "propagation": {"path_jitter_ms": 5.0, "path_jitter_fraction": 0.0},
+}
+
+
+def _run(tmp: Path, name: str, extra: dict, seed: int | None = None) -> Path:
+    spec = {"name": name, "sectors": ["S3-DON-S"], "duration_h": 6, **extra}
+    out = tmp / name
+    simulate(parse_scenario(spec), out, seed=seed)
+    return out
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _detections(out: Path) -> list[dict]:
+    with (out / "observations" / "detections.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _digest(out: Path) -> str:
+    h = hashlib.sha256()
+    for rel in (
+        "observations/detections.csv",
+        "truth/events.jsonl",
+        "observations/claims.jsonl",
+        "observations/observer_reports.jsonl",
+        "truth/violations.jsonl",
+    ):
+        h.update((out / rel).read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def calm(tmp_path_factory) -> Path:
+    return _run(tmp_path_factory.mktemp("sim"), "calm", {**CALM, "activity": {"rounds_per_day": 1200}})
+
+
+def test_same_seed_same_files_other_seed_other_files(tmp_path):
+    a = _run(tmp_path / "a", "det", {"activity": {"rounds_per_day": 300}}, seed=7)
+    b = _run(tmp_path / "b", "det", {"activity": {"rounds_per_day": 300}}, seed=7)
+    c = _run(tmp_path / "c", "det", {"activity": {"rounds_per_day": 300}}, seed=8)
+    assert _digest(a) == _digest(b)
+    assert _digest(a) != _digest(c)
+
+
+def test_output_layout_and_manifest(calm):
+    manifest = json.loads((calm / "manifest.json").read_text())
+    for rel in (
+        "observations/sensors.jsonl",
+        "observations/weather.jsonl",
+        "observations/detections.csv",
+        "observations/claims.jsonl",
+        "truth/events.jsonl",
+        "truth/incidents.jsonl",
+        "truth/detections.csv",
+        "agreement/agreement.yaml",
+        "scenario.yaml",
+    ):
+        assert (calm / rel).is_file(), rel
+    assert manifest["counts"]["detections"] == len(_detections(calm))
+    assert manifest["truth_is_for_the_scorer_only"] is True
+    load_agreement(calm / "agreement")  # the agreement the run used is valid
+
+
+def test_round_rate_matches_the_scenario(tmp_path):
+    out = _run(tmp_path, "rate", {"activity": {"rounds_per_day": 4000, "diurnal_depth": 0.0, "training_share": 0.0}})
+    incidents = _jsonl(out / "truth" / "incidents.jsonl")
+    expected = 4000 * 6 / 24
+    # Rounds come in missions of several rounds: allow for that clustering.
+    assert 0.75 * expected < len(incidents) < 1.25 * expected
+    share_ru = np.mean([i["party"] == "RU" for i in incidents])
+    assert 0.35 < share_ru < 0.65
+
+
+def _temperature_lookup(out: Path, start: dt.datetime):
+    """Temperature at (time, lon, lat) from the run's weather reports: nearest region, linear in time."""
+    wx = _jsonl(out / "observations" / "weather.jsonl")
+    hours = sorted({r["time"] for r in wx})
+    cells = sorted({(r["position"]["lon_deg"], r["position"]["lat_deg"]) for r in wx})
+    table = np.zeros((len(hours), len(cells)))
+    for r in wx:
+        table[hours.index(r["time"]), cells.index((r["position"]["lon_deg"], r["position"]["lat_deg"]))] = r[
+            "temperature_c"
+        ]
+    clon = np.array([c[0] for c in cells])
+    clat = np.array([c[1] for c in cells])
+    t0 = [(dt.datetime.fromisoformat(h) - start).total_seconds() for h in hours]
+
+    def temperature(t_s: float, lon: float, lat: float) -> float:
+        cell = int(np.argmin((clon - lon) ** 2 * np.cos(np.radians(lat)) ** 2 + (clat - lat) ** 2))
+        return float(np.interp(t_s, t0, table[:, cell]))
+
+    return temperature
+
+
+def test_travel_times_follow_the_sound_speed_model(calm):
+    events = {e["id"]: e for e in _jsonl(calm / "truth" / "events.jsonl")}
+    sensors = {s["id"]: s for s in _jsonl(calm / "observations" / "sensors.jsonl")}
+    truth = dict(csv.reader((calm / "truth" / "detections.csv").open()))
+    start = dt.datetime.fromisoformat("2026-09-02T00:00:00+03:00")
+    temperature = _temperature_lookup(calm, start)
+    residuals = []
+    for d in _detections(calm)[:20000:4]:
+        ev = truth.get(d["id"])
+        if not ev:
+            continue
+        e, s = events[ev], sensors[d["sensor_id"]]
+        slon, slat = s["position"]["lon_deg"], s["position"]["lat_deg"]
+        _, _, dist = GEOD.inv(e["lon"], e["lat"], slon, slat)
+        t_arr = (dt.datetime.fromisoformat(d["arrival_time"]) - start).total_seconds()
+        t_org = (dt.datetime.fromisoformat(e["time"]) - start).total_seconds()
+        c = 331.3 * np.sqrt(1 + temperature(t_org, (e["lon"] + slon) / 2, (e["lat"] + slat) / 2) / 273.15)
+        residuals.append(t_arr - t_org - dist / c)
+    r = np.array(residuals)
+    assert r.size > 1000
+    # Timing 10 ms and jitter 5 ms in a still atmosphere: sd ~ 11 ms around the model.
+    assert abs(np.median(r)) < 0.005
+    assert 0.008 < r.std() < 0.02
+
+
+def test_bearings_point_at_the_source(calm):
+    events = {e["id"]: e for e in _jsonl(calm / "truth" / "events.jsonl")}
+    sensors = {s["id"]: s for s in _jsonl(calm / "observations" / "sensors.jsonl")}
+    truth = dict(csv.reader((calm / "truth" / "detections.csv").open()))
+    errs = []
+    for d in _detections(calm)[:20000]:
+        ev = truth.get(d["id"])
+        if not ev:
+            continue
+        e, s = events[ev], sensors[d["sensor_id"]]
+        az, _, _ = GEOD.inv(s["position"]["lon_deg"], s["position"]["lat_deg"], e["lon"], e["lat"])
+        errs.append((float(d["bearing_deg"]) - az + 180.0) % 360.0 - 180.0)
+    e = np.array(errs)
+    assert abs(np.mean(e)) < 0.3
+    assert 2.5 < np.std(e) < 3.5  # the scenario's bearing sigma is 3 degrees
+
+
+def test_detection_probability_falls_with_distance_and_source_level(calm):
+    events = {e["id"]: e for e in _jsonl(calm / "truth" / "events.jsonl")}
+    sensors = _jsonl(calm / "observations" / "sensors.jsonl")
+    lon = np.array([s["position"]["lon_deg"] for s in sensors])
+    lat = np.array([s["position"]["lat_deg"] for s in sensors])
+    heard_by: dict[str, set[str]] = {}
+    for det_id, ev in csv.reader((calm / "truth" / "detections.csv").open()):
+        if ev and ev != "event_id":
+            heard_by.setdefault(ev, set()).add(det_id)
+    near, far = {"mortar_82mm": [], "howitzer_152mm": []}, {"mortar_82mm": [], "howitzer_152mm": []}
+    for e in events.values():
+        if e["weapon"] not in near or e["kind"] != "launch":
+            continue
+        _, _, dist = GEOD.inv(np.full(lon.size, e["lon"]), np.full(lon.size, e["lat"]), lon, lat)
+        n_near = int((dist < 5_000).sum())
+        n_far = int(((dist > 20_000) & (dist < 40_000)).sum())
+        near[e["weapon"]].append((e["n_sensors"], n_near, n_far))
+        far[e["weapon"]].append(e["n_sensors"])
+    # A 152 mm gun (187 dB) is heard by many more sensors than an 82 mm mortar (162 dB).
+    assert np.mean(far["howitzer_152mm"]) > 3 * np.mean(far["mortar_82mm"])
+    # A mortar is never heard by more sensors than lie within ~15 km of it.
+    assert max(n for n, _, _ in near["mortar_82mm"]) < 40
+
+
+def test_false_detections_at_the_configured_rate(tmp_path):
+    out = _run(
+        tmp_path,
+        "false",
+        {"activity": {"rounds_per_day": 0}, "propagation": {"false_per_sensor_hour": 3.0, "false_bursts_per_day": 0}},
+    )
+    n_sensors = len(_jsonl(out / "observations" / "sensors.jsonl"))
+    n_false = len(_detections(out))
+    expected = 3.0 * n_sensors * 6
+    assert abs(n_false - expected) < 5 * np.sqrt(expected)
+    assert not _jsonl(out / "truth" / "events.jsonl")
+
+
+def test_outage_silences_sensors_and_is_reported(tmp_path):
+    out = _run(
+        tmp_path,
+        "outage",
+        {
+            "activity": {"rounds_per_day": 2000},
+            "network": {
+                "outages": [
+                    {"sector": "S3-DON-S", "start_h": 1, "end_h": 4, "health": "jammed", "share": 0.5, "party": "RU"}
+                ]
+            },
+        },
+    )
+    status = _jsonl(out / "observations" / "sensor_status.jsonl")
+    jammed = {s["sensor_id"] for s in status if s["health"] == "jammed"}
+    assert jammed and all(s["health"] in ("jammed", "ok") for s in status)
+    start = dt.datetime.fromisoformat("2026-09-02T00:00:00+03:00")
+    during = [
+        d
+        for d in _detections(out)
+        if d["sensor_id"] in jammed
+        and 3600 <= (dt.datetime.fromisoformat(d["arrival_time"]) - start).total_seconds() < 4 * 3600
+    ]
+    assert during == []
+    interference = [v for v in _jsonl(out / "truth" / "violations.jsonl") if v["family"] == "monitoring_interference"]
+    assert len(interference) == len(jammed) and {v["party"] for v in interference} == {"RU"}
+
+
+def test_line_move_adds_a_version_and_truth_follows_it(tmp_path):
+    out = _run(
+        tmp_path,
+        "moved",
+        {
+            "sectors": ["S4-DON-N"],
+            "duration_h": 24,
+            "activity": {"rounds_per_day": 300},
+            "line_moves": [{"at_h": 12, "sector": "S4-DON-N", "advance_km": 3}],
+        },
+    )
+    a = load_agreement(out / "agreement")
+    assert len(a.versions) == 2
+    assert a.versions[1].valid_from == dt.datetime(2026, 9, 2, 9, tzinfo=dt.UTC)
+    # The RU area grew by roughly 3 km along the sector's stretch of line.
+    from truceline.geo.measure import area_km2
+
+    gained = area_km2(a.versions[1].areas["RU"]) - area_km2(a.versions[0].areas["RU"])
+    assert 200 < gained < 2000
+
+
+def test_every_rule_family_appears_in_a_busy_day(tmp_path):
+    out = _run(
+        tmp_path,
+        "busy",
+        {
+            "duration_h": 24,
+            "sectors": ["S2-ZAP"],
+            "activity": {"rounds_per_day": 3000},
+            "network": {
+                "outages": [
+                    {"sector": "S2-ZAP", "start_h": 2, "end_h": 3, "health": "destroyed", "share": 0.1, "party": "UA"}
+                ]
+            },
+        },
+    )
+    families = {v["family"] for v in _jsonl(out / "truth" / "violations.jsonl")}
+    assert {
+        "fire_across_line",
+        "buffer_zone",
+        "withdrawal_zone",
+        "freedom_of_movement",
+        "monitoring_interference",
+    } <= families
+    training = [i for i in _jsonl(out / "truth" / "incidents.jsonl") if i["training"]]
+    assert training and all("fire_across_line" not in i["violation_families"] for i in training)
+
+
+@pytest.mark.parametrize("path", CATALOGUE, ids=lambda p: p.stem)
+def test_catalogue_scenarios_are_valid_and_documented(path):
+    scenario = load_scenario(path)
+    assert len(scenario.description) > 80
+    assert path.stem in (REPO / "docs" / "scenarios.md").read_text(encoding="utf-8")
+
+
+def test_bad_scenario_files_name_the_field(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump(
+            {
+                "name": "x",
+                "network": {"spacing_km": -5},
+                "activity": {"weapon_mix": {"catapult": 1}},
+                "duration_h": "long",
+            }
+        )
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad)
+    fields = {f for f, _ in err.value.problems}
+    assert {"network.spacing_km", "activity.weapon_mix", "duration_h"} <= fields
+    result = CliRunner().invoke(app, ["simulate", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "network.spacing_km" in result.output
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(yaml.safe_dump({"name": "x", "sectors": ["S99"]}))
+    result = CliRunner().invoke(app, ["simulate", str(unknown), "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 1 and "S99" in result.output
