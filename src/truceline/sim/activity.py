@@ -158,7 +158,8 @@ def _rounds(
     rmin = np.array([w.min_range_km for w in cat], dtype=float) * 1000.0
     rmax = np.array([w.max_range_km for w in cat], dtype=float) * 1000.0
     rng_m = rng.uniform(rmin, rmax)
-    withdraw = np.array([world.agreement.withdrawal_km.get(w.weapon_class.value, 0.0) for w in cat], dtype=float) * 1000.0
+    withdraw_km = [world.agreement.withdrawal_km.get(w.weapon_class.value, 0.0) for w in cat]
+    withdraw = np.array(withdraw_km, dtype=float) * 1000.0
     behind = np.where(
         training,
         withdraw + rng.uniform(2_000, 10_000, n),
