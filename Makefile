@@ -17,7 +17,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/truceline agreement validate default
 	$(VENV)/bin/truceline agreement show default
-	$(VENV)/bin/truceline agreement show minsk2015
+	$(VENV)/bin/truceline simulate scenarios/escalation.yaml --out out/demo/escalation
+	@echo "ground truth is in out/demo/escalation/truth; grade any result with: truceline score --truth out/demo/escalation --result DIR"
 
 test: $(STAMP)
 	$(PY) -m pytest -q
