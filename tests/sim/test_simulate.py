@@ -314,3 +314,25 @@ def test_bad_scenario_files_name_the_field(tmp_path):
     unknown.write_text(yaml.safe_dump({"name": "x", "sectors": ["S99"]}))
     result = CliRunner().invoke(app, ["simulate", str(unknown), "--out", str(tmp_path / "o2")])
     assert result.exit_code == 1 and "S99" in result.output
+
+
+def test_sector_weights_shift_the_fire(tmp_path):
+    out = _run(
+        tmp_path,
+        "weights",
+        {
+            "sectors": ["S3-DON-S", "S4-DON-N"],
+            "activity": {"rounds_per_day": 3000, "sector_weights": {"S3-DON-S": 0.0}, "training_share": 0.0},
+        },
+    )
+    from truceline.agreement import load_agreement as load
+
+    a = load(out / "agreement")
+    launches = [e for e in _jsonl(out / "truth" / "events.jsonl") if e["kind"] == "launch"]
+    sector = a.query(
+        [e["lon"] for e in launches], [e["lat"] for e in launches], dt.datetime(2026, 9, 2, tzinfo=dt.UTC)
+    ).sector
+    ids = [s.id for s in a.sectors]
+    # Missions start on the line in S4 only; their launch points lie behind it, mostly still in S4.
+    assert np.mean(sector == ids.index("S4-DON-N")) > 0.8
+    assert np.mean(sector == ids.index("S3-DON-S")) < 0.1

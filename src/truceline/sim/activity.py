@@ -43,6 +43,17 @@ def _diurnal(cfg: Activity, local_h: FloatArray) -> FloatArray:
     return (1.0 - cfg.diurnal_depth) + cfg.diurnal_depth * 2.0 * g
 
 
+def _sector_weight(world: World, cfg: Activity, sector: NDArray[np.int32]) -> FloatArray:
+    """Relative firing rate of each point's sector (1 where not given)."""
+    ids = world.sector_ids
+    w = np.ones(sector.shape)
+    for sid, weight in cfg.sector_weights.items():
+        if sid not in ids:
+            raise ValueError(f"activity.sector_weights: unknown sector {sid!r}; the agreement has {list(ids)}")
+        w[sector == ids.index(sid)] = weight
+    return w
+
+
 def _escalation(world: World, cfg: Activity, t_s: FloatArray, sector: NDArray[np.int32]) -> FloatArray:
     f = np.ones(t_s.shape)
     ids = world.sector_ids
@@ -93,14 +104,16 @@ def generate_rounds(world: World, cfg: Activity, rng: np.random.Generator) -> Ro
     base = cfg.rounds_per_day / mean_rounds * world.duration_s / day
     esc_max = max([1.0, *[e.factor for e in cfg.escalations]])
     peak = (1.0 - cfg.diurnal_depth) + 2.0 * cfg.diurnal_depth
-    n_cand = rng.poisson(base * peak * esc_max)
+    w_max = max([1.0, *cfg.sector_weights.values()])
+    n_cand = rng.poisson(base * peak * esc_max * w_max)
     t = rng.uniform(0, world.duration_s, n_cand)
     p, nrm = _sample_on_front(world, n_cand, rng)
     lon, lat = world.to_lonlat(p[:, 0], p[:, 1])
     sector = world.sector_index(lon, lat)
     offset_h = world.scenario.start.utcoffset().total_seconds() / 3600.0  # type: ignore[union-attr]
     local_h = (world.start.hour + offset_h + t / 3600.0) % 24.0
-    accept = rng.uniform(0, 1, n_cand) < _diurnal(cfg, local_h) * _escalation(world, cfg, t, sector) / (peak * esc_max)
+    rate = _diurnal(cfg, local_h) * _escalation(world, cfg, t, sector) * _sector_weight(world, cfg, sector)
+    accept = rng.uniform(0, 1, n_cand) < rate / (peak * esc_max * w_max)
     t, p, nrm, sector = t[accept], p[accept], nrm[accept], sector[accept]
     n = t.size
     parties = np.array(list(cfg.party_share))

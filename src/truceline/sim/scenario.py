@@ -125,6 +125,7 @@ class Activity(_Section):
         }
     )
     training_share: Share = 0.1
+    sector_weights: dict[str, NonNeg] = Field(default_factory=dict)
     diurnal_peak_h: Annotated[float, Field(ge=0, lt=24)] = 22.0
     diurnal_depth: Share = 0.6
     aim_sigma_deg: NonNeg = 25.0
