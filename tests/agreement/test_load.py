@@ -193,3 +193,21 @@ def test_format_version_and_duplicate_parties_reported_with_other_errors(make_ag
 
     fields = {i.split(":")[0] for i in _issues(make_agreement(edit))}
     assert {"truceline_agreement", "parties", "buffer_zone_km"} <= fields, fields
+
+
+def test_query_at_times_checks_lengths_and_names_the_bad_point(make_agreement):
+    a = load_agreement(make_agreement())
+    t = dt.datetime(2026, 2, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="3 points but 1 times"):
+        a.query_at_times([35.0, 35.1, 35.2], [48.0, 48.0, 48.0], [t])
+    from truceline.geo.errors import InvalidCoordinateError
+
+    with pytest.raises(InvalidCoordinateError, match="point 3: lat=95"):
+        a.query_at_times([35.0] * 4, [48.0, 48.0, 48.0, 95.0], [t] * 4)
+
+
+def test_duplicate_window_ids(make_agreement):
+    def edit(m, root):
+        m["ceasefire_windows"].append(dict(m["ceasefire_windows"][0]))
+
+    assert any(i.startswith("ceasefire_windows[1].id: duplicate") for i in _issues(make_agreement(edit)))

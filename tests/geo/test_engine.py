@@ -94,3 +94,12 @@ def test_large_batch_matches_small_batches(engine):
     small = engine.query(lon[:100], lat[:100])
     assert np.array_equal(big.sides.side[:100], small.sides.side)
     assert np.allclose(big.sides.distance_km[:100], small.sides.distance_km)
+
+
+def test_a_large_site_is_found_behind_many_small_ones():
+    geometry = LineGeometry(TOY_LINE, {"UA": TOY_UA, "RU": TOY_RU})
+    small = [Site(f"s{i}", 34.0 + 0.001 * i, 48.0, 0.05) for i in range(6)]
+    big = Site("big", 34.02, 48.0, 5.0)
+    eng = ZoneEngine(geometry, 7.5, {}, sites=[*small, big])
+    r = eng.query([34.003], [48.001])  # near the small ones, outside all of them, inside the big one
+    assert eng.site_ids[r.site[0]] == "big"

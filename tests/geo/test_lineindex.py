@@ -59,5 +59,6 @@ def test_exact_on_a_line_without_collinear_vertices():
     x, y = proj.forward(rng.uniform(32, 38, 5000), rng.uniform(46, 50, 5000))
     got = idx.nearest(x, y)
     xy_line = shapely.transform(line, lambda c: np.column_stack(proj.forward(c[:, 0], c[:, 1])))
-    assert np.allclose(np.hypot(got.near_x - x, got.near_y - y), shapely.distance(shapely.points(x, y), xy_line),
-                       atol=1e-6)
+    assert np.allclose(
+        np.hypot(got.near_x - x, got.near_y - y), shapely.distance(shapely.points(x, y), xy_line), atol=1e-6
+    )

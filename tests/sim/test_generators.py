@@ -391,8 +391,11 @@ def test_fabricated_claims_are_covered_and_quiet(world, claims, net, events):
 
 def test_true_and_exaggerated_claims_rest_on_real_impacts_by_the_accused(world, claims, events):
     by_id = {str(e): i for i, e in enumerate(events.id)}
-    real = [(c, t, d) for c, t, d in zip(claims.claims, claims.truth, claims.details, strict=True)
-            if t.truth in ("true", "exaggerated")]
+    real = [
+        (c, t, d)
+        for c, t, d in zip(claims.claims, claims.truth, claims.details, strict=True)
+        if t.truth in ("true", "exaggerated")
+    ]
     assert real
     for c, t, d in real:
         idx = np.array([by_id[e] for e in d.event_ids])
@@ -413,8 +416,17 @@ def test_true_and_exaggerated_claims_rest_on_real_impacts_by_the_accused(world, 
 def test_claim_types_fall_back_when_they_cannot_be_made(world, events):
     # No sensors at all: nothing is fabricated-in-coverage or heard; every claim becomes a blind spot.
     empty = SensorNet(
-        ids=[], x=np.zeros(0), y=np.zeros(0), lon=np.zeros(0), lat=np.zeros(0), clock_offset_s=np.zeros(0),
-        clock_drift=np.zeros(0), has_bearing=False, bearing_sigma_deg=3.0, timing_sigma_s=0.05, contingent=[],
+        ids=[],
+        x=np.zeros(0),
+        y=np.zeros(0),
+        lon=np.zeros(0),
+        lat=np.zeros(0),
+        clock_offset_s=np.zeros(0),
+        clock_drift=np.zeros(0),
+        has_bearing=False,
+        bearing_sigma_deg=3.0,
+        timing_sigma_s=0.05,
+        contingent=[],
     )
     deaf = replace(events, n_sensors=np.zeros(len(events), dtype=np.int64))
     cfg = Claims(per_party_per_day=20, mix={"true": 1.0, "fabricated": 1.0, "false_flag": 1.0})

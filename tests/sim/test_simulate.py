@@ -266,6 +266,7 @@ def test_every_rule_family_appears_in_a_busy_day(tmp_path):
             "duration_h": 24,
             "sectors": ["S2-ZAP"],
             "activity": {"rounds_per_day": 3000},
+            "observers": {"fom_restrictions_per_day": 5},
             "network": {
                 "outages": [
                     {"sector": "S2-ZAP", "start_h": 2, "end_h": 3, "health": "destroyed", "share": 0.1, "party": "UA"}
@@ -282,7 +283,8 @@ def test_every_rule_family_appears_in_a_busy_day(tmp_path):
         "monitoring_interference",
     } <= families
     training = [i for i in _jsonl(out / "truth" / "incidents.jsonl") if i["training"]]
-    assert training and all("fire_across_line" not in i["violation_families"] for i in training)
+    # Training fire is lawful by construction: no rule family at all.
+    assert training and all(i["violation_families"] == [] for i in training)
 
 
 @pytest.mark.parametrize("path", CATALOGUE, ids=lambda p: p.stem)
@@ -336,3 +338,54 @@ def test_sector_weights_shift_the_fire(tmp_path):
     # Missions start on the line in S4 only; their launch points lie behind it, mostly still in S4.
     assert np.mean(sector == ids.index("S4-DON-N")) > 0.8
     assert np.mean(sector == ids.index("S3-DON-S")) < 0.1
+
+
+def test_offset_rows_lie_on_their_side_at_about_the_offset(calm):
+    a = load_agreement(calm / "agreement")
+    sensors = _jsonl(calm / "observations" / "sensors.jsonl")
+    lon = [s["position"]["lon_deg"] for s in sensors]
+    lat = [s["position"]["lat_deg"] for s in sensors]
+    r = a.query(lon, lat, dt.datetime(2026, 9, 2, 12, tzinfo=dt.UTC)).sides
+    row = np.array([s["id"][3] for s in sensors])
+    d = r.distance_km
+    assert np.all(d >= 4.0)  # at least half the 8 km offset
+    assert 6.5 < np.median(d) < 9.0
+    # Each row keeps to one side of the line.
+    for name in ("A", "B"):
+        sides = set(r.side[row == name].tolist()) - {-1}
+        assert len(sides) == 1, (name, sides)
+    assert set(r.side[row == "A"].tolist()) != set(r.side[row == "B"].tolist())
+
+
+def test_sensor_counts_of_events_are_exact(calm):
+    events = _jsonl(calm / "truth" / "events.jsonl")
+    truth = list(csv.reader((calm / "truth" / "detections.csv").open()))[1:]
+    by_id = {d["id"]: d["sensor_id"] for d in _detections(calm)}
+    heard: dict[str, set[str]] = {}
+    for det_id, ev in truth:
+        if ev:
+            heard.setdefault(ev, set()).add(by_id[det_id])
+    for e in events:
+        assert e["n_sensors"] == len(heard.get(e["id"], ())), e["id"]
+        assert e["detectable"] == (e["n_sensors"] >= 3)
+
+
+def test_weather_reports_cover_every_hour_including_the_last(calm):
+    hours = sorted({w["time"] for w in _jsonl(calm / "observations" / "weather.jsonl")})
+    assert len(hours) == 6 + 1  # a 6 h scenario: reports at 0, 1, ..., 6 h
+
+
+def test_violations_are_placed_where_the_rule_is_broken(calm):
+    a = load_agreement(calm / "agreement")
+    events = {e["id"]: e for e in _jsonl(calm / "truth" / "events.jsonl")}
+    when = dt.datetime(2026, 9, 2, 12, tzinfo=dt.UTC)
+    buffer = [v for v in _jsonl(calm / "truth" / "violations.jsonl") if v["family"] == "buffer_zone"]
+    assert buffer
+    r = a.query([v["lon"] for v in buffer], [v["lat"] for v in buffer], when)
+    assert r.in_buffer.all()  # the point cited is itself inside the buffer zone
+    across = [v for v in _jsonl(calm / "truth" / "violations.jsonl") if v["family"] == "fire_across_line"]
+    launch_ids = {v["source_ids"][0] for v in across}
+    assert all(events[i]["kind"] == "launch" for i in launch_ids)
+    assert all(
+        (v["lon"], v["lat"]) == (events[v["source_ids"][0]]["lon"], events[v["source_ids"][0]]["lat"]) for v in across
+    )

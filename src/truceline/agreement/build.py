@@ -67,7 +67,12 @@ def collect_snapshots(
             if d is None:
                 raise ValueError(f"{f}: no date in the file name; give it with --date")
             found.append((d, f))
-    found = sorted({d: f for d, f in found}.items())
+    by_date: dict[dt.date, Path] = {}
+    for d, f in found:
+        if d in by_date and by_date[d] != f:
+            raise ValueError(f"two snapshots for {d}: {by_date[d]} and {f}")
+        by_date[d] = f
+    found = sorted(by_date.items())
     found = [(d, f) for d, f in found if (since is None or d >= since) and (until is None or d <= until)]
     if not found:
         raise ValueError("no control snapshot matches")

@@ -315,7 +315,11 @@ class _Builder:
         self, specs: list[tuple[int, CeasefireWindowSpec]], site_ids: set[str], sector_ids: set[str]
     ) -> list[CeasefireWindow]:
         out = []
+        seen: set[str] = set()
         for i, w in specs:
+            if w.id in seen:
+                self.err(f"ceasefire_windows[{i}].id", f"duplicate window id {w.id!r}")
+            seen.add(w.id)
             for k, sid in enumerate(w.sites):
                 if sid not in site_ids:
                     self.err(f"ceasefire_windows[{i}].sites[{k}]", f"unknown protected site {sid!r}")

@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from truceline.geo.coords import as_lonlat
 from truceline.geo.engine import LineGeometry, Site, ZoneEngine, ZoneResult
 
 
@@ -179,9 +180,10 @@ class Agreement:
         NoLineInForce
             When some time has no line in force (the message names the first such point).
         """
-        lon_a = np.atleast_1d(np.asarray(lon, dtype=float))
-        lat_a = np.atleast_1d(np.asarray(lat, dtype=float))
+        lon_a, lat_a = as_lonlat(lon, lat)  # errors name the point's index in the whole input
         vidx = self.version_index(times)
+        if vidx.size != lon_a.size:
+            raise ValueError(f"{lon_a.size} points but {vidx.size} times")
         if (vidx < 0).any():
             first = int(np.flatnonzero(vidx < 0)[0])
             when = _as_datetime64(times)[first]

@@ -202,7 +202,8 @@ class ZoneEngine:
         dist = np.full(x.shape, np.nan)
         if self._site_tree is None:
             return site, dist
-        k = min(4, len(self.site_ids))
+        # Every site within the largest radius is a candidate (a big site can hide behind small ones).
+        k = len(self.site_ids)
         # projected distance can exceed the true one by the scale error (< 1 %); widen the bound.
         _, idx = self._site_tree.query(np.column_stack([x, y]), k=k, distance_upper_bound=self._site_r_m.max() * 1.02)
         idx = idx.reshape(x.size, k)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 
-from truceline.sim.context import World
+from truceline.sim.context import World, sample_front
 from truceline.sim.scenario import Activity
 from truceline.sim.weapons import CATALOGUE, Weapon
 from truceline.sim.zones import PointZones, zones_at
@@ -68,28 +67,6 @@ def _escalation(world: World, cfg: Activity, t_s: FloatArray, sector: NDArray[np
     return f
 
 
-def _sample_on_front(world: World, n: int, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
-    """Uniform points along the front and the unit left normal there."""
-    parts = list(shapely.get_parts(world.front_xy))
-    lengths = np.array([p.length for p in parts])
-    which = rng.choice(len(parts), size=n, p=lengths / lengths.sum())
-    pts = np.empty((n, 2))
-    nrm = np.empty((n, 2))
-    for k, part in enumerate(parts):
-        sel = np.flatnonzero(which == k)
-        if not sel.size:
-            continue
-        s = rng.uniform(0, part.length, sel.size)
-        p = shapely.get_coordinates(shapely.line_interpolate_point(part, s))
-        a = shapely.get_coordinates(shapely.line_interpolate_point(part, np.maximum(s - 100, 0)))
-        b = shapely.get_coordinates(shapely.line_interpolate_point(part, np.minimum(s + 100, part.length)))
-        t = b - a
-        t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-9)[:, None]
-        pts[sel] = p
-        nrm[sel] = np.column_stack([-t[:, 1], t[:, 0]])
-    return pts, nrm
-
-
 def _rotate(v: FloatArray, deg: FloatArray) -> FloatArray:
     r = np.radians(deg)
     c, s = np.cos(r), np.sin(r)
@@ -102,16 +79,16 @@ def generate_rounds(world: World, cfg: Activity, rng: np.random.Generator) -> Ro
     mean_rounds = sum(v * np.mean(CATALOGUE[k].rounds) for k, v in mix.items()) / sum(mix.values())
     day = 86_400.0
     base = cfg.rounds_per_day / mean_rounds * world.duration_s / day
-    esc_max = max([1.0, *[e.factor for e in cfg.escalations]])
+    # Overlapping escalations multiply: bound the rate by the product of every factor above 1.
+    esc_max = float(np.prod([max(1.0, e.factor) for e in cfg.escalations])) if cfg.escalations else 1.0
     peak = (1.0 - cfg.diurnal_depth) + 2.0 * cfg.diurnal_depth
     w_max = max([1.0, *cfg.sector_weights.values()])
     n_cand = rng.poisson(base * peak * esc_max * w_max)
     t = rng.uniform(0, world.duration_s, n_cand)
-    p, nrm = _sample_on_front(world, n_cand, rng)
+    p, nrm = sample_front(world, n_cand, rng)
     lon, lat = world.to_lonlat(p[:, 0], p[:, 1])
     sector = world.sector_index(lon, lat)
-    offset_h = world.scenario.start.utcoffset().total_seconds() / 3600.0  # type: ignore[union-attr]
-    local_h = (world.start.hour + offset_h + t / 3600.0) % 24.0
+    local_h = world.local_hour(t)
     rate = _diurnal(cfg, local_h) * _escalation(world, cfg, t, sector) * _sector_weight(world, cfg, sector)
     accept = rng.uniform(0, 1, n_cand) < rate / (peak * esc_max * w_max)
     t, p, nrm, sector = t[accept], p[accept], nrm[accept], sector[accept]
@@ -128,29 +105,47 @@ def generate_rounds(world: World, cfg: Activity, rng: np.random.Generator) -> Ro
     n = t.size
     own_dir = nrm * own[:, None]
     weapons = np.empty(n, dtype=object)
+    for p_id in cfg.party_share:
+        if cfg.party_share[p_id] > 0 and not any(p_id in CATALOGUE[k].parties for k in mix):
+            raise ValueError(f"activity.weapon_mix: no weapon in the mix is fielded by {p_id}, which has a party_share")
     for i in range(n):
         options = [k for k in mix if party[i] in CATALOGUE[k].parties]
         w = np.array([mix[k] for k in options])
         weapons[i] = options[rng.choice(len(options), p=w / w.sum())]
     training = rng.uniform(0, 1, n) < cfg.training_share
     salvo_share = np.zeros(n)
+    ids = world.sector_ids
     for e in cfg.escalations:
         if e.salvo_share is not None:
             on = (t >= e.start_h * 3600.0) & (t < e.end_h * 3600.0)
+            if e.sectors:
+                on &= np.isin(sector, [ids.index(sid) for sid in e.sectors])
             salvo_share[on] = np.maximum(salvo_share[on], e.salvo_share)
     rounds = _rounds(world, cfg, rng, t, p, own_dir, party, weapons, training, salvo_share)
     return _drop_stray_training(world, rounds)
 
 
 def _drop_stray_training(world: World, r: Rounds) -> Rounds:
-    """Training fire must stay on the party's own side: drop rounds where a bend of the line says otherwise."""
+    """Training fire is lawful by design: drop rounds that a bend of the line puts on the wrong side,
+    in the buffer zone, or (the launch) within the withdrawal distance of the weapon's class."""
     sel = np.flatnonzero(r.training)
     if not sel.size:
         return r
-    own_launch = zones_at(world, r.launch_x[sel], r.launch_y[sel], r.launch_t[sel]).party_of() == r.party[sel]
-    own_impact = zones_at(world, r.impact_x[sel], r.impact_y[sel], r.impact_t[sel]).party_of() == r.party[sel]
+    lz = zones_at(world, r.launch_x[sel], r.launch_y[sel], r.launch_t[sel])
+    iz = zones_at(world, r.impact_x[sel], r.impact_y[sel], r.impact_t[sel])
+    a = world.agreement
+    # Weapons without a withdrawal distance in the agreement have no zone (0 km).
+    withdraw = np.array([a.withdrawal_km.get(CATALOGUE[w].weapon_class.value, 0.0) for w in r.weapon[sel]])
+    lawful = (
+        (lz.party_of() == r.party[sel])
+        & (iz.party_of() == r.party[sel])
+        & ~lz.in_buffer
+        & ~iz.in_buffer
+        & (lz.distance_km > withdraw)
+        & (iz.site < 0)
+    )
     keep = np.ones(len(r), dtype=bool)
-    keep[sel[~(own_launch & own_impact)]] = False
+    keep[sel[~lawful]] = False
     return Rounds(**{f: getattr(r, f)[keep] for f in Rounds.__dataclass_fields__})
 
 
@@ -236,6 +231,9 @@ class RoundTruth:
     launch: PointZones
     impact: PointZones
     families: list[list[str]]
+    #: Per family, whether the violation is placed at the impact (else at the launch): the point
+    #: that makes the round a violation (the launch when both do).
+    at_impact: dict[str, NDArray[np.bool_]]
 
 
 def label_rounds(world: World, r: Rounds) -> RoundTruth:
@@ -252,6 +250,7 @@ def label_rounds(world: World, r: Rounds) -> RoundTruth:
         withdrawal |= (wclass == c) & mask & (lp == r.party)
     site = iz.site >= 0
     window = np.zeros(len(r), dtype=bool)
+    window_launch = np.zeros(len(r), dtype=bool)
     site_ids = [s.id for s in a.protected_sites]
     sector_ids = [s.id for s in a.sectors]
     for w in a.ceasefire_windows:
@@ -260,14 +259,18 @@ def label_rounds(world: World, r: Rounds) -> RoundTruth:
         active = (r.launch_t >= s0) & (r.launch_t < s1)
         if not active.any():
             continue
-        where = np.full(len(r), w.whole_line)
+        in_l = np.full(len(r), w.whole_line)
+        in_i = np.full(len(r), w.whole_line)
         for sid in w.sites:
             k = site_ids.index(sid)
-            where |= (iz.site == k) | (lz.site == k)
+            in_l |= lz.site == k
+            in_i |= iz.site == k
         for sec in w.sectors:
             k = sector_ids.index(sec)
-            where |= (iz.sector == k) | (lz.sector == k)
-        window |= active & where
+            in_l |= lz.sector == k
+            in_i |= iz.sector == k
+        window |= active & (in_l | in_i)
+        window_launch |= active & in_l
     families: list[list[str]] = []
     for i in range(len(r)):
         f = []
@@ -282,4 +285,12 @@ def label_rounds(world: World, r: Rounds) -> RoundTruth:
         if window[i]:
             f.append("ceasefire_window")
         families.append(f)
-    return RoundTruth(lz, iz, families)
+    never = np.zeros(len(r), dtype=bool)
+    at_impact = {
+        "fire_across_line": never,
+        "withdrawal_zone": never,
+        "buffer_zone": ~lz.in_buffer,
+        "protected_site": ~never,
+        "ceasefire_window": ~window_launch,
+    }
+    return RoundTruth(lz, iz, families, at_impact)

@@ -39,9 +39,9 @@ from scipy.spatial import cKDTree
 from truceline.core.claims import Claim
 from truceline.core.enums import ClaimantKind, GeoPrecision, Party, ViolationKind, WeaponClass
 from truceline.core.uncertainty import CountRange, GeoUncertainty, TimeWindow
-from truceline.sim.context import World
+from truceline.sim.context import World, sample_front
 from truceline.sim.network import SensorNet
-from truceline.sim.observers import DAY_S, position, sample_front
+from truceline.sim.observers import DAY_S, position
 from truceline.sim.scenario import Claims
 from truceline.sim.truth import TruthClaim, TruthEvents
 from truceline.sim.zones import zones_at
@@ -142,9 +142,7 @@ class _Draft:
 class _Maker:
     """Makes claims of each type for one simulation (shared indexes, used events)."""
 
-    def __init__(
-        self, world: World, events: TruthEvents, net: SensorNet, rng: np.random.Generator
-    ) -> None:
+    def __init__(self, world: World, events: TruthEvents, net: SensorNet, rng: np.random.Generator) -> None:
         self.world = world
         self.ev = events
         self.net = net
@@ -290,8 +288,12 @@ class _Maker:
             if not self._covered(x[i : i + 1], y[i : i + 1], t0[i : i + 1], t1[i : i + 1])[0]:
                 continue
             quiet = self._events_near(
-                np.ones(len(self.ev), dtype=bool), float(x[i]), float(y[i]), float(t0[i]) - 60.0,
-                float(t1[i]) + 60.0, QUIET_KM + MARGIN_KM,
+                np.ones(len(self.ev), dtype=bool),
+                float(x[i]),
+                float(y[i]),
+                float(t0[i]) - 60.0,
+                float(t1[i]) + 60.0,
+                QUIET_KM + MARGIN_KM,
             )
             if quiet.size == 0:
                 return self._invented("fabricated", other, float(x[i]), float(y[i]), float(t0[i]), float(t1[i]))

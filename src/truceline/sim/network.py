@@ -9,7 +9,7 @@ import shapely
 from numpy.typing import NDArray
 
 from truceline.core.enums import SensorHealth
-from truceline.sim.context import World
+from truceline.sim.context import World, front_frames
 from truceline.sim.scenario import Network
 
 FloatArray = NDArray[np.float64]
@@ -67,23 +67,39 @@ class SensorNet:
 
 
 def _stations(line: shapely.Geometry, spacing_m: float, shift_m: float) -> tuple[FloatArray, FloatArray]:
-    """Points every ``spacing_m`` along each piece (starting at ``shift_m``) and unit left normals."""
+    """Points every ``spacing_m`` along each piece (starting at ``shift_m``) and smoothed left normals."""
     pts, normals = [], []
     for part in shapely.get_parts(line):
         length = part.length
         s = np.array([length / 2.0]) if length < spacing_m else np.arange(spacing_m / 2.0 + shift_m, length, spacing_m)
-        if s.size == 0:
-            continue
-        p = shapely.get_coordinates(shapely.line_interpolate_point(part, s))
-        a = shapely.get_coordinates(shapely.line_interpolate_point(part, np.maximum(s - 50.0, 0.0)))
-        b = shapely.get_coordinates(shapely.line_interpolate_point(part, np.minimum(s + 50.0, length)))
-        t = b - a
-        t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-9)[:, None]
-        pts.append(p)
-        normals.append(np.column_stack([-t[:, 1], t[:, 0]]))
+        if s.size:
+            p, n = front_frames(part, s)
+            pts.append(p)
+            normals.append(n)
     if not pts:
         return np.empty((0, 2)), np.empty((0, 2))
     return np.vstack(pts), np.vstack(normals)
+
+
+def _well_placed(world: World, x: FloatArray, y: FloatArray, sign: float, offset_m: float) -> NDArray[np.bool_]:
+    """Sensors of an offset row that really lie on their row's side, at least half the offset out.
+
+    Where the line bends sharply the offset point can fall near the line or across it; such
+    places get no sensor of that row (as a survey team would not put one there).
+    """
+    if offset_m == 0:
+        return np.ones(x.shape, dtype=bool)
+    line = world.front_xy
+    pts = shapely.points(x, y)
+    dist = shapely.distance(pts, line)
+    # Side relative to the nearest piece: sign of the cross product with its smoothed direction.
+    ok = dist >= 0.5 * offset_m
+    for i in np.flatnonzero(ok):
+        part = min(shapely.get_parts(line), key=lambda g: g.distance(pts[i]))
+        s = part.project(pts[i])
+        foot, n = front_frames(part, np.array([s]))
+        ok[i] = sign * ((x[i] - foot[0, 0]) * n[0, 0] + (y[i] - foot[0, 1]) * n[0, 1]) > 0
+    return ok
 
 
 def build_network(world: World, cfg: Network, rng: np.random.Generator) -> SensorNet:
@@ -95,10 +111,10 @@ def build_network(world: World, cfg: Network, rng: np.random.Generator) -> Senso
         p, _ = _stations(world.front_xy, spacing, 0.0)
         rows.append(("A", p))
     else:
-        p, n = _stations(world.front_xy, spacing, 0.0)
-        rows.append(("A", p + n * off))
-        p, n = _stations(world.front_xy, spacing, spacing / 2.0)
-        rows.append(("B", p - n * off))
+        for row, sign, shift in (("A", 1.0, 0.0), ("B", -1.0, spacing / 2.0)):
+            p, n = _stations(world.front_xy, spacing, shift)
+            q = p + sign * n * off
+            rows.append((row, q[_well_placed(world, q[:, 0], q[:, 1], sign, off)]))
     ids, xs, ys = [], [], []
     for row, pts in rows:
         for k, (x, y) in enumerate(pts):
@@ -134,7 +150,9 @@ def build_network(world: World, cfg: Network, rng: np.random.Generator) -> Senso
             raise ValueError(f"network.outages: unknown sector {o.sector!r}; the agreement has {list(ids_of)}")
         members = np.flatnonzero(sector == ids_of.index(o.sector))
         if members.size == 0:
-            continue
+            raise ValueError(f"network.outages: sector {o.sector!r} has no sensors in this scenario")
+        if o.start_h * 3600.0 >= world.duration_s:
+            raise ValueError(f"network.outages: start_h {o.start_h} is after the scenario's end")
         k = max(1, round(o.share * members.size))
         chosen = np.sort(rng.choice(members, size=k, replace=False))
         end = world.duration_s if o.health is SensorHealth.DESTROYED else min(o.end_h * 3600.0, world.duration_s)

@@ -27,14 +27,13 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 from pyproj import Geod
 
 from truceline.core.enums import DistanceBand, ObservationMode, Party, ViolationKind, WeaponClass
 from truceline.core.observations import FreedomOfMovementRestriction, ObserverReport
 from truceline.core.uncertainty import CountRange, Position
-from truceline.sim.context import World
+from truceline.sim.context import World, sample_front
 from truceline.sim.scenario import Observers
 from truceline.sim.truth import TruthEvents, TruthViolation
 from truceline.sim.zones import zones_at
@@ -116,42 +115,14 @@ class PatrolOutput:
 # --------------------------------------------------------------------------- shared helpers
 
 
-def sample_front(world: World, n: int, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
-    """Uniform points along the simulated front (projected m) and the unit left normal there."""
-    parts = [p for p in shapely.get_parts(world.front_xy) if p.length > 0]
-    pts = np.empty((n, 2))
-    nrm = np.empty((n, 2))
-    if n == 0 or not parts:
-        return pts[:0], nrm[:0]
-    lengths = np.array([p.length for p in parts])
-    which = rng.choice(len(parts), size=n, p=lengths / lengths.sum())
-    s_all = rng.uniform(0.0, 1.0, n)
-    for k, part in enumerate(parts):
-        sel = np.flatnonzero(which == k)
-        if not sel.size:
-            continue
-        s = s_all[sel] * part.length
-        p = shapely.get_coordinates(shapely.line_interpolate_point(part, s))
-        a = shapely.get_coordinates(shapely.line_interpolate_point(part, np.maximum(s - 100.0, 0.0)))
-        b = shapely.get_coordinates(shapely.line_interpolate_point(part, np.minimum(s + 100.0, part.length)))
-        t = b - a
-        t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-9)[:, None]
-        pts[sel] = p
-        nrm[sel] = np.column_stack([-t[:, 1], t[:, 0]])
-    return pts, nrm
-
-
 def position(lon: float, lat: float) -> Position:
     """A record position rounded to 1e-6 degrees (about 0.1 m)."""
     return Position(lon_deg=round(float(lon), 6), lat_deg=round(float(lat), 6))
 
 
 def local_hour(world: World, t_s: FloatArray) -> FloatArray:
-    """Local clock hour (the scenario start's UTC offset) of simulation times."""
-    offset = world.scenario.start.utcoffset()
-    off_h = offset.total_seconds() / 3600.0 if offset is not None else 0.0
-    t0 = world.start.hour + world.start.minute / 60.0 + world.start.second / 3600.0
-    return np.asarray((t0 + off_h + np.asarray(t_s, dtype=float) / 3600.0) % 24.0)
+    """Local clock hour of simulation times (see :meth:`World.local_hour`)."""
+    return world.local_hour(t_s)
 
 
 def bearing(value: float) -> float:
@@ -214,9 +185,7 @@ def _place_patrols(world: World, cfg: Observers, n: int, rng: np.random.Generato
     return out
 
 
-def _groups(
-    order: NDArray[np.int64], events: TruthEvents, az: FloatArray
-) -> list[list[int]]:
+def _groups(order: NDArray[np.int64], events: TruthEvents, az: FloatArray) -> list[list[int]]:
     """Greedy groups of heard events (indices into ``events``), in time order."""
     groups: list[list[int]] = []
     for i in order:
@@ -262,9 +231,7 @@ def _patrol_reports(
 ) -> tuple[list[ObserverReport], list[ReportTruth]]:
     radius_m = cfg.hearing_radius_km * 1000.0
     d_m = np.hypot(events.x - patrol.x, events.y - patrol.y)
-    cand = np.flatnonzero(
-        (events.t_s >= patrol.start_s) & (events.t_s < patrol.end_s) & (d_m <= radius_m)
-    )
+    cand = np.flatnonzero((events.t_s >= patrol.start_s) & (events.t_s < patrol.end_s) & (d_m <= radius_m))
     if not cand.size:
         return [], []
     # Hearing fades towards the edge of the radius: 0.95 inside half of it, down to 0.6 at it.

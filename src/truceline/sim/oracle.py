@@ -36,9 +36,14 @@ M_PER_DEG = 111_320.0
 
 
 def _truth(truth_dir: Path, name: str) -> list[dict[str, Any]]:
+    """Rows of a truth file; ``events.jsonl`` must exist (a mistyped folder is an error)."""
     root = truth_dir / "truth" if (truth_dir / "truth").is_dir() else truth_dir
     path = root / name
-    return [obj for _, obj in read_objects(path)] if path.exists() else []
+    if not path.exists():
+        if name == "events.jsonl":
+            raise FileNotFoundError(f"{path}: no ground truth here")
+        return []
+    return [obj for _, obj in read_objects(path)]
 
 
 def write_oracle(
@@ -60,11 +65,15 @@ def write_oracle(
         Attribute the first ``swap_sides`` attributed events to the wrong side.
     """
     truth_dir, out = Path(truth_dir), Path(out_dir)
-    made = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    truth_events = _truth(truth_dir, "events.jsonl")
+    # Stamped with the last true event's time, so the same truth always gives the same files.
+    made = max(
+        (dt.datetime.fromisoformat(e["time"]) for e in truth_events), default=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    )
     prov = Provenance(algorithm=ALGORITHM, algorithm_version=VERSION, created_at=made)
     events: list[Event] = []
     swapped = 0
-    for e in _truth(truth_dir, "events.jsonl"):
+    for e in truth_events:
         if not e["detectable"]:
             continue
         side = e["side"]

@@ -119,7 +119,7 @@ def _true_detections(
     amp = P_REF * 10.0 ** ((level[keep] + rng.normal(0, 3.0, keep.size)) / 20.0)
     bearing = np.full(keep.size, np.nan)
     if net.has_bearing:
-        # Sound arrives along the wind-drifted ray: the apparent source sits upwind of the true one.
+        # Sound arrives along the wind-drifted ray: the apparent source sits downwind of the true one.
         deflect = np.degrees(np.arctan2(w_cross[keep], c[keep]))
         az = np.asarray(az_sensor)[keep]
         bearing = np.mod(az + deflect + rng.normal(0, net.bearing_sigma_deg, keep.size), 360.0)

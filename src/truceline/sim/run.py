@@ -170,8 +170,9 @@ def _sources(world: World, r: Rounds) -> Sources:
 def _truth_events(world: World, r: Rounds, labels: Any, src: Sources, det: Detections) -> TruthEvents:
     n = len(r)
     true = det.source >= 0
-    pairs = np.unique(det.source[true] * (len(det.sensor) + 1) + det.sensor[true]) if true.any() else np.array([], int)
-    n_sensors = np.bincount(pairs // (len(det.sensor) + 1), minlength=2 * n) if pairs.size else np.zeros(2 * n, int)
+    n_net = int(det.sensor.max()) + 1 if det.sensor.size else 1
+    pairs = np.unique(det.source[true] * n_net + det.sensor[true])
+    n_sensors = np.bincount(pairs // n_net, minlength=2 * n).astype(np.int64)
     inc = np.array([f"T-INC-{i + 1:06d}" for i in range(n)])
     ids = np.empty(2 * n, dtype=object)
     ids[0::2] = [f"T-L-{i + 1:06d}" for i in range(n)]
@@ -203,7 +204,7 @@ def _round_violations(ev: TruthEvents, r: Rounds, labels: Any) -> list[TruthViol
     out: list[TruthViolation] = []
     for i, fams in enumerate(labels.families):
         for fam in fams:
-            e = 2 * i + 1 if fam == "protected_site" else 2 * i
+            e = 2 * i + 1 if labels.at_impact[fam][i] else 2 * i
             out.append(
                 TruthViolation(
                     id=f"T-V-{fam}-{i + 1:06d}",
@@ -282,7 +283,7 @@ def _weather_records(world: World, wx: WeatherField) -> list[WeatherReport]:
     cx, cy = wx.cell_centres()
     lon, lat = world.to_lonlat(cx, cy)
     out = []
-    for h in range(wx.temperature_c.shape[0] - 1):
+    for h in range(wx.temperature_c.shape[0]):
         for c in range(cx.size):
             out.append(
                 WeatherReport(

@@ -215,6 +215,9 @@ class Scenario(_Section):
     def _front(self) -> Scenario:
         if self.front_km is not None and self.front_km[1] <= self.front_km[0]:
             raise ValueError("front_km: the end must be after the start")
+        for k, move in enumerate(self.line_moves):
+            if move.at_h >= self.duration_h:
+                raise ValueError(f"line_moves[{k}].at_h: {move.at_h} h is not before the end ({self.duration_h} h)")
         return self
 
 

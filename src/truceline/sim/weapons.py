@@ -62,9 +62,7 @@ CATALOGUE: dict[str, Weapon] = {
         Weapon("tank_125mm", WeaponClass.TANK, 1.0, 5.0, 1200.0, 186.0, 174.0, (1, 3), 8.0),
         Weapon("howitzer_122mm", WeaponClass.ARTILLERY_GE_100MM, 4.0, 15.0, 330.0, 182.0, 178.0, (1, 6), 10.0),
         Weapon("howitzer_152mm", WeaponClass.ARTILLERY_GE_100MM, 5.0, 24.0, 380.0, 187.0, 182.0, (1, 6), 12.0),
-        Weapon(
-            "howitzer_155mm", WeaponClass.ARTILLERY_GE_100MM, 5.0, 30.0, 400.0, 187.0, 182.0, (1, 4), 12.0, ("UA",)
-        ),
+        Weapon("howitzer_155mm", WeaponClass.ARTILLERY_GE_100MM, 5.0, 30.0, 400.0, 187.0, 182.0, (1, 4), 12.0, ("UA",)),
         Weapon("mlrs_122mm", WeaponClass.MLRS, 5.0, 20.0, 450.0, 176.0, 180.0, (10, 40), 0.5),
     )
 }

@@ -63,9 +63,7 @@ def build_weather(world: World, cfg: Weather, rng: np.random.Generator, margin_m
     hours = int(np.ceil(world.duration_s / 3600.0)) + 1
     ncell = nx * ny
     cy = y0 + (np.arange(ncell) // nx + 0.5) * cell
-    local_offset_h = world.scenario.start.utcoffset().total_seconds() / 3600.0  # type: ignore[union-attr]
-    start_h = world.start.hour + world.start.minute / 60.0 + local_offset_h
-    local_h = start_h + np.arange(hours)
+    local_h = world.local_hour(np.arange(hours, dtype=np.float64) * 3600.0)
     diurnal = cfg.diurnal_amplitude_c * np.cos(2 * np.pi * (local_h - 15.0) / 24.0)
     north_gradient = -0.6 * (cy - cy.mean()) / 100_000.0  # °C per 100 km northwards
     temp = (
