@@ -389,3 +389,70 @@ def test_violations_are_placed_where_the_rule_is_broken(calm):
     assert all(
         (v["lon"], v["lat"]) == (events[v["source_ids"][0]]["lon"], events[v["source_ids"][0]]["lat"]) for v in across
     )
+
+
+def test_wind_speeds_sound_downwind_and_slows_it_upwind(tmp_path):
+    windy = {
+        **CALM,
+        "weather": {**CALM["weather"], "wind_speed_ms": 12.0, "wind_from_deg": 270.0},
+        "propagation": {**CALM["propagation"], "upwind_loss_db_per_ms": 0.0, "wind_noise_db_per_ms": 0.0},
+        "activity": {"rounds_per_day": 1500},
+    }
+    out = _run(tmp_path, "windy", windy)
+    events = {e["id"]: e for e in _jsonl(out / "truth" / "events.jsonl")}
+    sensors = {s["id"]: s for s in _jsonl(out / "observations" / "sensors.jsonl")}
+    truth = dict(csv.reader((out / "truth" / "detections.csv").open()))
+    start = dt.datetime.fromisoformat("2026-09-02T00:00:00+03:00")
+    wx = _jsonl(out / "observations" / "weather.jsonl")
+    u = np.median([w["wind_u_ms"] for w in wx])
+    v = np.median([w["wind_v_ms"] for w in wx])
+    assert u > 11 and abs(v) < 1  # a westerly blows towards the east
+    temperature = _temperature_lookup(out, start)
+    with_wind, without = [], []
+    for d in _detections(out)[:30000:3]:
+        ev = truth.get(d["id"])
+        if not ev:
+            continue
+        e, s = events[ev], sensors[d["sensor_id"]]
+        slon, slat = s["position"]["lon_deg"], s["position"]["lat_deg"]
+        az, _, dist = GEOD.inv(e["lon"], e["lat"], slon, slat)
+        along = u * np.sin(np.radians(az)) + v * np.cos(np.radians(az))
+        t_arr = (dt.datetime.fromisoformat(d["arrival_time"]) - start).total_seconds()
+        t_org = (dt.datetime.fromisoformat(e["time"]) - start).total_seconds()
+        c = 331.3 * np.sqrt(1 + temperature(t_org, (e["lon"] + slon) / 2, (e["lat"] + slat) / 2) / 273.15)
+        with_wind.append(t_arr - t_org - dist / (c + along))
+        without.append((t_arr - t_org - dist / c, along))
+    r = np.array(with_wind)
+    assert abs(np.median(r)) < 0.005 and r.std() < 0.02
+    still = np.array(without)
+    downwind, upwind = still[still[:, 1] > 8, 0], still[still[:, 1] < -8, 0]
+    assert np.median(downwind) < -0.1 < 0.1 < np.median(upwind)  # early downwind, late upwind
+
+
+def test_truth_sides_follow_the_line_in_force(tmp_path):
+    out = _run(
+        tmp_path,
+        "moved_sides",
+        {
+            "sectors": ["S4-DON-N"],
+            "duration_h": 24,
+            "activity": {"rounds_per_day": 2000},
+            "line_moves": [{"at_h": 12, "sector": "S4-DON-N", "advance_km": 3}],
+        },
+    )
+    a = load_agreement(out / "agreement")
+    events = _jsonl(out / "truth" / "events.jsonl")
+    lon = [e["lon"] for e in events]
+    lat = [e["lat"] for e in events]
+    times = np.array([np.datetime64(e["time"][:-6], "us") for e in events])
+    sides = np.empty(len(events), dtype=object)
+    for idx, r in a.query_at_times(lon, lat, times):
+        sides[idx] = r.sides.party_ids()
+    assert [e["side"] for e in events] == sides.tolist()
+    before = a.zones(a.versions[0]).query(lon, lat).sides.party_ids()
+    after = a.zones(a.versions[1]).query(lon, lat).sides.party_ids()
+    moved = before != after
+    assert moved.any()  # some fire falls in the ground that changed hands
+    late = times >= np.datetime64("2026-09-02T09:00:00")
+    assert all(e["side"] == after[i] for i, e in enumerate(events) if moved[i] and late[i])
+    assert all(e["side"] == before[i] for i, e in enumerate(events) if moved[i] and not late[i])
