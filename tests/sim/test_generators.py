@@ -370,6 +370,7 @@ def test_false_flags_are_contradicted_and_blame_the_wrong_party(world, claims, e
 def test_blind_spot_claims_are_far_from_every_sensor(world, claims, net):
     bs = [(c, d) for c, d in zip(claims.claims, claims.details, strict=True) if d.truth == "blind_spot"]
     assert bs
+    assert not net.outages  # with every sensor working, blind means far from all of them
     for c, d in bs:
         assert _geodist_km(c.place.lon_deg, c.place.lat_deg, net.lon, net.lat).min() > 40.0
         x, y = _claim_xy(world, c)

@@ -456,3 +456,36 @@ def test_truth_sides_follow_the_line_in_force(tmp_path):
     late = times >= np.datetime64("2026-09-02T09:00:00")
     assert all(e["side"] == after[i] for i, e in enumerate(events) if moved[i] and late[i])
     assert all(e["side"] == before[i] for i, e in enumerate(events) if moved[i] and not late[i])
+
+
+def test_blind_spot_claims_fall_in_a_jammed_sector_while_it_is_jammed(tmp_path):
+    out = _run(
+        tmp_path,
+        "jammed",
+        {
+            "sectors": ["S3-DON-S", "S4-DON-N"],
+            "duration_h": 24,
+            "activity": {"rounds_per_day": 200},
+            "network": {
+                "outages": [{"sector": "S4-DON-N", "start_h": 0, "end_h": 24, "health": "jammed", "party": "RU"}]
+            },
+            "claims": {"per_party_per_day": 20, "mix": {"blind_spot": 1.0}},
+        },
+    )
+    sensors = _jsonl(out / "observations" / "sensors.jsonl")
+    jammed = {s["sensor_id"] for s in _jsonl(out / "observations" / "sensor_status.jsonl")}
+    working = [s for s in sensors if s["id"] not in jammed]
+    lon = np.array([s["position"]["lon_deg"] for s in working])
+    lat = np.array([s["position"]["lat_deg"] for s in working])
+    near_jammed = 0
+    for c in _jsonl(out / "observations" / "claims.jsonl"):
+        p = c["place"]
+        _, _, d = GEOD.inv(np.full(lon.size, p["lon_deg"]), np.full(lon.size, p["lat_deg"]), lon, lat)
+        assert d.min() > 40_000  # no working sensor within 40 km
+        all_lon = np.array([s["position"]["lon_deg"] for s in sensors])
+        all_lat = np.array([s["position"]["lat_deg"] for s in sensors])
+        _, _, d_all = GEOD.inv(
+            np.full(all_lon.size, p["lon_deg"]), np.full(all_lon.size, p["lat_deg"]), all_lon, all_lat
+        )
+        near_jammed += int(d_all.min() < 40_000)
+    assert near_jammed > 0  # some blind spots are blind only because their sensors are jammed

@@ -184,12 +184,28 @@ class _Maker:
             out[i] = len(idx) >= COVER_SENSORS and self._working(list(idx), float(t0[i]), float(t1[i])) >= COVER_SENSORS
         return out
 
-    def _blind(self, x: FloatArray, y: FloatArray) -> NDArray[np.bool_]:
-        """No sensor within ``BLIND_KM + MARGIN_KM``."""
+    def _blind(self, x: FloatArray, y: FloatArray, t0: FloatArray, t1: FloatArray) -> NDArray[np.bool_]:
+        """No sensor working within ``BLIND_KM + MARGIN_KM`` at any time of ``[t0, t1]``.
+
+        A sensor counts as working unless an outage (jamming, destruction...) silences it over
+        the whole period, so a jammed sector is blind while the jamming lasts.
+        """
+        n = np.asarray(x).size
         if self.sensors is None:
-            return np.ones(np.asarray(x).size, dtype=bool)
-        d, _ = self.sensors.query(np.column_stack([x, y]), k=1)
-        return np.asarray(d > (BLIND_KM + MARGIN_KM) * 1000.0)
+            return np.ones(n, dtype=bool)
+        near = self.sensors.query_ball_point(np.column_stack([x, y]), r=(BLIND_KM + MARGIN_KM) * 1000.0)
+        out = np.zeros(n, dtype=bool)
+        for i, idx in enumerate(near):
+            if not idx:
+                out[i] = True
+                continue
+            s = np.asarray(idx, dtype=np.int64)
+            times = np.linspace(float(t0[i]), float(t1[i]), 7)
+            silent = np.ones(s.size, dtype=bool)
+            for t in times:
+                silent &= self.net.down(s, np.full(s.size, t))
+            out[i] = bool(silent.all())
+        return out
 
     def _events_near(
         self, mask: NDArray[np.bool_], x: float, y: float, t0: float, t1: float, km: float
@@ -300,7 +316,7 @@ class _Maker:
         return None
 
     def blind_spot(self, party: str, other: str) -> _Draft | None:
-        """A place on ``party``'s side with no sensor within :data:`BLIND_KM`."""
+        """A place on ``party``'s side with no working sensor within :data:`BLIND_KM` during the period."""
         n = CANDIDATES
         half = n // 2
         # Far behind the simulated front ...
@@ -322,9 +338,15 @@ class _Maker:
             r = self.rng.uniform(1.0, 30.0, n - half) * 1000.0
             xs.append(pts[:, 0] + r * np.cos(ang))
             ys.append(pts[:, 1] + r * np.sin(ang))
+        # ... or near the line where the sensors may be down (jammed or destroyed sectors).
+        if self.net.outages:
+            q, nq = sample_front(self.world, half, self.rng)
+            near_off = self.rng.uniform(1.0, 10.0, len(q)) * 1000.0 * self.rng.choice([-1.0, 1.0], len(q))
+            xs.append(q[:, 0] + nq[:, 0] * near_off)
+            ys.append(q[:, 1] + nq[:, 1] * near_off)
         x, y = np.concatenate(xs), np.concatenate(ys)
         t0, t1 = self._random_period(x.size)
-        ok = self._blind(x, y)
+        ok = self._blind(x, y, t0, t1)
         ok[ok] = self._own_side(party, x[ok], y[ok], 0.5 * (t0[ok] + t1[ok]))
         good = np.flatnonzero(ok)
         if not good.size:
