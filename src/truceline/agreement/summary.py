@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import numpy as np
 import shapely
 
 from truceline.agreement.model import Agreement, LineVersion
@@ -15,18 +14,10 @@ from truceline.geo.projection import LocalProjection
 
 def _band_km2(version: LineVersion, proj: LocalProjection, km: float, party: str) -> float:
     """Area (km²) of the party's controlled area within ``km`` of the line."""
-    line_xy = shapely.transform(version.line, lambda c: _fwd(proj, c))
+    line_xy = proj.project_geometry(version.line, max_edge_deg=None)
     band_xy = shapely.buffer(line_xy, km * 1000.0, quad_segs=8)
-    band = shapely.transform(band_xy, lambda c: _inv(proj, c))
+    band = proj.unproject_geometry(band_xy)
     return area_km2(shapely.intersection(band, version.areas[party]))
-
-
-def _fwd(proj: LocalProjection, c: Any) -> Any:
-    return np.column_stack(proj.forward(c[:, 0], c[:, 1]))
-
-
-def _inv(proj: LocalProjection, c: Any) -> Any:
-    return np.column_stack(proj.inverse(c[:, 0], c[:, 1]))
 
 
 def summarize(agreement: Agreement, at: dt.datetime | None = None) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import shapely
 
 from truceline.geo.measure import length_km
@@ -48,20 +47,6 @@ def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(polys) if polys else shapely.Polygon()
 
 
-#: Edges are cut to this length (degrees) before projecting, so that a long edge that is straight in
-#: longitude/latitude (a parallel, say) keeps its shape in the projection.
-_MAX_EDGE_DEG = 0.01
-
-
-def _to_xy(geom: shapely.Geometry, proj: LocalProjection) -> shapely.Geometry:
-    dense = shapely.segmentize(geom, _MAX_EDGE_DEG)
-    return shapely.transform(dense, lambda c: np.column_stack(proj.forward(c[:, 0], c[:, 1])))
-
-
-def _to_lonlat(geom: shapely.Geometry, proj: LocalProjection) -> shapely.Geometry:
-    return shapely.transform(geom, lambda c: np.column_stack(proj.inverse(c[:, 0], c[:, 1])))
-
-
 class LineDeriver:
     """Derives lines from successive control polygons against one country outline.
 
@@ -85,7 +70,7 @@ class LineDeriver:
         self.border_tolerance_km = border_tolerance_km
         self.min_piece_km = min_piece_km
         self.projection = LocalProjection.for_bounds(country.bounds)
-        outline_xy = shapely.simplify(_to_xy(shapely.boundary(country), self.projection), 50.0)
+        outline_xy = shapely.simplify(self.projection.project_geometry(shapely.boundary(country)), 50.0)
         self._strip = shapely.buffer(outline_xy, border_tolerance_km * 1000.0, quad_segs=4)
         shapely.prepare(self._strip)
 
@@ -97,10 +82,10 @@ class LineDeriver:
             control = shapely.make_valid(control)
         controlled = polygonal(shapely.intersection(control, self.country))
         rest = polygonal(shapely.difference(self.country, controlled))
-        boundary_xy = _to_xy(shapely.boundary(controlled), self.projection)
+        boundary_xy = self.projection.project_geometry(shapely.boundary(controlled))
         line_xy = shapely.line_merge(shapely.difference(boundary_xy, self._strip))
         keep = [p for p in shapely.get_parts(line_xy) if p.length >= self.min_piece_km * 1000.0]
-        line = _to_lonlat(shapely.multilinestrings(keep), self.projection)
+        line = self.projection.unproject_geometry(shapely.multilinestrings(keep))
         return Derivation(line=line, controlled=controlled, rest=rest)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Proj, Transformer
 
@@ -82,6 +83,19 @@ class LocalProjection:
         """Unproject metres to degrees."""
         lon, lat = self._inv.transform(x, y)
         return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+
+    def project_geometry(self, geom: shapely.Geometry, max_edge_deg: float | None = 0.01) -> shapely.Geometry:
+        """A WGS84 geometry in projected metres.
+
+        Edges longer than ``max_edge_deg`` are cut first, so that an edge straight in
+        longitude/latitude (a parallel, say) keeps its shape; ``None`` keeps the vertices as they are.
+        """
+        g = shapely.segmentize(geom, max_edge_deg) if max_edge_deg else geom
+        return shapely.transform(g, lambda c: np.column_stack(self.forward(c[:, 0], c[:, 1])))
+
+    def unproject_geometry(self, geom: shapely.Geometry) -> shapely.Geometry:
+        """A projected geometry back in WGS84 degrees."""
+        return shapely.transform(geom, lambda c: np.column_stack(self.inverse(c[:, 0], c[:, 1])))
 
     def scale(self, x: FloatArray, y: FloatArray) -> FloatArray:
         """Point scale factor k (projected length / true length) at projected points."""

@@ -358,7 +358,7 @@ class _Maker:
         """Pieces of the whole line in force at the start, projected (computed once)."""
         if self._parts is None:
             line = self.world.engine_at(0.0).geometry.line
-            line_xy = shapely.transform(line, lambda c: np.column_stack(self.world.to_xy(c[:, 0], c[:, 1])))
+            line_xy = self.world.projection.project_geometry(line, max_edge_deg=None)
             self._parts = [g for g in shapely.get_parts(line_xy) if g.length > 0]
         return self._parts
 

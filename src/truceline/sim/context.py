@@ -111,7 +111,7 @@ def build_world(scenario: Scenario, agreement: Agreement) -> World:
     start = scenario.start.astimezone(dt.UTC)
     version = agreement.line_at(start)
     proj = agreement.zones(version).geometry.projection
-    line_xy = shapely.transform(version.line, lambda c: np.column_stack(proj.forward(c[:, 0], c[:, 1])))
+    line_xy = proj.project_geometry(version.line, max_edge_deg=None)
     region = None
     if scenario.sectors:
         known = {s.id: s for s in agreement.sectors}
@@ -119,7 +119,7 @@ def build_world(scenario: Scenario, agreement: Agreement) -> World:
         if missing:
             raise ValueError(f"sectors: unknown sector(s) {missing}; the agreement has {sorted(known)}")
         polys = [known[s].geometry for s in scenario.sectors]
-        region = shapely.transform(shapely.union_all(polys), lambda c: np.column_stack(proj.forward(c[:, 0], c[:, 1])))
+        region = proj.project_geometry(shapely.union_all(polys))
         line_xy = shapely.intersection(line_xy, region)
     if scenario.front_km is not None:
         main = max(shapely.get_parts(line_xy), key=lambda g: g.length)

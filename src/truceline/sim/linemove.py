@@ -6,7 +6,6 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import numpy as np
 import shapely
 import yaml
 
@@ -15,14 +14,6 @@ from truceline.geo.derive import LineDeriver, polygonal
 from truceline.geo.projection import LocalProjection
 from truceline.io.geojson import write_features
 from truceline.sim.scenario import LineMove
-
-
-def _xy(g: shapely.Geometry, p: LocalProjection) -> shapely.Geometry:
-    return shapely.transform(shapely.segmentize(g, 0.01), lambda c: np.column_stack(p.forward(c[:, 0], c[:, 1])))
-
-
-def _ll(g: shapely.Geometry, p: LocalProjection) -> shapely.Geometry:
-    return shapely.transform(g, lambda c: np.column_stack(p.inverse(c[:, 0], c[:, 1])))
 
 
 def copy_agreement(agreement: Agreement, out: Path) -> Path:
@@ -54,8 +45,8 @@ def apply_line_moves(agreement: Agreement, moves: list[LineMove], start: dt.date
         if move.sector not in sectors:
             raise ValueError(f"line_moves[{k}].sector: unknown sector {move.sector!r}; have {sorted(sectors)}")
         other = next(p for p in areas if p != move.party)
-        grown = shapely.buffer(_xy(areas[move.party], proj), move.advance_km * 1000.0, quad_segs=4)
-        gain = polygonal(shapely.intersection(_ll(grown, proj), sectors[move.sector].geometry))
+        grown = shapely.buffer(proj.project_geometry(areas[move.party]), move.advance_km * 1000.0, quad_segs=4)
+        gain = polygonal(shapely.intersection(proj.unproject_geometry(grown), sectors[move.sector].geometry))
         gain = polygonal(shapely.intersection(gain, areas[other]))
         areas[move.party] = polygonal(shapely.union(areas[move.party], gain))
         areas[other] = polygonal(shapely.difference(areas[other], gain))

@@ -39,19 +39,10 @@ from truceline.sim.score_sections import (
     ViolationFamilyScore,
     ViolationScore,
 )
+from truceline.sim.truth import FAMILIES
 
 __all__ = ["ELLIPSE_CHI2_95", "FAMILIES"]
 
-#: Rule families the truth labels, in report order (a result family is ``rule_id.split(".")[0]``).
-FAMILIES = (
-    "fire_across_line",
-    "buffer_zone",
-    "withdrawal_zone",
-    "protected_site",
-    "ceasefire_window",
-    "freedom_of_movement",
-    "monitoring_interference",
-)
 
 #: Squared Mahalanobis radius of the 95% ellipse of a 2-D Gaussian: ``-2 ln(0.05)`` = 5.9915.
 ELLIPSE_CHI2_95 = chi2_2dof_scale(0.95) ** 2
