@@ -110,3 +110,16 @@ def test_derive_errors(tmp_path):
         ],
     )
     assert bad.exit_code == 1 and "ctl.geojson: not readable JSON" in bad.output
+
+
+def test_derive_repairs_an_invalid_control_polygon_and_says_so(tmp_path):
+    country = shapely.box(30, 45, 40, 52)
+    bowtie = shapely.Polygon([(36, 45), (40, 52), (40, 45), (36, 52)])  # self-intersecting
+    write_features(tmp_path / "country.geojson", [(country, {})])
+    write_features(tmp_path / "control_20260101.geojson", [(bowtie, {})])
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["agreement", "derive", "--control", str(tmp_path / "control_20260101.geojson"),
+                                 "--country", str(tmp_path / "country.geojson"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: control_20260101.geojson: invalid control polygon repaired (Self-intersection" in result.output
+    assert "invalid polygon repaired" in (out / "agreement.yaml").read_text()

@@ -194,6 +194,7 @@ def agreement_derive(
                 border_tolerance_km=border_tolerance_km,
                 min_piece_km=min_piece_km,
                 progress=tick,
+                warn=lambda note: typer.echo(f"warning: {note}", err=True),
             )
         except GeoJSONError as exc:
             raise _fail(str(exc)) from None

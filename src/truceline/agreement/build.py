@@ -113,6 +113,7 @@ def derive_agreement(
     min_piece_km: float = 1.0,
     progress: Callable[[dt.date], None] | None = None,
     source_attribution: str = DEEPSTATE_ATTRIBUTION,
+    warn: Callable[[str], None] | None = None,
 ) -> Path:
     """Write an agreement whose line versions come from control snapshots.
 
@@ -146,6 +147,10 @@ def derive_agreement(
         if progress is not None:
             progress(day)
         d = deriver.derive(read_union(path))
+        if d.repaired:
+            note = f"{path.name}: invalid control polygon repaired ({d.repaired})"
+            if warn is not None:
+                warn(note)
         if previous is not None and shapely.equals_exact(d.line, previous, tolerance=1e-7):
             continue
         previous = d.line
@@ -153,6 +158,7 @@ def derive_agreement(
         src = (
             f"{path.name} ({source_attribution}); line = boundary minus border/coast "
             f"(tolerance {border_tolerance_km} km, pieces >= {min_piece_km} km)"
+            + (f"; invalid polygon repaired: {d.repaired}" if d.repaired else "")
         )
         line_rel = f"layers/line_{tag}.geojson"
         write_features(

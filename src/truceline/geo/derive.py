@@ -29,11 +29,14 @@ class Derivation:
         The area held by the party of the control polygon, clipped to the country.
     rest : (Multi)Polygon, WGS84
         The rest of the country (held by the other party).
+    repaired : str
+        Empty, or why the control polygon was invalid before it was repaired (GEOS's reason).
     """
 
     line: shapely.Geometry
     controlled: shapely.Geometry
     rest: shapely.Geometry
+    repaired: str = ""
 
     @property
     def line_length_km(self) -> float:
@@ -78,15 +81,17 @@ class LineDeriver:
         """Line of contact and both controlled areas for one control polygon (WGS84)."""
         if control.is_empty:
             raise ValueError("the control polygon is empty")
+        repaired = ""
         if not control.is_valid:
-            control = shapely.make_valid(control)
+            repaired = shapely.is_valid_reason(control)
+            control = polygonal(shapely.make_valid(control))
         controlled = polygonal(shapely.intersection(control, self.country))
         rest = polygonal(shapely.difference(self.country, controlled))
         boundary_xy = self.projection.project_geometry(shapely.boundary(controlled))
         line_xy = shapely.line_merge(shapely.difference(boundary_xy, self._strip))
         keep = [p for p in shapely.get_parts(line_xy) if p.length >= self.min_piece_km * 1000.0]
         line = self.projection.unproject_geometry(shapely.multilinestrings(keep))
-        return Derivation(line=line, controlled=controlled, rest=rest)
+        return Derivation(line=line, controlled=controlled, rest=rest, repaired=repaired)
 
 
 def derive_line(
