@@ -116,10 +116,24 @@ def test_derive_repairs_an_invalid_control_polygon_and_says_so(tmp_path):
     country = shapely.box(30, 45, 40, 52)
     bowtie = shapely.Polygon([(36, 45), (40, 52), (40, 45), (36, 52)])  # self-intersecting
     write_features(tmp_path / "country.geojson", [(country, {})])
-    write_features(tmp_path / "control_20260101.geojson", [(bowtie, {})])
+    extra = shapely.box(36.5, 46, 37, 47)  # a second feature: the union must not choke on the bowtie
+    write_features(tmp_path / "control_20260101.geojson", [(bowtie, {}), (extra, {})])
     out = tmp_path / "out"
-    result = runner.invoke(app, ["agreement", "derive", "--control", str(tmp_path / "control_20260101.geojson"),
-                                 "--country", str(tmp_path / "country.geojson"), "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "agreement",
+            "derive",
+            "--control",
+            str(tmp_path / "control_20260101.geojson"),
+            "--country",
+            str(tmp_path / "country.geojson"),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert "warning: control_20260101.geojson: invalid control polygon repaired (Self-intersection" in result.output
+    assert "warning: control_20260101.geojson: invalid control polygon repaired (feature 0: Self-intersection" in (
+        result.output
+    )
     assert "invalid polygon repaired" in (out / "agreement.yaml").read_text()

@@ -103,3 +103,8 @@ def test_a_large_site_is_found_behind_many_small_ones():
     eng = ZoneEngine(geometry, 7.5, {}, sites=[*small, big])
     r = eng.query([34.003], [48.001])  # near the small ones, outside all of them, inside the big one
     assert eng.site_ids[r.site[0]] == "big"
+
+
+def test_a_point_near_a_site_but_outside_its_radius(engine):
+    r = engine.query([34.9], [48.02725])  # ~3.03 km north of site-a: past its 3 km radius, within the search reach
+    assert r.site.tolist() == [-1] and np.isnan(r.site_distance_km[0])

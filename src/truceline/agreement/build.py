@@ -15,7 +15,7 @@ import yaml
 from truceline.agreement.load import MANIFEST, manifest_path
 from truceline.agreement.schema import FORMAT_VERSION
 from truceline.geo.derive import LineDeriver, polygonal
-from truceline.io.geojson import read_union, write_features
+from truceline.io.geojson import GeoJSONError, read_features, read_union, write_features
 
 _DATE = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})")
 
@@ -146,11 +146,11 @@ def derive_agreement(
     for day, path in snapshots:
         if progress is not None:
             progress(day)
-        d = deriver.derive(read_union(path))
-        if d.repaired:
-            note = f"{path.name}: invalid control polygon repaired ({d.repaired})"
-            if warn is not None:
-                warn(note)
+        control, repairs = _read_control(path)
+        d = deriver.derive(control)
+        repairs += [d.repaired] if d.repaired else []
+        if repairs and warn is not None:
+            warn(f"{path.name}: invalid control polygon repaired ({'; '.join(repairs)})")
         if previous is not None and shapely.equals_exact(d.line, previous, tolerance=1e-7):
             continue
         previous = d.line
@@ -158,7 +158,7 @@ def derive_agreement(
         src = (
             f"{path.name} ({source_attribution}); line = boundary minus border/coast "
             f"(tolerance {border_tolerance_km} km, pieces >= {min_piece_km} km)"
-            + (f"; invalid polygon repaired: {d.repaired}" if d.repaired else "")
+            + (f"; invalid polygon repaired: {'; '.join(repairs)}" if repairs else "")
         )
         line_rel = f"layers/line_{tag}.geojson"
         write_features(
@@ -188,6 +188,21 @@ def derive_agreement(
     mpath = out / MANIFEST
     mpath.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
     return mpath
+
+
+def _read_control(path: Path) -> tuple[shapely.Geometry, list[str]]:
+    """Union of a control file's polygons, each invalid one repaired first (with the reasons)."""
+    feats = read_features(path)
+    if not feats:
+        raise GeoJSONError(path, "the file has no features")
+    geoms, repairs = [], []
+    for i, f in enumerate(feats):
+        g = f.geometry
+        if not g.is_valid:
+            repairs.append(f"feature {i}: {shapely.is_valid_reason(g)}")
+            g = polygonal(shapely.make_valid(g))
+        geoms.append(g)
+    return shapely.union_all(geoms), repairs
 
 
 def load_country(path: str | Path, simplify_m: float = 50.0) -> shapely.Geometry:

@@ -202,20 +202,29 @@ class ZoneEngine:
         dist = np.full(x.shape, np.nan)
         if self._site_tree is None:
             return site, dist
-        # Every site within the largest radius is a candidate (a big site can hide behind small ones).
-        k = len(self.site_ids)
-        # projected distance can exceed the true one by the scale error (< 1 %); widen the bound.
-        _, idx = self._site_tree.query(np.column_stack([x, y]), k=k, distance_upper_bound=self._site_r_m.max() * 1.02)
-        idx = idx.reshape(x.size, k)
+        # Every site within the largest radius is a candidate (a big site can hide behind small
+        # ones); candidate pairs are flattened so memory follows the pairs, not points x sites.
+        # Projected distance can exceed the true one by the scale error (< 1 %): widen the search.
+        reach = self._site_r_m.max() * 1.02
+        xy = np.column_stack([x, y])
+        nearest, _ = self._site_tree.query(xy, k=1, distance_upper_bound=reach)
+        some = np.flatnonzero(np.isfinite(nearest))  # points with any site in reach (few)
+        lists = self._site_tree.query_ball_point(xy[some], r=reach)
+        counts = np.fromiter((len(v) for v in lists), dtype=np.int64, count=len(lists))
+        if counts.sum() == 0:
+            return site, dist
+        pt = np.repeat(some, counts)
+        st = np.fromiter((j for v in lists for j in v), dtype=np.int64, count=int(counts.sum()))
         proj = self.geometry.projection
-        for j in range(k):
-            col = idx[:, j]
-            cand = np.flatnonzero((col < len(self.site_ids)) & (site < 0))
-            if not cand.size:
-                continue
-            s = col[cand]
-            dm = proj.geodesic_length(x[cand], y[cand], self._site_xy[s, 0], self._site_xy[s, 1])
-            ok = dm <= self._site_r_m[s]
-            site[cand[ok]] = s[ok]
-            dist[cand[ok]] = dm[ok] / 1000.0
+        dm = proj.geodesic_length(x[pt], y[pt], self._site_xy[st, 0], self._site_xy[st, 1])
+        inside = dm <= self._site_r_m[st]
+        pt, st, dm = pt[inside], st[inside], dm[inside]
+        if not pt.size:
+            return site, dist
+        # The nearest covering site of each point.
+        order = np.lexsort((dm, pt))
+        first = np.r_[True, pt[order][1:] != pt[order][:-1]]
+        chosen = order[first]
+        site[pt[chosen]] = st[chosen]
+        dist[pt[chosen]] = dm[chosen] / 1000.0
         return site, dist

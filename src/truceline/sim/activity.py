@@ -79,8 +79,15 @@ def generate_rounds(world: World, cfg: Activity, rng: np.random.Generator) -> Ro
     mean_rounds = sum(v * np.mean(CATALOGUE[k].rounds) for k, v in mix.items()) / sum(mix.values())
     day = 86_400.0
     base = cfg.rounds_per_day / mean_rounds * world.duration_s / day
-    # Overlapping escalations multiply: bound the rate by the product of every factor above 1.
-    esc_max = float(np.prod([max(1.0, e.factor) for e in cfg.escalations])) if cfg.escalations else 1.0
+    # Overlapping escalations multiply: bound the rate by the largest product in force at once
+    # (the product only changes at an escalation's start).
+    esc_max = max(
+        [1.0]
+        + [
+            float(np.prod([max(1.0, o.factor) for o in cfg.escalations if o.start_h <= e.start_h < o.end_h]))
+            for e in cfg.escalations
+        ]
+    )
     peak = (1.0 - cfg.diurnal_depth) + 2.0 * cfg.diurnal_depth
     w_max = max([1.0, *cfg.sector_weights.values()])
     n_cand = rng.poisson(base * peak * esc_max * w_max)
@@ -136,6 +143,7 @@ def _drop_stray_training(world: World, r: Rounds) -> Rounds:
     a = world.agreement
     # Weapons without a withdrawal distance in the agreement have no zone (0 km).
     withdraw = np.array([a.withdrawal_km.get(CATALOGUE[w].weapon_class.value, 0.0) for w in r.weapon[sel]])
+    in_window = _in_windows(world, r.launch_t[sel], lz, iz) | _in_windows(world, r.impact_t[sel], lz, iz)
     lawful = (
         (lz.party_of() == r.party[sel])
         & (iz.party_of() == r.party[sel])
@@ -143,6 +151,8 @@ def _drop_stray_training(world: World, r: Rounds) -> Rounds:
         & ~iz.in_buffer
         & (lz.distance_km > withdraw)
         & (iz.site < 0)
+        & (lz.site < 0)
+        & ~in_window
     )
     keep = np.ones(len(r), dtype=bool)
     keep[sel[~lawful]] = False
@@ -222,6 +232,29 @@ def _rounds(
         launch_db=pick(launch_db),
         impact_db=pick(impact_db),
     )
+
+
+def _in_windows(world: World, t_s: FloatArray, lz: PointZones, iz: PointZones) -> NDArray[np.bool_]:
+    """Whether the launch or impact lies in the area of a ceasefire window open at ``t_s``."""
+    a = world.agreement
+    site_ids = [s.id for s in a.protected_sites]
+    sector_ids = [s.id for s in a.sectors]
+    out = np.zeros(t_s.shape, dtype=bool)
+    for w in a.ceasefire_windows:
+        s0 = (w.start - world.start).total_seconds()
+        s1 = (w.end - world.start).total_seconds()
+        active = (t_s >= s0) & (t_s < s1)
+        if not active.any():
+            continue
+        where = np.full(t_s.shape, w.whole_line)
+        for sid in w.sites:
+            k = site_ids.index(sid)
+            where |= (lz.site == k) | (iz.site == k)
+        for sec in w.sectors:
+            k = sector_ids.index(sec)
+            where |= (lz.sector == k) | (iz.sector == k)
+        out |= active & where
+    return out
 
 
 @dataclass

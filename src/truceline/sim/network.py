@@ -81,25 +81,25 @@ def _stations(line: shapely.Geometry, spacing_m: float, shift_m: float) -> tuple
     return np.vstack(pts), np.vstack(normals)
 
 
-def _well_placed(world: World, x: FloatArray, y: FloatArray, sign: float, offset_m: float) -> NDArray[np.bool_]:
-    """Sensors of an offset row that really lie on their row's side, at least half the offset out.
+def _well_placed(world: World, foot: FloatArray, q: FloatArray, sign: float, offset_m: float) -> NDArray[np.bool_]:
+    """Sensors of an offset row that lie on their row's side of the whole line in force, at least
+    half the offset from it.
 
-    Where the line bends sharply the offset point can fall near the line or across it; such
-    places get no sensor of that row (as a survey team would not put one there).
+    ``foot`` are the stations' points on the line and ``q`` the offset positions. The row's side
+    is the side of a probe 1 km out from the foot along the smoothed normal. Where a sharp bend
+    (or the line beyond the simulated sectors) would put a sensor near the line or across it, that
+    place gets no sensor of this row, as a survey team would not put one there.
     """
-    if offset_m == 0:
-        return np.ones(x.shape, dtype=bool)
-    line = world.front_xy
-    pts = shapely.points(x, y)
-    dist = shapely.distance(pts, line)
-    # Side relative to the nearest piece: sign of the cross product with its smoothed direction.
-    ok = dist >= 0.5 * offset_m
-    for i in np.flatnonzero(ok):
-        part = min(shapely.get_parts(line), key=lambda g: g.distance(pts[i]))
-        s = part.project(pts[i])
-        foot, n = front_frames(part, np.array([s]))
-        ok[i] = sign * ((x[i] - foot[0, 0]) * n[0, 0] + (y[i] - foot[0, 1]) * n[0, 1]) > 0
-    return ok
+    if offset_m == 0 or not len(q):
+        return np.ones(len(q), dtype=bool)
+    direction = (q - foot) / offset_m
+    probe = foot + direction * 1000.0
+    eng = world.engine_at(0.0)
+    lon, lat = world.to_lonlat(q[:, 0], q[:, 1])
+    plon, plat = world.to_lonlat(probe[:, 0], probe[:, 1])
+    at = eng.query(lon, lat).sides
+    side_of_row = eng.query(plon, plat).sides.side
+    return np.asarray((at.side == side_of_row) & (at.side >= 0) & (at.distance_km * 1000.0 >= 0.5 * offset_m))
 
 
 def build_network(world: World, cfg: Network, rng: np.random.Generator) -> SensorNet:
@@ -114,7 +114,7 @@ def build_network(world: World, cfg: Network, rng: np.random.Generator) -> Senso
         for row, sign, shift in (("A", 1.0, 0.0), ("B", -1.0, spacing / 2.0)):
             p, n = _stations(world.front_xy, spacing, shift)
             q = p + sign * n * off
-            rows.append((row, q[_well_placed(world, q[:, 0], q[:, 1], sign, off)]))
+            rows.append((row, q[_well_placed(world, p, q, sign, off)]))
     ids, xs, ys = [], [], []
     for row, pts in rows:
         for k, (x, y) in enumerate(pts):

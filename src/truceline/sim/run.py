@@ -320,12 +320,10 @@ def _write_detections(
         det.launch_score[order],
     )
     src = det.source[order]
-    event_id = np.where(
-        src >= 0, np.char.add(np.where(src % 2 == 0, "T-L-", "T-I-"), np.char.zfill((src // 2 + 1).astype(str), 6)), ""
-    )
+    event_id = [f"T-{'L' if k % 2 == 0 else 'I'}-{k // 2 + 1:06d}" if k >= 0 else "" for k in src.tolist()]
     with (truth_dir / "detections.csv").open("w", encoding="utf-8") as fh:
         fh.write("detection_id,event_id\n")
-        fh.writelines(f"{a},{b}\n" for a, b in zip(ids, event_id.tolist(), strict=True))
+        fh.writelines(f"{a},{b}\n" for a, b in zip(ids, event_id, strict=True))
     return n, int((src < 0).sum())
 
 
