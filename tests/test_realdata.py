@@ -79,6 +79,10 @@ def test_towns_on_the_right_side_of_the_2026_line():
     for town in ("Donetsk", "Luhansk", "Mariupol", "Melitopol", "Simferopol", "Sevastopol"):
         assert sides[town] == "RU", town
     signed = dict(zip(TOWNS, r.sides.signed_distance_km, strict=True))
+    # Russia's own territory is on RU's side (fire from Belgorod oblast has a side); Belarus is no one's.
+    rear = default_agreement().query([36.587, 27.56], [50.595, 53.90], dt.datetime(2026, 9, 2, tzinfo=UTC)).sides
+    assert rear.party_ids().tolist() == ["RU", None]
+    assert rear.signed_distance_km[0] < 0 and np.isnan(rear.signed_distance_km[1])
     assert signed["Kramatorsk"] > 0 > signed["Donetsk"]
     assert 2 < signed["Kherson"] < 10  # across the Dnipro from the occupied bank
     assert signed["Simferopol"] < -100

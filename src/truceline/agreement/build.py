@@ -205,6 +205,22 @@ def _read_control(path: Path) -> tuple[shapely.Geometry, list[str]]:
     return shapely.union_all(geoms), repairs
 
 
+def with_rear_area(
+    area: shapely.Geometry, neighbour: shapely.Geometry, country: shapely.Geometry, margin_deg: float = 1.0
+) -> shapely.Geometry:
+    """A party's controlled area grown by its own state's territory next to the country.
+
+    ``neighbour`` (e.g. Russia's outline) is clipped to the country's bounding box grown by
+    ``margin_deg`` and cut by the country's outline, so it never overlaps the other party's area.
+    Fire from there (a launch in Belgorod oblast, say) then has a side like fire from the
+    occupied areas. Thin gaps where two sources draw the border differently stay with no side.
+    """
+    w, s, e, n = country.bounds
+    box = shapely.box(w - margin_deg, s - margin_deg, e + margin_deg, n + margin_deg)
+    rear = polygonal(shapely.difference(shapely.intersection(neighbour, box), country))
+    return polygonal(shapely.union(area, rear))
+
+
 def load_country(path: str | Path, simplify_m: float = 50.0) -> shapely.Geometry:
     """The country outline: union of the polygons in a GeoJSON file, simplified to ``simplify_m``.
 

@@ -91,7 +91,8 @@ class LineGeometry:
         bounds = shapely.total_bounds([line, *areas.values()])
         self.projection = projection or LocalProjection.for_bounds(tuple(bounds))
         w, s, e, n = bounds
-        self._lines = LineDistanceIndex(line, self.projection, (w - 1.5, s - 1.0, e + 1.5, n + 1.0))
+        # The grid covers the areas (points beyond them are still exact, through the slower STRtree).
+        self._lines = LineDistanceIndex(line, self.projection, (w, s, e, n))
         self._areas = AreaIndex(list(areas.values()))
 
     def locate(self, lon: ArrayLike, lat: ArrayLike) -> SideResult:
