@@ -108,3 +108,22 @@ def test_a_large_site_is_found_behind_many_small_ones():
 def test_a_point_near_a_site_but_outside_its_radius(engine):
     r = engine.query([34.9], [48.02725])  # ~3.03 km north of site-a: past its 3 km radius, within the search reach
     assert r.site.tolist() == [-1] and np.isnan(r.site_distance_km[0])
+
+
+def test_area_grid_gives_the_same_answers_as_point_in_polygon():
+    from truceline.geo.areas import AreaIndex
+
+    rng = np.random.default_rng(12)
+    star = shapely.Polygon(
+        [
+            (34 + 1.5 * np.cos(a) * (1 + 0.5 * np.cos(5 * a)), 48 + 1.0 * np.sin(a) * (1 + 0.5 * np.cos(5 * a)))
+            for a in np.linspace(0, 2 * np.pi, 400)
+        ]
+    )
+    box = shapely.box(33.5, 47.5, 36.5, 49.5)  # overlaps the star: the star (first) wins there
+    idx = AreaIndex([star, box])
+    lon, lat = rng.uniform(31, 37, 60_000), rng.uniform(46, 50.5, 60_000)
+    got = idx.locate(lon, lat)  # large: through the grid
+    expected = np.where(shapely.contains_xy(star, lon, lat), 0, np.where(shapely.contains_xy(box, lon, lat), 1, -1))
+    assert np.array_equal(got, expected)
+    assert np.array_equal(idx.locate(lon[:100], lat[:100]), expected[:100])  # small: without the grid
