@@ -451,3 +451,34 @@ def test_default_sections_make_plausible_volumes(world, events, net):
     assert 0 < len(p.patrols) < 20
     assert 3 < len(s.sightings) < 35
     assert 0 < len(c.claims) < 20
+
+
+def test_silenced_over_merges_outages_and_respects_gaps():
+    import numpy as np
+
+    from truceline.core.enums import SensorHealth
+    from truceline.sim.network import SensorNet
+
+    z = np.zeros(1)
+    net = SensorNet(
+        ids=["a"],
+        x=z,
+        y=z,
+        lon=z,
+        lat=z,
+        clock_offset_s=z,
+        clock_drift=z,
+        has_bearing=False,
+        bearing_sigma_deg=3.0,
+        timing_sigma_s=0.05,
+        contingent=["FRA"],
+    )
+    net.outages += [
+        (0, 100.0, 200.0, SensorHealth.JAMMED, "RU"),
+        (0, 200.0, 300.0, SensorHealth.OUTAGE, None),
+        (0, 310.0, 400.0, SensorHealth.JAMMED, "RU"),
+        (0, 0.0, 1000.0, SensorHealth.DEGRADED, None),
+    ]
+    assert net.silenced_over(0, 120.0, 290.0)  # two touching outages cover it
+    assert not net.silenced_over(0, 120.0, 350.0)  # back up from 300 to 310 s
+    assert not net.silenced_over(0, 50.0, 150.0)  # working before 100 s (degraded still hears)

@@ -545,3 +545,6 @@ def test_training_fire_stays_lawful_inside_a_ceasefire_window(tmp_path):
     assert training and all(i["violation_families"] == [] for i in training)
     window = [v for v in _jsonl(out / "truth" / "violations.jsonl") if v["family"] == "ceasefire_window"]
     assert window  # non-training fire in the window's first three hours is a window violation
+    start = dt.datetime.fromisoformat("2026-09-02T00:00:00+03:00")
+    hours = [(dt.datetime.fromisoformat(v["time"]) - start).total_seconds() / 3600 for v in window]
+    assert all(0 <= h < 3 for h in hours)  # stamped with the firing time, inside the window

@@ -187,8 +187,9 @@ class _Maker:
     def _blind(self, x: FloatArray, y: FloatArray, t0: FloatArray, t1: FloatArray) -> NDArray[np.bool_]:
         """No sensor working within ``BLIND_KM + MARGIN_KM`` at any time of ``[t0, t1]``.
 
-        A sensor counts as working unless an outage (jamming, destruction...) silences it over
-        the whole period, so a jammed sector is blind while the jamming lasts.
+        A sensor counts as working unless outages (jamming, destruction...) silence it over the
+        whole period (:meth:`SensorNet.silenced_over`), so a jammed sector is blind while the
+        jamming lasts.
         """
         n = np.asarray(x).size
         if self.sensors is None:
@@ -196,15 +197,7 @@ class _Maker:
         near = self.sensors.query_ball_point(np.column_stack([x, y]), r=(BLIND_KM + MARGIN_KM) * 1000.0)
         out = np.zeros(n, dtype=bool)
         for i, idx in enumerate(near):
-            if not idx:
-                out[i] = True
-                continue
-            s = np.asarray(idx, dtype=np.int64)
-            times = np.linspace(float(t0[i]), float(t1[i]), 7)
-            silent = np.ones(s.size, dtype=bool)
-            for t in times:
-                silent &= self.net.down(s, np.full(s.size, t))
-            out[i] = bool(silent.all())
+            out[i] = all(self.net.silenced_over(int(k), float(t0[i]), float(t1[i])) for k in idx)
         return out
 
     def _events_near(

@@ -57,6 +57,22 @@ class SensorNet:
             out |= (sensor == idx) & (t_s >= start) & (t_s < end)
         return out
 
+    def silenced_over(self, sensor: int, t0: float, t1: float) -> bool:
+        """Whether outages silence ``sensor`` for the whole of ``[t0, t1]`` (touching ones merged)."""
+        spans = sorted(
+            (start, end)
+            for idx, start, end, health, _ in self.outages
+            if idx == sensor and health is not SensorHealth.DEGRADED
+        )
+        reach = t0
+        for start, end in spans:
+            if start > reach:
+                break
+            reach = max(reach, end)
+            if reach >= t1:
+                return True
+        return False
+
     def degraded(self, sensor: NDArray[np.int64], t_s: FloatArray) -> NDArray[np.bool_]:
         """Whether each (sensor, time) falls in a degraded period (higher detection threshold)."""
         out = np.zeros(sensor.shape, dtype=bool)

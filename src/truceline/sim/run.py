@@ -205,12 +205,15 @@ def _round_violations(ev: TruthEvents, r: Rounds, labels: Any) -> list[TruthViol
     for i, fams in enumerate(labels.families):
         for fam in fams:
             e = 2 * i + 1 if labels.at_impact[fam][i] else 2 * i
+            # A window is broken when the round is fired (the window is judged at the launch time),
+            # wherever the round lands.
+            when = 2 * i if fam == "ceasefire_window" else e
             out.append(
                 TruthViolation(
                     id=f"T-V-{fam}-{i + 1:06d}",
                     family=fam,
                     party=str(r.party[i]),
-                    t_s=float(ev.t_s[e]),
+                    t_s=float(ev.t_s[when]),
                     lon=float(ev.lon[e]),
                     lat=float(ev.lat[e]),
                     incident_id=str(ev.incident_id[e]),
