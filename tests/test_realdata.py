@@ -143,3 +143,29 @@ def test_derive_dated_versions_from_daily_snapshots(shared_data, tmp_path):
     in_force = a.line_at(noon)
     assert in_force.valid_from <= noon and (in_force.valid_to is None or noon < in_force.valid_to)
     assert a.line_at(dt.datetime(2026, 8, 30, tzinfo=UTC)).id == a.versions[-1].id
+
+
+def test_derive_with_a_rear_area(shared_data, tmp_path):
+    out = tmp_path / "rear"
+    args = [
+        "agreement",
+        "derive",
+        "--control",
+        str(shared_data / SNAPSHOT),
+        "--out",
+        str(out),
+        "--country",
+        str(shared_data / "admin" / "ua_oblasts_minregion_2020.geojson"),
+        "--world",
+        str(shared_data / "world" / "visionscarto_countries-50m.topojson.json"),
+        "--rear-area",
+        "RU=Russia",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    a = load_agreement(out)
+    r = a.query([36.587], [50.595], dt.datetime(2026, 9, 2, tzinfo=UTC)).sides  # Belgorod
+    assert r.party_ids().tolist() == ["RU"]
+    assert 1250 < length_km(a.versions[0].line) < 1550  # the line is derived before the rear area
+    bad = CliRunner().invoke(app, [*args[:-1], "RU=Atlantis"])
+    assert bad.exit_code == 2 and "no country named 'Atlantis'" in bad.output

@@ -24,6 +24,7 @@ agreement_app = typer.Typer(
 app.add_typer(agreement_app, name="agreement")
 
 DEFAULT_COUNTRY = Path("../shared/data/admin/ua_oblasts_minregion_2020.geojson")
+DEFAULT_WORLD = Path("../shared/data/world/visionscarto_countries-50m.topojson.json")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -154,6 +155,16 @@ def agreement_derive(
         float, typer.Option(help="Boundary within this of the outline is border/coast.")
     ] = 2.0,
     min_piece_km: Annotated[float, typer.Option(help="Drop line pieces shorter than this.")] = 1.0,
+    rear_area: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="PARTY=COUNTRY: add that country's territory near the line to the party's area "
+            "(e.g. RU=Russia); repeatable."
+        ),
+    ] = None,
+    world: Annotated[Path, typer.Option(help="TopoJSON of countries (object 'countries', property 'name').")] = (
+        DEFAULT_WORLD
+    ),
 ) -> None:
     """Build the line of contact and both controlled areas from control-of-terrain snapshots."""
     from truceline.agreement import AgreementError, load_agreement
@@ -178,6 +189,8 @@ def agreement_derive(
         raise _fail(f"--country: {country} not found", 2)
     from truceline.io.geojson import GeoJSONError
 
+    rears = _rear_areas(rear_area or [], world)
+
     with typer.progressbar(length=len(snaps), label="deriving", file=sys.stderr) as bar:
 
         def tick(_: dt.date) -> None:
@@ -195,6 +208,7 @@ def agreement_derive(
                 min_piece_km=min_piece_km,
                 progress=tick,
                 warn=lambda note: typer.echo(f"warning: {note}", err=True),
+                rear_areas=rears,
             )
         except GeoJSONError as exc:
             raise _fail(str(exc)) from None
@@ -268,6 +282,30 @@ def score(
     except ScoreInputError as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(card.to_dict(), ensure_ascii=False, indent=2) if as_json else card.to_markdown())
+
+
+def _rear_areas(specs: list[str], world: Path) -> dict[str, Any]:
+    """Parse ``PARTY=COUNTRY`` options into outlines read from the world TopoJSON."""
+    if not specs:
+        return {}
+    from truceline.io.geojson import GeoJSONError
+    from truceline.io.topojson import read_topojson
+
+    if not world.exists():
+        raise _fail(f"--world: {world} not found", 2)
+    try:
+        outlines = {f.properties.get("name"): f.geometry for f in read_topojson(world, "countries")}
+    except GeoJSONError as exc:
+        raise _fail(f"--world: {exc}", 2) from None
+    out = {}
+    for spec in specs:
+        party, _, name = spec.partition("=")
+        if not party or not name:
+            raise _fail(f"--rear-area: {spec!r} is not PARTY=COUNTRY", 2)
+        if name not in outlines:
+            raise _fail(f"--rear-area: no country named {name!r} in {world}", 2)
+        out[party] = outlines[name]
+    return out
 
 
 def main() -> None:

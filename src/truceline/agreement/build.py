@@ -114,11 +114,14 @@ def derive_agreement(
     progress: Callable[[dt.date], None] | None = None,
     source_attribution: str = DEEPSTATE_ATTRIBUTION,
     warn: Callable[[str], None] | None = None,
+    rear_areas: dict[str, shapely.Geometry] | None = None,
 ) -> Path:
     """Write an agreement whose line versions come from control snapshots.
 
     Each snapshot gives a version valid from its date (00:00 UTC) until the next one; a snapshot
-    whose line is unchanged from the previous one adds no version. With ``template`` (an
+    whose line is unchanged from the previous one adds no version. ``rear_areas`` maps a party to
+    its own state's outline, added to its area near the country (:func:`with_rear_area`); the
+    line is derived before. With ``template`` (an
     agreement directory) its parties, zones, sites, sectors and windows are kept and its layer
     files copied; otherwise :func:`default_manifest` is used.
 
@@ -168,6 +171,8 @@ def derive_agreement(
         )
         areas = {}
         for party, geom in ((controlling_party, d.controlled), (other_party, d.rest)):
+            if rear_areas and party in rear_areas:  # its own state's territory next to the country
+                geom = with_rear_area(geom, rear_areas[party], country)
             rel = f"layers/area_{party}_{tag}.geojson"
             write_features(
                 out / rel,
