@@ -120,11 +120,6 @@ def position(lon: float, lat: float) -> Position:
     return Position(lon_deg=round(float(lon), 6), lat_deg=round(float(lat), 6))
 
 
-def local_hour(world: World, t_s: FloatArray) -> FloatArray:
-    """Local clock hour of simulation times (see :meth:`World.local_hour`)."""
-    return world.local_hour(t_s)
-
-
 def bearing(value: float) -> float:
     """A bearing rounded to 0.1 degree, in [0, 360)."""
     b = round(float(value) % 360.0, 1)
@@ -257,7 +252,7 @@ def _patrol_reports(
         true_az = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())) % 360.0)
         true_km = float(np.mean(dist_km[g]))
         t_s = float(events.t_s[f])
-        by_day = DAYLIGHT_H[0] <= float(local_hour(world, np.array([t_s]))[0]) < DAYLIGHT_H[1]
+        by_day = DAYLIGHT_H[0] <= float(world.local_hour(t_s)) < DAYLIGHT_H[1]
         mode = ObservationMode.SAW if by_day and true_km <= SAW_KM else ObservationMode.HEARD
         if rng.uniform() < UNDETERMINED_SHARE[mode]:
             kind = ViolationKind.EXPLOSION_UNDETERMINED
