@@ -259,6 +259,44 @@ def simulate(
 
 
 @app.command()
+def fuse(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="A simulation output, or a folder of sensors.jsonl, detections.csv|jsonl, weather.jsonl."),
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder: events.jsonl, incidents.jsonl, fusion.json.")],
+    agreement: Annotated[
+        str | None, typer.Option(help="Agreement (example name or path); default FOLDER/agreement, else 'default'.")
+    ] = None,
+) -> None:
+    """Associate detections into events, locate them, classify, pair launches with impacts, attribute sides."""
+    from truceline.agreement import AgreementError
+    from truceline.fusion.run import fuse as run_fusion
+    from truceline.io.detections import DetectionFileError
+
+    with typer.progressbar(length=100, label="fusing", file=sys.stderr) as bar:
+        done = [0]
+
+        def tick(_stage: str, frac: float) -> None:
+            pos = int(frac * 100)
+            if pos > done[0]:
+                bar.update(pos - done[0])
+                done[0] = pos
+
+        try:
+            summary = run_fusion(folder, out, agreement=agreement, progress=tick)
+        except (AgreementError, DetectionFileError, FileNotFoundError, ValueError) as exc:
+            raise _fail(f"{folder}: {exc}") from None
+        tick("done", 1.0)
+    c, t = summary.counts, summary.timings_s
+    typer.echo(
+        f"wrote {out}: {c['events']:,} events ({c['paired']:,} launch-impact pairs, {c['incidents']:,} incidents) "
+        f"from {c['detections']:,} detections ({c['associated_detections']:,} associated) in "
+        f"{sum(t.values()):.1f} s (association {t['associate']:.1f} s)"
+    )
+
+
+@app.command()
 def score(
     truth: Annotated[Path, typer.Option(help="A simulation's output folder (or its truth/ folder).")],
     result: Annotated[

@@ -47,10 +47,10 @@ class LocateInput:
         Which entries are real detections.
     bearing_deg, sigma_b_deg : (E, S), optional
         Measured back-azimuths (grid north of the projection) and their sigmas; NaN where absent.
-    c : (E,)
-        Sound speed at each event (from temperature), m/s.
-    wind_u, wind_v : (E,)
-        Wind components, m/s.
+    c : (E,) or (E, S)
+        Sound speed at each event, or along each path (from temperature), m/s.
+    wind_u, wind_v : (E,) or (E, S)
+        Wind components, per event or per path, m/s.
     sigma_c : float
         Uncertainty of the effective sound speed, m/s (weather error).
     path_sigma_s : float
@@ -114,8 +114,13 @@ def _predict(inp: LocateInput, x: FloatArray, y: FloatArray) -> tuple[FloatArray
     dy = inp.sy - y[:, None]
     d = np.maximum(np.hypot(dx, dy), 1.0)
     ux, uy = dx / d, dy / d
-    v = inp.c[:, None] + inp.wind_u[:, None] * ux + inp.wind_v[:, None] * uy
+    v = _col(inp.c) + _col(inp.wind_u) * ux + _col(inp.wind_v) * uy
     return d, ux, uy, v
+
+
+def _col(a: FloatArray) -> FloatArray:
+    """Per-event values as a column; per-path (E, S) values as they are."""
+    return a if a.ndim == 2 else a[:, None]
 
 
 def locate(inp: LocateInput, x0: FloatArray, y0: FloatArray, iterations: int = 12, robust: bool = True) -> LocateResult:

@@ -1,0 +1,314 @@
+"""Association: detections into events, in batch or as a stream, with the same decisions.
+
+:class:`Associator` holds the detections delivered so far and the events found. ``push`` adds
+detections (in arrival order, as a stream delivers them); ``advance(now)`` makes every decision
+due by ``now``. Each detection is scheduled once per lag bin of its sensor
+(:mod:`truceline.fusion.tables`), at the time the last sensor near that bin's candidate sources
+could have heard them; decisions see only detections that have arrived by then
+(:mod:`truceline.fusion.seeding`). A batch run is ``push(all)`` then ``finish()``, so batch and
+stream give the same events on the same input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from truceline.fusion import kernels as K
+from truceline.fusion.inputs import SensorTable, WeatherTable
+from truceline.fusion.seeding import run_entries
+from truceline.fusion.tables import SeedTables, build_tables
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+ALGORITHM = "fusion.associate.seeded_grid"
+VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class AssocParams:
+    """Association settings (units in the names). The defaults suit rows of sensors 5 km apart."""
+
+    grid_m: float = 1000.0
+    region_radius_m: float = 40_000.0
+    region_rank: int = 2
+    n_neighbours: int = 8
+    lag_step_m: float = 3000.0
+    gather_radius_m: float = 80_000.0
+    coarse_tol_s: float = 2.5
+    fine_tol_s: float = 0.8
+    gate_sigmas: float = 4.0
+    gate_max_s: float = 3.0
+    min_seed: int = 5
+    min_stations: int = 6
+    path_sigma_s: float = 0.02
+    path_fraction: float = 0.001
+    sound_speed_sigma_ms: float = 0.3
+    back_s: float = 320.0
+    max_chi2_dof: float = 2.0
+    duplicate_s: float = 1.0
+    duplicate_m: float = 1500.0
+    stream_horizon_s: float = 900.0
+
+    def vector(self) -> FloatArray:
+        prm = np.zeros(K.N_PRM)
+        prm[K.P_COARSE_TOL] = self.coarse_tol_s
+        prm[K.P_GATE] = self.gate_sigmas
+        prm[K.P_MIN_SEED] = self.min_seed
+        prm[K.P_MIN_STATIONS] = self.min_stations
+        prm[K.P_GATHER_R] = self.gather_radius_m
+        prm[K.P_PATH_SIGMA] = self.path_sigma_s
+        prm[K.P_PATH_FRAC] = self.path_fraction
+        prm[K.P_SIGMA_C] = self.sound_speed_sigma_ms
+        prm[K.P_BACK_S] = self.back_s
+        prm[K.P_MAX_CHI2] = self.max_chi2_dof
+        prm[K.P_GATE_MAX] = self.gate_max_s
+        prm[K.P_DUP_S] = self.duplicate_s
+        prm[K.P_DUP_M] = self.duplicate_m
+        prm[K.P_GRID] = self.grid_m
+        prm[K.P_FINE_TOL] = self.fine_tol_s
+        return prm
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+class _Grow:
+    """A 1-D (or row-wise) array with capacity doubling."""
+
+    def __init__(self, dtype: type, shape: tuple[int, ...] = (), fill: float | int = 0) -> None:
+        self.a: NDArray[Any] = np.full((1024, *shape), fill, dtype=dtype)
+        self.n = 0
+        self.fill = fill
+
+    def ensure(self, n: int) -> None:
+        if n > self.a.shape[0]:
+            cap = max(n, 2 * self.a.shape[0])
+            new = np.full((cap, *self.a.shape[1:]), self.fill, dtype=self.a.dtype)
+            new[: self.a.shape[0]] = self.a
+            self.a = new
+
+    def extend(self, values: NDArray[Any]) -> None:
+        self.ensure(self.n + len(values))
+        self.a[self.n : self.n + len(values)] = values
+        self.n += len(values)
+
+
+@dataclass
+class AssocEvent:
+    """An associated event: members (detection indices in push order) and the association solution."""
+
+    members: IntArray
+    x: float
+    y: float
+    t0: float
+    created_s: float
+    last_needed_s: float
+    chi2_dof: float
+    seed: int
+
+
+@dataclass
+class Associator:
+    """Incremental associator over a fixed sensor network (see the module docstring)."""
+
+    sensors: SensorTable
+    weather: WeatherTable
+    params: AssocParams = field(default_factory=AssocParams)
+
+    def __post_init__(self) -> None:
+        p = self.params
+        self.tables: SeedTables = build_tables(
+            self.sensors.x,
+            self.sensors.y,
+            p.grid_m,
+            p.region_radius_m,
+            p.region_rank,
+            p.n_neighbours,
+            p.lag_step_m,
+            p.gather_radius_m,
+        )
+        self._prm = p.vector()
+        self._wx = (
+            np.ascontiguousarray(self.weather.times_s, dtype=np.float64),
+            np.ascontiguousarray(self.weather.c, dtype=np.float64),
+            np.ascontiguousarray(self.weather.u, dtype=np.float64),
+            np.ascontiguousarray(self.weather.v, dtype=np.float64),
+            np.ascontiguousarray(self.weather.raster, dtype=np.int64),
+            float(self.weather.x0),
+            float(self.weather.y0),
+            float(self.weather.cell_m),
+        )
+        self._d = {
+            "sens": _Grow(np.int64),
+            "t": _Grow(np.float64),
+            "sig": _Grow(np.float64),
+            "c": _Grow(np.float64),
+            "u": _Grow(np.float64),
+            "v": _Grow(np.float64),
+            "claimed": _Grow(np.int64, fill=-1),
+        }
+        self._ev = {
+            "x": _Grow(np.float64),
+            "y": _Grow(np.float64),
+            "t0": _Grow(np.float64),
+            "cov": _Grow(np.float64, (3, 3)),
+            "n": _Grow(np.int64),
+            "mem": _Grow(np.int64, (K.MAXM,), fill=-1),
+            "k": _Grow(np.float64),
+            "q": _Grow(np.float64),
+            "created": _Grow(np.float64),
+            "seed": _Grow(np.int64),
+            "last": _Grow(np.float64),
+        }
+        self.n_events = 0
+        self._first_ev = 0
+        self._pending_t = np.zeros(0)
+        self._pending_det = np.zeros(0, np.int64)
+        self._pending_bin = np.zeros(0, np.int32)
+        self._now = -np.inf
+        self._index_n = -1
+        self._idx: tuple[IntArray, FloatArray, IntArray] = (np.zeros(1, np.int64), np.zeros(0), np.zeros(0, np.int64))
+        self.order: IntArray = np.zeros(0, np.int64)
+        self._index_from = -np.inf
+        self.entries_done = 0
+
+    # ------------------------------------------------------------------ input
+    def push(self, sensor: IntArray, t: FloatArray, sigma_t: FloatArray) -> None:
+        """Deliver detections (sensor index, arrival s, timing sigma s), in arrival order."""
+        sensor = np.asarray(sensor, np.int64)
+        t = np.asarray(t, np.float64)
+        if t.size == 0:
+            return
+        if np.any(t <= self._now):
+            raise ValueError("detections must be delivered after the time already processed")
+        first = self._d["t"].n
+        c, u, v = self.weather.at(t, self.sensors.x[sensor], self.sensors.y[sensor])
+        for key, vals in (
+            ("sens", sensor),
+            ("t", t),
+            ("sig", np.asarray(sigma_t, float)),
+            ("c", c),
+            ("u", u),
+            ("v", v),
+        ):
+            self._d[key].extend(vals)
+        self._d["claimed"].extend(np.full(t.size, -1, np.int64))
+        # One entry per non-empty lag bin of the detection's sensor.
+        tab = self.tables
+        nb = tab.n_bins
+        counts = np.diff(tab.sb_ptr).reshape(-1, nb)[sensor]  # (n, bins)
+        has = counts > 0
+        k = self.sensors.k[sensor]
+        v_lo = np.maximum((c - np.hypot(u, v)) * k, 200.0)
+        when = t[:, None] + tab.bin_lag_m[sensor] / v_lo[:, None] + self.params.coarse_tol_s + 0.1
+        det = np.broadcast_to(np.arange(first, first + t.size)[:, None], has.shape)
+        b = np.broadcast_to(np.arange(nb, dtype=np.int32)[None, :], has.shape)
+        self._pending_t = np.concatenate([self._pending_t, when[has]])
+        self._pending_det = np.concatenate([self._pending_det, det[has]])
+        self._pending_bin = np.concatenate([self._pending_bin, b[has]])
+
+    # ------------------------------------------------------------------ processing
+    def _index(self, now: float) -> tuple[IntArray, FloatArray, IntArray]:
+        """Per-sensor sorted arrival times of the detections kept in view."""
+        n = self._d["t"].n
+        lo = now - self.params.stream_horizon_s if np.isfinite(now) else -np.inf
+        if n == self._index_n and lo <= self._index_from + 60.0:
+            return self._idx
+        t = self._d["t"].a[:n]
+        s = self._d["sens"].a[:n]
+        keep = np.flatnonzero(t >= lo) if np.isfinite(lo) else np.arange(n)
+        order = keep[np.lexsort((t[keep], s[keep]))]
+        w_ptr = np.searchsorted(s[order], np.arange(len(self.sensors) + 1)).astype(np.int64)
+        self._idx = (w_ptr, np.ascontiguousarray(t[order]), order.astype(np.int64))
+        self._index_n, self._index_from = n, lo
+        return self._idx
+
+    def advance(self, now: float) -> list[int]:
+        """Make every decision due by ``now``; return the indices of the events created."""
+        due = self._pending_t <= now
+        if not due.any():
+            self._now = max(self._now, now)
+            return []
+        order = np.lexsort((self._pending_bin[due], self._pending_det[due], self._pending_t[due]))
+        e_t = self._pending_t[due][order]
+        e_det = self._pending_det[due][order]
+        e_bin = self._pending_bin[due][order]
+        keep = ~due
+        self._pending_t, self._pending_det, self._pending_bin = (
+            self._pending_t[keep],
+            self._pending_det[keep],
+            self._pending_bin[keep],
+        )
+        w_ptr, w_time, w_id = self._index(now)
+        before = self.n_events
+        start = 0
+        tab, d, ev = self.tables, self._d, self._ev
+        while start < e_t.size:
+            for g in ev.values():
+                g.ensure(self.n_events + 4096)
+            n = d["t"].n
+            start, self.n_events = run_entries(
+                e_t, e_det, e_bin, start, e_t.size, self._first_ev, self.n_events, tab.n_bins, tab.sb_ptr,
+                tab.cand_x, tab.cand_y, tab.cand_nb, tab.near_ptr, tab.near_idx, d["sens"].a[:n], d["t"].a[:n],
+                d["sig"].a[:n], d["c"].a[:n], d["u"].a[:n], d["v"].a[:n], self.sensors.k, w_ptr, w_time, w_id,
+                d["claimed"].a[:n], self.sensors.x, self.sensors.y, self._wx, self._prm, ev["x"].a, ev["y"].a,
+                ev["t0"].a, ev["cov"].a, ev["n"].a, ev["mem"].a, ev["k"].a, ev["q"].a, ev["created"].a,
+                ev["seed"].a, ev["last"].a,
+            )  # fmt: skip
+        self.entries_done += int(e_t.size)
+        self._now = max(self._now, now)
+        created = ev["created"].a[: self.n_events]
+        while self._first_ev < self.n_events and created[self._first_ev] < now - 4 * self.params.back_s:
+            self._first_ev += 1
+        return list(range(before, self.n_events))
+
+    def finish(self) -> None:
+        """Decide everything still pending (end of input)."""
+        self.advance(np.inf)
+
+    # ------------------------------------------------------------------ output
+    def events(self) -> list[AssocEvent]:
+        """Events found so far (members as detection indices in push order)."""
+        ev = self._ev
+        out = []
+        for e in range(self.n_events):
+            n = int(ev["n"].a[e])
+            if n == 0:
+                continue
+            out.append(
+                AssocEvent(
+                    members=ev["mem"].a[e, :n].copy(),
+                    x=float(ev["x"].a[e]),
+                    y=float(ev["y"].a[e]),
+                    t0=float(ev["t0"].a[e]),
+                    created_s=float(ev["created"].a[e]),
+                    last_needed_s=float(ev["last"].a[e]),
+                    chi2_dof=float(ev["q"].a[e]),
+                    seed=int(ev["seed"].a[e]),
+                )
+            )
+        return out
+
+
+def associate(
+    sensors: SensorTable,
+    weather: WeatherTable,
+    det_sensor: IntArray,
+    det_t: FloatArray,
+    det_sigma: FloatArray,
+    params: AssocParams | None = None,
+) -> list[AssocEvent]:
+    """Batch association; members index the given detection arrays."""
+    order = np.argsort(det_t, kind="stable")
+    a = Associator(sensors, weather, params or AssocParams())
+    a.push(det_sensor[order], det_t[order], det_sigma[order])
+    a.finish()
+    events = a.events()
+    for e in events:
+        e.members = order[e.members]
+    return events

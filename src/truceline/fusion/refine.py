@@ -1,0 +1,127 @@
+"""Final location of associated events: every arrival (and bearing), per-path weather, mirror check.
+
+The association solution is the start; :func:`truceline.fusion.locate.locate` solves all events
+at once with the weather along each path (sound speed and wind at the path's midpoint, at the
+origin time), the projection's scale factor, bearings turned to grid north, and returns the
+calibrated covariance. Each event is solved a second time from its mirror image across the row
+its sensors form; where that converges elsewhere, the two misfits give the mirror probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from truceline.fusion.associate import AssocEvent
+from truceline.fusion.inputs import FusionInput, grid_north_deg
+from truceline.fusion.locate import LocateInput, LocateResult, locate
+from truceline.fusion.side import mirror_start, mirror_weight
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Refined:
+    """Final solutions, one row per event (projected metres, seconds from the fusion epoch)."""
+
+    det: NDArray[np.int64]  # (E, S) detection index, -1 padding
+    fit: LocateResult
+    mirror: LocateResult
+    p_mirror: FloatArray
+    k: FloatArray
+
+
+def _input(
+    inp: FusionInput,
+    det: NDArray[np.int64],
+    x: FloatArray,
+    y: FloatArray,
+    t0: FloatArray,
+    sigma_c: float,
+    path_sigma_s: float,
+    path_fraction: float,
+) -> tuple[LocateInput, FloatArray]:
+    mask = det >= 0
+    d = np.where(mask, det, 0)
+    s = inp.det_sensor[d]
+    sx = np.where(mask, inp.sensors.x[s], np.nan)
+    sy = np.where(mask, inp.sensors.y[s], np.nan)
+    sx = np.where(mask, sx, x[:, None])
+    sy = np.where(mask, sy, y[:, None])
+    k = inp.sensors.k[s[:, 0]]
+    c, u, v = inp.weather.at(np.broadcast_to(t0[:, None], sx.shape), (sx + x[:, None]) / 2, (sy + y[:, None]) / 2)
+    tab = inp.detections
+    bearing = tab.bearing_deg[d]
+    has_b = mask & ~np.isnan(bearing)
+    bearing_grid = np.where(has_b, (bearing + _grid_north(inp)[s]) % 360.0, np.nan)
+    travel = np.hypot(sx - x[:, None], sy - y[:, None]) / np.maximum(c * k[:, None], 1.0)
+    sigma_t = np.sqrt(tab.time_sigma_s[d] ** 2 + (path_fraction * travel) ** 2)
+    li = LocateInput(
+        sx=sx,
+        sy=sy,
+        t=np.where(mask, inp.det_t[d], 0.0),
+        sigma_t=sigma_t,
+        mask=mask,
+        c=c * k[:, None],
+        wind_u=u * k[:, None],
+        wind_v=v * k[:, None],
+        bearing_deg=bearing_grid if has_b.any() else None,
+        sigma_b_deg=np.where(has_b, tab.bearing_sigma_deg[d], np.nan) if has_b.any() else None,
+        sigma_c=sigma_c,
+        path_sigma_s=path_sigma_s,
+    )
+    return li, k
+
+
+def _grid_north(inp: FusionInput) -> FloatArray:
+    cache = getattr(inp, "_grid_north", None)
+    if cache is None:
+        cache = grid_north_deg(inp.proj, inp.sensors.lon, inp.sensors.lat)
+        object.__setattr__(inp, "_grid_north", cache)
+    return cache
+
+
+def refine(
+    inp: FusionInput,
+    events: list[AssocEvent],
+    sigma_c: float = 0.5,
+    path_sigma_s: float = 0.02,
+    path_fraction: float = 0.001,
+) -> Refined:
+    """Locate every associated event with all its arrivals; see the module docstring."""
+    n = len(events)
+    width = max((e.members.size for e in events), default=1)
+    det = np.full((n, width), -1, np.int64)
+    for i, e in enumerate(events):
+        det[i, : e.members.size] = e.members
+    x0 = np.array([e.x for e in events])
+    y0 = np.array([e.y for e in events])
+    t0 = np.array([e.t0 for e in events])
+    li, k = _input(inp, det, x0, y0, t0, sigma_c, path_sigma_s, path_fraction)
+    fit = locate(li, x0, y0)
+    mx, my = mirror_start(li.sx, li.sy, li.mask, fit.x, fit.y)
+    mirror = locate(li, mx, my)
+    apart = np.hypot(mirror.x - fit.x, mirror.y - fit.y)
+    spread = np.sqrt(np.maximum(np.linalg.eigvalsh(fit.cov_xy)[:, -1], 0.0))
+    distinct = (apart > np.maximum(500.0, 3.0 * spread)) & mirror.converged
+    p_m = mirror_weight(fit.robust_cost, mirror.robust_cost, distinct)
+    # Keep the better of the two as the event's position.
+    swap = p_m > 0.5
+    if swap.any():
+        fit, mirror = _swap(fit, mirror, swap)
+        p_m = np.where(swap, 1.0 - p_m, p_m)
+    return Refined(det, fit, mirror, p_m, k)
+
+
+def _swap(a: LocateResult, b: LocateResult, sel: NDArray[np.bool_]) -> tuple[LocateResult, LocateResult]:
+    def pick(u: LocateResult, v: LocateResult) -> LocateResult:
+        vals = {}
+        for name in LocateResult.__dataclass_fields__:
+            p, q = getattr(u, name), getattr(v, name)
+            m = sel.reshape((-1,) + (1,) * (p.ndim - 1))
+            vals[name] = np.where(m, q, p)
+        return LocateResult(**vals)
+
+    return pick(a, b), pick(b, a)

@@ -1,0 +1,314 @@
+"""``truceline fuse``: detections in, located, classified, paired and side-attributed events out.
+
+Stages: read (:mod:`~truceline.fusion.inputs`), associate (:mod:`~truceline.fusion.associate`),
+locate (:mod:`~truceline.fusion.refine`), classify launch / impact from the detections' class
+scores, attribute the side (:mod:`~truceline.fusion.side`), pair (:mod:`~truceline.fusion.pairing`),
+write ``events.jsonl`` and ``incidents.jsonl`` (docs/formats.md) and ``fusion.json`` (counts,
+timings, parameters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from truceline.agreement import EXAMPLES, Agreement, example_path, load_agreement
+from truceline.core import Attribution, Event, GeoUncertainty, Incident, Position, Provenance, TimeWindow
+from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
+from truceline.fusion.associate import ALGORITHM, VERSION, Associator, AssocParams
+from truceline.fusion.inputs import FusionInput, load_inputs
+from truceline.fusion.pairing import BALLISTICS, pair_events
+from truceline.fusion.refine import Refined, refine
+from truceline.fusion.side import first_party_probability
+from truceline.io.jsonl import write_records
+
+FloatArray = NDArray[np.float64]
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Everything after association (see ``docs/fusion.md``)."""
+
+    attribute_probability: float = 0.99
+    kind_log_odds: float = 3.0
+    sound_speed_sigma_ms: float = 0.5
+    path_sigma_s: float = 0.02
+    path_fraction: float = 0.001
+    pair_speed_tolerance: float = 0.06
+    step_s: float = 600.0
+
+
+@dataclass
+class FuseSummary:
+    """What a fusion run produced (also written to ``fusion.json``)."""
+
+    out: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    latency_s: dict[str, float] = field(default_factory=dict)
+
+
+def _agreement_for(folder: Path, agreement: str | Path | None) -> Agreement:
+    if agreement is not None:
+        ref = str(agreement)
+        return load_agreement(example_path(ref) if ref in EXAMPLES else Path(ref))
+    if (folder / "agreement").is_dir():
+        return load_agreement(folder / "agreement")
+    return load_agreement(example_path("default"))
+
+
+def associate_stream(
+    inp: FusionInput, params: AssocParams, step_s: float, progress: Progress | None = None
+) -> Associator:
+    """Run association the way a stream would: all detections, decisions made ``step_s`` at a time."""
+    order = np.argsort(inp.det_t, kind="stable")
+    a = Associator(inp.sensors, inp.weather, params)
+    a.push(inp.det_sensor[order], inp.det_t[order], inp.detections.time_sigma_s[order])
+    a.order = order
+    if inp.det_t.size:
+        t_end = float(inp.det_t.max())
+        start = float(inp.det_t.min())
+        now = start + step_s
+        while now < t_end + step_s:
+            a.advance(now)
+            if progress:
+                progress("associate", min(1.0, (now - start) / max(t_end - start, 1.0)))
+            now += step_s
+    a.finish()
+    return a
+
+
+def kind_log_odds(inp: FusionInput, det: NDArray[np.int64], inlier: NDArray[np.bool_]) -> FloatArray:
+    """Summed log-odds launch vs impact of each event's inlier detections (class scores as probabilities)."""
+    d = np.where(det >= 0, det, 0)
+    pl = np.clip(inp.detections.launch_score[d], 0.02, 0.98)
+    pi = np.clip(inp.detections.impact_score[d], 0.02, 0.98)
+    both = np.isfinite(pl) & np.isfinite(pi)
+    lo = np.where(both, np.log(pl) - np.log(pi), 0.0)
+    return np.where(inlier & (det >= 0), lo, 0.0).sum(axis=1)
+
+
+def fuse(
+    folder: str | Path,
+    out: str | Path,
+    agreement: str | Path | None = None,
+    assoc: AssocParams | None = None,
+    params: FusionParams | None = None,
+    progress: Progress | None = None,
+) -> FuseSummary:
+    """Fuse the observations in ``folder`` and write the results to ``out``."""
+    folder, out = Path(folder), Path(out)
+    assoc = assoc or AssocParams()
+    params = params or FusionParams()
+    summary = FuseSummary(out)
+    t = time.perf_counter()
+    inp = load_inputs(folder)
+    agr = _agreement_for(folder, agreement)
+    summary.timings_s["read"] = time.perf_counter() - t
+    t = time.perf_counter()
+    a = associate_stream(inp, assoc, params.step_s, progress)
+    events = a.events()
+    order = a.order
+    for e in events:
+        e.members = order[e.members]
+    summary.timings_s["associate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
+    summary.timings_s["locate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    records = build_records(inp, agr, events, ref, params, assoc)
+    summary.timings_s["attribute_and_pair"] = time.perf_counter() - t
+    out.mkdir(parents=True, exist_ok=True)
+    summary.counts["detections"] = len(inp.detections)
+    summary.counts["events"] = write_records(out / "events.jsonl", records["events"])
+    summary.counts["incidents"] = write_records(out / "incidents.jsonl", records["incidents"])
+    summary.counts["paired"] = sum(1 for i in records["incidents"] if i.launch_event_id and i.impact_event_id)
+    summary.counts["associated_detections"] = int(sum(e.members.size for e in events))
+    lat = np.array([e.created_s - e.last_needed_s for e in events])
+    if lat.size:
+        summary.latency_s = {
+            "median": float(np.median(lat)),
+            "p90": float(np.quantile(lat, 0.9)),
+            "max": float(lat.max()),
+        }
+    manifest = {
+        "source": str(folder),
+        "counts": summary.counts,
+        "timings_s": {k: round(v, 3) for k, v in summary.timings_s.items()},
+        "latency_s": summary.latency_s,
+        "association": {"algorithm": ALGORITHM, "version": VERSION, "parameters": assoc.as_dict()},
+        "fusion": asdict(params),
+    }
+    (out / "fusion.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def _rotation(inp: FusionInput, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    lon, lat = inp.proj.inverse(x, y)
+    from truceline.fusion.inputs import grid_north_deg
+
+    th = np.radians(grid_north_deg(inp.proj, lon, lat))
+    return np.cos(th), np.sin(th)
+
+
+def build_records(
+    inp: FusionInput, agr: Agreement, events: list[Any], ref: Refined, params: FusionParams, assoc: AssocParams
+) -> dict[str, list[Any]]:
+    """Event and incident records from the refined solutions."""
+    fit = ref.fit
+    n = fit.x.size
+    if n == 0:
+        return {"events": [], "incidents": []}
+    times = [inp.time_of(t) for t in fit.t0]
+    cov = fit.cov_xy
+    p0, dist_km = first_party_probability(agr, inp.proj, times, fit.x, fit.y, cov)
+    pm_first, _ = first_party_probability(agr, inp.proj, times, ref.mirror.x, ref.mirror.y, ref.mirror.cov_xy)
+    pm = ref.p_mirror
+    p_first = np.where(pm > 0, (1 - pm) * p0 + pm * np.nan_to_num(pm_first, nan=0.5), p0)
+    parties = list(agr.parties)
+    lo = kind_log_odds(inp, ref.det, fit.inlier)
+    kinds = np.where(lo > params.kind_log_odds, 0, np.where(lo < -params.kind_log_odds, 1, 2))
+    # Position covariance in metres east/north: rotate grid axes to true, divide by k².
+    cr, sr = _rotation(inp, fit.x, fit.y)
+    rot = np.stack([np.stack([cr, -sr], -1), np.stack([sr, cr], -1)], -2)
+    cov_en = rot @ cov @ np.transpose(rot, (0, 2, 1)) / (ref.k**2)[:, None, None]
+    lon, lat = inp.proj.inverse(fit.x, fit.y)
+    sigma_pos = np.sqrt(np.maximum(np.linalg.eigvalsh(cov)[:, -1], 0.0))
+    pairs = pair_events(kinds == 0, kinds == 1, fit.t0, fit.x, fit.y, sigma_pos, params.pair_speed_tolerance)
+    weapon = np.full(n, -1, np.int64)
+    weapon[pairs.launch] = pairs.ballistic
+    weapon[pairs.impact] = pairs.ballistic
+    made = inp.time_of(float(np.nanmax(fit.t0)))
+    prov_params = {"assoc_" + k: v for k, v in assoc.as_dict().items() if isinstance(v, int | float)} | {
+        k: v for k, v in asdict(params).items() if isinstance(v, int | float)
+    }
+    ids = [f"ev-{_stamp(t)}-{i:05d}" for i, t in enumerate(times)]
+    out_events = []
+    for i in range(n):
+        dets = ref.det[i][ref.det[i] >= 0]
+        used = ref.det[i][(ref.det[i] >= 0) & fit.inlier[i]]
+        det_ids = tuple(inp.detections.ids[dets].tolist())
+        sensors = tuple(dict.fromkeys(inp.sensors.ids[s] for s in inp.det_sensor[used]))
+        wclass = BALLISTICS[weapon[i]].weapon_class if weapon[i] >= 0 else WeaponClass.UNKNOWN
+        out_events.append(
+            Event(
+                id=ids[i],
+                kind=(EventKind.LAUNCH, EventKind.IMPACT, EventKind.UNDETERMINED)[kinds[i]],
+                origin_time=times[i],
+                time_sigma_s=float(math.sqrt(max(fit.cov[i, 2, 2], 0.0))),
+                position=Position(lon_deg=float(lon[i]), lat_deg=float(lat[i])),
+                location_uncertainty=GeoUncertainty.from_covariance(_psd(cov_en[i])),
+                weapon_class=wclass,
+                detection_ids=det_ids,
+                sensor_ids=sensors,
+                residual_rms_s=float(fit.residual_rms_s[i]),
+                quality=float(_quality(fit.chi2_dof[i], len(sensors), pm[i])),
+                attribution=_side_attribution(p_first[i], dist_km[i], pm[i], parties, params, len(sensors)),
+                provenance=Provenance(
+                    algorithm=ALGORITHM + "+fusion.locate.tdoa",
+                    algorithm_version=VERSION,
+                    parameters=prov_params,
+                    inputs=det_ids,
+                    created_at=made,
+                ),
+            )
+        )
+    incidents = _incidents(out_events, pairs, kinds, made, prov_params)
+    return {"events": out_events, "incidents": incidents}
+
+
+def _stamp(t: dt.datetime) -> str:
+    return t.strftime("%Y%m%dT%H%M%S")
+
+
+def _psd(c: FloatArray) -> FloatArray:
+    c = 0.5 * (c + c.T)
+    w, v = np.linalg.eigh(c)
+    return (v * np.maximum(w, 1e-6)) @ v.T
+
+
+def _quality(chi2: float, n: int, p_mirror: float) -> float:
+    fit = 1.0 / (1.0 + max(chi2 - 1.0, 0.0)) if math.isfinite(chi2) else 0.5
+    support = min(1.0, n / 12.0)
+    return max(0.0, min(1.0, fit * support * (1.0 - p_mirror)))
+
+
+def _side_attribution(
+    p_first: float, dist_km: float, p_mirror: float, parties: list[str], params: FusionParams, n: int
+) -> Attribution:
+    if not math.isfinite(p_first):
+        return Attribution()
+    for party, p in ((parties[0], p_first), (parties[1], 1.0 - p_first)):
+        if p >= params.attribute_probability:
+            return Attribution(
+                level=AttributionLevel.ORIGIN_AREA,
+                party=Party(party),
+                probability=float(p),
+                evidence=(
+                    f"located from {n} sensors {abs(dist_km):.2f} km inside {party}'s area; "
+                    f"P(side)={p:.4f}, P(mirror)={p_mirror:.3f}",
+                ),
+            )
+    return Attribution()
+
+
+def _incidents(
+    events: list[Event], pairs: Any, kinds: NDArray[np.int64], made: dt.datetime, prov_params: dict[str, Any]
+) -> list[Incident]:
+    prov = Provenance(
+        algorithm="fusion.pairing.tof", algorithm_version=VERSION, parameters=prov_params, created_at=made
+    )
+    out = []
+    paired: set[int] = set()
+    for li, ii, fam in zip(pairs.launch.tolist(), pairs.impact.tolist(), pairs.ballistic.tolist(), strict=True):
+        launch, impact = events[li], events[ii]
+        paired.update((li, ii))
+        out.append(
+            Incident(
+                id=f"inc-{launch.id}",
+                event_ids=(launch.id, impact.id),
+                launch_event_id=launch.id,
+                impact_event_id=impact.id,
+                weapon_class=BALLISTICS[fam].weapon_class,
+                window=TimeWindow(start=launch.origin_time, end=impact.origin_time),
+                attribution=_fired_by(launch),
+                provenance=prov.model_copy(update={"inputs": (launch.id, impact.id)}),
+            )
+        )
+    for i, ev in enumerate(events):
+        if i in paired:
+            continue
+        out.append(
+            Incident(
+                id=f"inc-{ev.id}",
+                event_ids=(ev.id,),
+                launch_event_id=ev.id if kinds[i] == 0 else None,
+                window=TimeWindow(start=ev.origin_time, end=ev.origin_time),
+                attribution=_fired_by(ev) if kinds[i] == 0 else Attribution(),
+                provenance=prov.model_copy(update={"inputs": (ev.id,)}),
+            )
+        )
+    return out
+
+
+def _fired_by(launch: Event) -> Attribution:
+    """An incident's origin-area attribution: the side its launch was located on, if attributed."""
+    a = launch.attribution
+    if a.party is None:
+        return Attribution()
+    return Attribution(
+        level=AttributionLevel.ORIGIN_AREA,
+        party=a.party,
+        probability=a.probability,
+        evidence=(f"launch {launch.id}: {a.evidence[0]}",),
+    )

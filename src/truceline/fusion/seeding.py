@@ -1,0 +1,601 @@
+"""Compiled association loop (Numba): attach to known events, else seed a new one.
+
+Each *entry* is ``(time, detection, lag bin)``. Processing an entry, in this order:
+
+1. if the detection is taken, nothing;
+2. **attach**: if a recent event predicts an arrival at the detection's sensor within
+   ``gate`` standard deviations (model + the event's own uncertainty), the detection joins the
+   best such event (replacing a worse one from the same sensor) and the event is re-solved;
+3. **seed**: otherwise the detection is tried as the first arrival of a new source at each
+   candidate point of its sensor's lag bin: the point fixes the origin time, and the arrivals
+   it predicts at the point's nearest sensors are looked up (coarse tolerance). The best point
+   (most matches, then least misfit) is solved robustly, arrivals are gathered at every sensor
+   within reach with tight gates, solved again twice, and the event is kept if enough sensors
+   remain inliers (the seed among them), the fit is consistent and it does not duplicate a
+   known event (else its arrivals go to that event).
+
+Only detections that have arrived by the entry's time are seen, so the same entries give the
+same events in batch and streaming runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from truceline.fusion.kernels import (
+    MAXM,
+    P_BACK_S,
+    P_COARSE_TOL,
+    P_DUP_M,
+    P_DUP_S,
+    P_FINE_TOL,
+    P_GATE,
+    P_GATE_MAX,
+    P_GATHER_R,
+    P_GRID,
+    P_MAX_CHI2,
+    P_MIN_SEED,
+    P_MIN_STATIONS,
+    nearest_free,
+    predict,
+    solve,
+)
+
+
+@njit(cache=True)
+def _tt_simple(px, py, qx, qy, c, u, v, k):
+    dx, dy = qx - px, qy - py
+    d = max(math.hypot(dx, dy), 1.0)
+    return d / ((c + (u * dx + v * dy) / d) * k)
+
+
+@njit(cache=True)
+def _resolve(
+    e, keep, ev_x, ev_y, ev_t0, ev_cov, ev_n, ev_mem, ev_k, ev_q, d_sens, d_t, d_sig, claimed, sx, sy, wx, prm
+):
+    """Re-solve event ``e`` from its members; outliers are released (``keep``, a member, must stay an inlier).
+
+    Returns False, changing nothing, if the solution fails or drops ``keep``.
+    """
+    n = ev_n[e]
+    m_sens = np.empty(n, np.int64)
+    m_t = np.empty(n)
+    m_sig = np.empty(n)
+    for i in range(n):
+        g = ev_mem[e, i]
+        m_sens[i] = d_sens[g]
+        m_t[i] = d_t[g]
+        m_sig[i] = d_sig[g]
+    inl = np.zeros(n, np.bool_)
+    cov = np.zeros((3, 3))
+    x, y, t0, chi2, n_in = solve(
+        ev_x[e], ev_y[e], ev_t0[e], n, m_sens, m_t, m_sig, sx, sy, ev_k[e], wx, prm, cov, inl, 8
+    )
+    if n_in < prm[P_MIN_STATIONS] or not math.isfinite(x) or chi2 > prm[P_MAX_CHI2]:
+        return False
+    for i in range(n):
+        if ev_mem[e, i] == keep and not inl[i]:
+            return False
+    ev_x[e], ev_y[e], ev_t0[e] = x, y, t0
+    ev_cov[e] = cov
+    ev_q[e] = chi2
+    kept = 0
+    for i in range(n):
+        g = ev_mem[e, i]
+        if inl[i]:
+            ev_mem[e, kept] = g
+            kept += 1
+        else:
+            claimed[g] = -1
+    for i in range(kept, n):
+        ev_mem[e, i] = -1
+    ev_n[e] = kept
+    return True
+
+
+@njit(cache=True)
+def _try_attach(
+    j,
+    now,
+    first_ev,
+    n_ev,
+    ev_x,
+    ev_y,
+    ev_t0,
+    ev_cov,
+    ev_n,
+    ev_mem,
+    ev_k,
+    ev_q,
+    ev_created,
+    d_sens,
+    d_t,
+    d_sig,
+    claimed,
+    sx,
+    sy,
+    wx,
+    prm,
+):
+    """Attach detection ``j`` to the best recent event; return the event or -1."""
+    s = d_sens[j]
+    tj = d_t[j]
+    best_e = -1
+    best_z = prm[P_GATE]
+    best_slot = -1
+    for e in range(n_ev - 1, first_ev - 1, -1):
+        if ev_created[e] < tj - prm[P_BACK_S]:
+            break
+        if ev_n[e] == 0 or tj < ev_t0[e] or tj - ev_t0[e] > prm[P_BACK_S]:
+            continue
+        pred, sd, dist = predict(ev_x[e], ev_y[e], ev_t0[e], ev_cov[e], s, sx, sy, ev_k[e], d_sig[j], wx, prm)
+        if dist > prm[P_GATHER_R]:
+            continue
+        z = abs(tj - pred) / sd
+        if z >= best_z or abs(tj - pred) > prm[P_GATE_MAX]:
+            continue
+        slot = -1
+        worse = True
+        for i in range(ev_n[e]):
+            g = ev_mem[e, i]
+            if d_sens[g] == s:
+                slot = i
+                zo = abs(d_t[g] - pred) / sd
+                worse = zo > z
+                break
+        if slot >= 0 and not worse:
+            continue
+        if slot < 0 and ev_n[e] >= MAXM:
+            continue
+        best_e, best_z, best_slot = e, z, slot
+    if best_e < 0:
+        return -1
+    old = -1
+    if best_slot >= 0:
+        old = ev_mem[best_e, best_slot]
+        ev_mem[best_e, best_slot] = j
+    else:
+        best_slot = ev_n[best_e]
+        ev_mem[best_e, best_slot] = j
+        ev_n[best_e] += 1
+    claimed[j] = best_e
+    if old >= 0:
+        claimed[old] = -1
+    if not _resolve(
+        best_e, j, ev_x, ev_y, ev_t0, ev_cov, ev_n, ev_mem, ev_k, ev_q, d_sens, d_t, d_sig, claimed, sx, sy, wx, prm
+    ):
+        # Undo: the arrival does not fit the event after all.
+        claimed[j] = -1
+        if old >= 0:
+            ev_mem[best_e, best_slot] = old
+            claimed[old] = best_e
+        else:
+            ev_n[best_e] -= 1
+            ev_mem[best_e, ev_n[best_e]] = -1
+        return -1
+    return best_e
+
+
+@njit(cache=True)
+def _gather(
+    x, y, t0, cov, s0, j, now, k, near_ptr, near_idx, d_sig, w_ptr, w_time, w_id, claimed, sx, sy, wx, prm, out
+):
+    """Members for a source at ``(x, y, t0)``: the seed plus the best free arrival per sensor in reach."""
+    out[0] = j
+    n = 1
+    for q in range(near_ptr[s0], near_ptr[s0 + 1]):
+        s = near_idx[q]
+        if s == s0 or n >= MAXM:
+            continue
+        pred, sd, dist = predict(x, y, t0, cov, s, sx, sy, k, 0.05, wx, prm)
+        if dist > prm[P_GATHER_R]:
+            continue
+        tol = min(prm[P_GATE] * sd, prm[P_GATE_MAX])
+        g, _ = nearest_free(s, pred, tol, now, w_ptr, w_time, w_id, claimed)
+        if g >= 0:
+            out[n] = g
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def _free_within(sens, target, tol, now, w_ptr, w_time, w_id, claimed, out):
+    """Up to ``out.size`` free arrivals of ``sens`` within ``tol`` of ``target``, nearest first; returns the count."""
+    lo, hi = w_ptr[sens], w_ptr[sens + 1]
+    a, b = lo, hi
+    while a < b:
+        mid = (a + b) // 2
+        if w_time[mid] < target - tol:
+            a = mid + 1
+        else:
+            b = mid
+    n = 0
+    dist = np.empty(out.size)
+    j = a
+    while j < hi and w_time[j] <= target + tol and w_time[j] <= now:
+        if claimed[w_id[j]] < 0:
+            d = abs(w_time[j] - target)
+            if n < out.size:
+                out[n] = w_id[j]
+                dist[n] = d
+                n += 1
+            else:
+                worst = 0
+                for q in range(1, n):
+                    if dist[q] > dist[worst]:
+                        worst = q
+                if d < dist[worst]:
+                    out[worst] = w_id[j]
+                    dist[worst] = d
+        j += 1
+    return n
+
+
+@njit(cache=True)
+def _score_point(px, py, s0, tj, nbs, tol, need, now, c0, u0, v0, k, w_ptr, w_time, w_id, claimed, sx, sy):
+    """Arrivals matched at a point's neighbours: count (with the seed) and a soft score (1 per exact match)."""
+    t0 = tj - _tt_simple(px, py, sx[s0], sy[s0], c0, u0, v0, k)
+    n, score = 1, 1.0
+    n_nb = nbs.size
+    for q in range(n_nb):
+        if n + (n_nb - q) < need:
+            break
+        sl = nbs[q]
+        pred = t0 + _tt_simple(px, py, sx[sl], sy[sl], c0, u0, v0, k)
+        g, dd = nearest_free(sl, pred, tol, now, w_ptr, w_time, w_id, claimed)
+        if g >= 0:
+            n += 1
+            score += 1.0 - (dd / tol) ** 2
+    return n, score
+
+
+@njit(cache=True)
+def _seed(
+    j,
+    b,
+    now,
+    n_bins,
+    sb_ptr,
+    cand_x,
+    cand_y,
+    cand_nb,
+    near_ptr,
+    near_idx,
+    d_sens,
+    d_t,
+    d_sig,
+    d_c,
+    d_u,
+    d_v,
+    sk,
+    w_ptr,
+    w_time,
+    w_id,
+    claimed,
+    sx,
+    sy,
+    wx,
+    prm,
+    res_cov,
+    res_mem,
+):
+    """Search bin ``b`` of detection ``j``'s sensor; return ``(n_members, x, y, t0, chi2)`` (0 members: none)."""
+    s0 = d_sens[j]
+    tj = d_t[j]
+    c0, u0, v0, k = d_c[j], d_u[j], d_v[j], sk[s0]
+    tol = prm[P_COARSE_TOL]
+    n_nb = cand_nb.shape[1]
+    best_n, best_r, best_c = 0, -1.0, -1
+    for ci in range(sb_ptr[s0 * n_bins + b], sb_ptr[s0 * n_bins + b + 1]):
+        n, r = _score_point(
+            cand_x[ci],
+            cand_y[ci],
+            s0,
+            tj,
+            cand_nb[ci],
+            tol,
+            best_n,
+            now,
+            c0,
+            u0,
+            v0,
+            k,
+            w_ptr,
+            w_time,
+            w_id,
+            claimed,
+            sx,
+            sy,
+        )
+        if n > best_n or (n == best_n and r > best_r):
+            best_n, best_r, best_c = n, r, ci
+    if best_n < prm[P_MIN_SEED]:
+        return 0, 0.0, 0.0, 0.0, 0.0
+    # Hypotheses: the seed with one arrival at each of three near neighbours (every combination of the
+    # arrivals within the coarse tolerance), solved exactly; the one most neighbours confirm wins.
+    px, py = cand_x[best_c], cand_y[best_c]
+    nbs = cand_nb[best_c]
+    t0c = tj - _tt_simple(px, py, sx[s0], sy[s0], c0, u0, v0, k)
+    cand = np.full((n_nb, 3), -1, np.int64)
+    ncand = np.zeros(n_nb, np.int64)
+    for q in range(n_nb):
+        sl = nbs[q]
+        pred = t0c + _tt_simple(px, py, sx[sl], sy[sl], c0, u0, v0, k)
+        ncand[q] = _free_within(sl, pred, tol, now, w_ptr, w_time, w_id, claimed, cand[q])
+    base = np.empty(5, np.int64)
+    nbase = 0
+    for q in range(n_nb):
+        if ncand[q] > 0 and nbase < 5:
+            base[nbase] = q
+            nbase += 1
+    m_sens = np.empty(4, np.int64)
+    m_t = np.empty(4)
+    m_sig = np.empty(4)
+    inl4 = np.zeros(4, np.bool_)
+    cov4 = np.zeros((3, 3))
+    m_sens[0], m_t[0], m_sig[0] = s0, tj, d_sig[j]
+    h_best, h_score, hx, hy, ht = -1, -1.0, px, py, t0c
+    fine_tol = prm[P_FINE_TOL]
+    for i1 in range(nbase):
+        for i2 in range(i1 + 1, nbase):
+            for i3 in range(i2 + 1, nbase):
+                qa, qb, qc = base[i1], base[i2], base[i3]
+                for ca in range(ncand[qa]):
+                    for cb in range(ncand[qb]):
+                        for cc in range(ncand[qc]):
+                            ga, gb, gc = cand[qa, ca], cand[qb, cb], cand[qc, cc]
+                            m_sens[1], m_t[1], m_sig[1] = d_sens[ga], d_t[ga], d_sig[ga]
+                            m_sens[2], m_t[2], m_sig[2] = d_sens[gb], d_t[gb], d_sig[gb]
+                            m_sens[3], m_t[3], m_sig[3] = d_sens[gc], d_t[gc], d_sig[gc]
+                            x4, y4, t4, c2, n4 = solve(
+                                px, py, t0c, 4, m_sens, m_t, m_sig, sx, sy, k, wx, prm, cov4, inl4, 6, False
+                            )
+                            if n4 < 4 or not math.isfinite(x4) or c2 > prm[P_MAX_CHI2]:
+                                continue
+                            if math.hypot(x4 - px, y4 - py) > 3.0 * prm[P_GRID]:
+                                continue
+                            n_sup, score = 1, 1.0
+                            for q in range(n_nb):
+                                pred, sd, _ = predict(x4, y4, t4, cov4, nbs[q], sx, sy, k, 0.05, wx, prm)
+                                gate = min(prm[P_GATE] * sd, fine_tol)
+                                g, dd = nearest_free(nbs[q], pred, gate, now, w_ptr, w_time, w_id, claimed)
+                                if g >= 0:
+                                    n_sup += 1
+                                    score += 1.0 - (dd / gate) ** 2
+                            if score > h_score:
+                                h_best, h_score, hx, hy, ht = n_sup, score, x4, y4, t4
+    if h_best < prm[P_MIN_SEED]:
+        return 0, 0.0, 0.0, 0.0, 0.0
+    px, py, t0 = hx, hy, ht
+    m = 1
+    res_mem[0] = j
+    for q in range(n_nb):
+        pred, sd, _ = predict(px, py, t0, cov4, nbs[q], sx, sy, k, 0.05, wx, prm)
+        g, _ = nearest_free(nbs[q], pred, min(prm[P_GATE] * sd, fine_tol), now, w_ptr, w_time, w_id, claimed)
+        if g >= 0:
+            res_mem[m] = g
+            m += 1
+    x, y, chi2 = px, py, 0.0
+    for rnd in range(3):
+        m_sens = np.empty(m, np.int64)
+        m_t = np.empty(m)
+        m_sig = np.empty(m)
+        for i in range(m):
+            g = res_mem[i]
+            m_sens[i], m_t[i], m_sig[i] = d_sens[g], d_t[g], d_sig[g]
+        inl = np.zeros(m, np.bool_)
+        x, y, t0, chi2, n_in = solve(x, y, t0, m, m_sens, m_t, m_sig, sx, sy, k, wx, prm, res_cov, inl, 10)
+        if n_in < prm[P_MIN_STATIONS] or not inl[0] or not math.isfinite(x):
+            return 0, 0.0, 0.0, 0.0, 0.0
+        if rnd == 2:
+            kept = 0
+            for i in range(m):
+                if inl[i]:
+                    res_mem[kept] = res_mem[i]
+                    kept += 1
+            m = kept
+            break
+        m = _gather(
+            x,
+            y,
+            t0,
+            res_cov,
+            s0,
+            j,
+            now,
+            k,
+            near_ptr,
+            near_idx,
+            d_sig,
+            w_ptr,
+            w_time,
+            w_id,
+            claimed,
+            sx,
+            sy,
+            wx,
+            prm,
+            res_mem,
+        )
+    if m < prm[P_MIN_STATIONS] or chi2 > prm[P_MAX_CHI2]:
+        return 0, 0.0, 0.0, 0.0, 0.0
+    return m, x, y, t0, chi2
+
+
+@njit(cache=True)
+def run_entries(
+    e_time,
+    e_det,
+    e_bin,
+    start,
+    stop,
+    first_ev,
+    n_ev,
+    n_bins,
+    sb_ptr,
+    cand_x,
+    cand_y,
+    cand_nb,
+    near_ptr,
+    near_idx,
+    d_sens,
+    d_t,
+    d_sig,
+    d_c,
+    d_u,
+    d_v,
+    sk,
+    w_ptr,
+    w_time,
+    w_id,
+    claimed,
+    sx,
+    sy,
+    wx,
+    prm,
+    ev_x,
+    ev_y,
+    ev_t0,
+    ev_cov,
+    ev_n,
+    ev_mem,
+    ev_k,
+    ev_q,
+    ev_created,
+    ev_seed,
+    ev_last,
+):
+    """Process entries ``start:stop``; returns ``(next entry, n_events)`` (stops early when storage is full)."""
+    cap = ev_x.size
+    res_cov = np.zeros((3, 3))
+    res_mem = np.empty(MAXM, np.int64)
+    for q in range(start, stop):
+        if n_ev >= cap:
+            return q, n_ev
+        j = e_det[q]
+        if claimed[j] >= 0:
+            continue
+        now = e_time[q]
+        while first_ev < n_ev and ev_created[first_ev] < now - 4 * prm[P_BACK_S]:
+            first_ev += 1
+        if (
+            _try_attach(
+                j,
+                now,
+                first_ev,
+                n_ev,
+                ev_x,
+                ev_y,
+                ev_t0,
+                ev_cov,
+                ev_n,
+                ev_mem,
+                ev_k,
+                ev_q,
+                ev_created,
+                d_sens,
+                d_t,
+                d_sig,
+                claimed,
+                sx,
+                sy,
+                wx,
+                prm,
+            )
+            >= 0
+        ):
+            continue
+        m, x, y, t0, chi2 = _seed(
+            j,
+            e_bin[q],
+            now,
+            n_bins,
+            sb_ptr,
+            cand_x,
+            cand_y,
+            cand_nb,
+            near_ptr,
+            near_idx,
+            d_sens,
+            d_t,
+            d_sig,
+            d_c,
+            d_u,
+            d_v,
+            sk,
+            w_ptr,
+            w_time,
+            w_id,
+            claimed,
+            sx,
+            sy,
+            wx,
+            prm,
+            res_cov,
+            res_mem,
+        )
+        if m == 0:
+            continue
+        # A duplicate of a recent event: give it the new arrivals instead.
+        dup = -1
+        for e in range(n_ev - 1, first_ev - 1, -1):
+            if abs(ev_t0[e] - t0) < prm[P_DUP_S] and math.hypot(ev_x[e] - x, ev_y[e] - y) < prm[P_DUP_M]:
+                dup = e
+                break
+        if dup >= 0:
+            n_before = ev_n[dup]
+            for i in range(m):
+                g = res_mem[i]
+                present = False
+                for p in range(ev_n[dup]):
+                    if d_sens[ev_mem[dup, p]] == d_sens[g]:
+                        present = True
+                        break
+                if not present and ev_n[dup] < MAXM:
+                    ev_mem[dup, ev_n[dup]] = g
+                    ev_n[dup] += 1
+                    claimed[g] = dup
+            if not _resolve(
+                dup,
+                -1,
+                ev_x,
+                ev_y,
+                ev_t0,
+                ev_cov,
+                ev_n,
+                ev_mem,
+                ev_k,
+                ev_q,
+                d_sens,
+                d_t,
+                d_sig,
+                claimed,
+                sx,
+                sy,
+                wx,
+                prm,
+            ):
+                for i in range(n_before, ev_n[dup]):
+                    claimed[ev_mem[dup, i]] = -1
+                    ev_mem[dup, i] = -1
+                ev_n[dup] = n_before
+            continue
+        e = n_ev
+        n_ev += 1
+        ev_x[e], ev_y[e], ev_t0[e], ev_q[e] = x, y, t0, chi2
+        ev_cov[e] = res_cov
+        ev_n[e] = m
+        ev_k[e] = sk[d_sens[j]]
+        ev_created[e] = now
+        ev_seed[e] = j
+        last = -1e300
+        for i in range(m):
+            g = res_mem[i]
+            ev_mem[e, i] = g
+            claimed[g] = e
+            last = max(last, d_t[g])
+        ev_last[e] = last
+    return stop, n_ev
