@@ -126,17 +126,25 @@ def _try_attach(
     best_e = -1
     best_z = prm[P_GATE]
     best_slot = -1
+    best_flip = False
     for e in range(n_ev - 1, first_ev - 1, -1):
         if ev_created[e] < tj - prm[P_BACK_S]:
             break
         if ev_n[e] == 0 or tj < ev_t0[e] or tj - ev_t0[e] > prm[P_BACK_S]:
             continue
         pred, sd, dist = predict(ev_x[e], ev_y[e], ev_t0[e], ev_cov[e], s, sx, sy, ev_k[e], d_sig[j], wx, prm)
-        if dist > prm[P_GATHER_R]:
-            continue
         z = abs(tj - pred) / sd
-        if z >= best_z or abs(tj - pred) > prm[P_GATE_MAX]:
-            continue
+        flip = False
+        if z >= best_z or abs(tj - pred) > prm[P_GATE_MAX] or dist > prm[P_GATHER_R]:
+            # Heard where the event's mirror image would be heard? (an event seen by one row so far)
+            mx, my = _mirror(ev_x[e], ev_y[e], ev_mem[e], ev_n[e], d_sens, sx, sy)
+            if math.hypot(mx - ev_x[e], my - ev_y[e]) < prm[P_DUP_M]:
+                continue
+            pred, sd, dist = predict(mx, my, ev_t0[e], ev_cov[e], s, sx, sy, ev_k[e], d_sig[j], wx, prm)
+            z = abs(tj - pred) / sd
+            if z >= best_z or abs(tj - pred) > prm[P_GATE_MAX] or dist > prm[P_GATHER_R]:
+                continue
+            flip = True
         slot = -1
         worse = True
         for i in range(ev_n[e]):
@@ -150,9 +158,12 @@ def _try_attach(
             continue
         if slot < 0 and ev_n[e] >= MAXM:
             continue
-        best_e, best_z, best_slot = e, z, slot
+        best_e, best_z, best_slot, best_flip = e, z, slot, flip
     if best_e < 0:
         return -1
+    ox, oy = ev_x[best_e], ev_y[best_e]
+    if best_flip:
+        ev_x[best_e], ev_y[best_e] = _mirror(ox, oy, ev_mem[best_e], ev_n[best_e], d_sens, sx, sy)
     old = -1
     if best_slot >= 0:
         old = ev_mem[best_e, best_slot]
@@ -168,6 +179,7 @@ def _try_attach(
         best_e, j, ev_x, ev_y, ev_t0, ev_cov, ev_n, ev_mem, ev_k, ev_q, d_sens, d_t, d_sig, claimed, sx, sy, wx, prm
     ):
         # Undo: the arrival does not fit the event after all.
+        ev_x[best_e], ev_y[best_e] = ox, oy
         claimed[j] = -1
         if old >= 0:
             ev_mem[best_e, best_slot] = old
@@ -250,6 +262,99 @@ def _score_point(px, py, s0, tj, nbs, tol, need, now, c0, u0, v0, k, w_ptr, w_ti
             n += 1
             score += 1.0 - (dd / tol) ** 2
     return n, score
+
+
+@njit(cache=True)
+def _mirror(x, y, mem, m, d_sens, sx, sy):
+    """``(x, y)`` reflected across the principal axis of the members' sensors."""
+    cx, cy = 0.0, 0.0
+    for i in range(m):
+        cx += sx[d_sens[mem[i]]]
+        cy += sy[d_sens[mem[i]]]
+    cx /= m
+    cy /= m
+    sxx, sxy, syy = 0.0, 0.0, 0.0
+    for i in range(m):
+        dx, dy = sx[d_sens[mem[i]]] - cx, sy[d_sens[mem[i]]] - cy
+        sxx += dx * dx
+        sxy += dx * dy
+        syy += dy * dy
+    th = 0.5 * math.atan2(2 * sxy, sxx - syy)
+    ux, uy = math.cos(th), math.sin(th)
+    px, py = x - cx, y - cy
+    along = px * ux + py * uy
+    return cx + 2 * along * ux - px, cy + 2 * along * uy - py
+
+
+@njit(cache=True)
+def _grow(
+    x,
+    y,
+    t0,
+    m,
+    s0,
+    j,
+    now,
+    k,
+    near_ptr,
+    near_idx,
+    d_sens,
+    d_t,
+    d_sig,
+    w_ptr,
+    w_time,
+    w_id,
+    claimed,
+    sx,
+    sy,
+    wx,
+    prm,
+    res_cov,
+    res_mem,
+):
+    """Solve, gather every sensor in reach, solve again (twice); returns ``(members, x, y, t0, chi2)``."""
+    chi2 = 0.0
+    for rnd in range(3):
+        m_sens = np.empty(m, np.int64)
+        m_t = np.empty(m)
+        m_sig = np.empty(m)
+        for i in range(m):
+            g = res_mem[i]
+            m_sens[i], m_t[i], m_sig[i] = d_sens[g], d_t[g], d_sig[g]
+        inl = np.zeros(m, np.bool_)
+        x, y, t0, chi2, n_in = solve(x, y, t0, m, m_sens, m_t, m_sig, sx, sy, k, wx, prm, res_cov, inl, 10)
+        if n_in < prm[P_MIN_STATIONS] or not inl[0] or not math.isfinite(x):
+            return 0, 0.0, 0.0, 0.0, 0.0
+        if rnd == 2:
+            kept = 0
+            for i in range(m):
+                if inl[i]:
+                    res_mem[kept] = res_mem[i]
+                    kept += 1
+            return kept, x, y, t0, chi2
+        m = _gather(
+            x,
+            y,
+            t0,
+            res_cov,
+            s0,
+            j,
+            now,
+            k,
+            near_ptr,
+            near_idx,
+            d_sig,
+            w_ptr,
+            w_time,
+            w_id,
+            claimed,
+            sx,
+            sy,
+            wx,
+            prm,
+            res_mem,
+        )
+    return 0, 0.0, 0.0, 0.0, 0.0
 
 
 @njit(cache=True)
@@ -378,37 +483,29 @@ def _seed(
         if g >= 0:
             res_mem[m] = g
             m += 1
-    x, y, chi2 = px, py, 0.0
-    for rnd in range(3):
-        m_sens = np.empty(m, np.int64)
-        m_t = np.empty(m)
-        m_sig = np.empty(m)
-        for i in range(m):
-            g = res_mem[i]
-            m_sens[i], m_t[i], m_sig[i] = d_sens[g], d_t[g], d_sig[g]
-        inl = np.zeros(m, np.bool_)
-        x, y, t0, chi2, n_in = solve(x, y, t0, m, m_sens, m_t, m_sig, sx, sy, k, wx, prm, res_cov, inl, 10)
-        if n_in < prm[P_MIN_STATIONS] or not inl[0] or not math.isfinite(x):
-            return 0, 0.0, 0.0, 0.0, 0.0
-        if rnd == 2:
-            kept = 0
-            for i in range(m):
-                if inl[i]:
-                    res_mem[kept] = res_mem[i]
-                    kept += 1
-            m = kept
-            break
-        m = _gather(
-            x,
-            y,
+    # Grow from the hypothesis and from its mirror image across the row its sensors form (a row
+    # hears a source and its reflection alike); keep the one more sensors confirm.
+    start = res_mem[:m].copy()
+    mx, my = _mirror(px, py, start, m, d_sens, sx, sy)
+    best = (0, 0.0, 0.0, 0.0, 0.0)
+    best_mem = np.empty(MAXM, np.int64)
+    best_cov = np.zeros((3, 3))
+    for attempt in range(2):
+        res_mem[:m] = start
+        gx, gy = (px, py) if attempt == 0 else (mx, my)
+        out = _grow(
+            gx,
+            gy,
             t0,
-            res_cov,
+            m,
             s0,
             j,
             now,
             k,
             near_ptr,
             near_idx,
+            d_sens,
+            d_t,
             d_sig,
             w_ptr,
             w_time,
@@ -418,8 +515,18 @@ def _seed(
             sy,
             wx,
             prm,
+            res_cov,
             res_mem,
         )
+        if out[0] > best[0] or (out[0] == best[0] and out[0] > 0 and out[4] < best[4]):
+            best = out
+            best_mem[: out[0]] = res_mem[: out[0]]
+            best_cov[:, :] = res_cov
+    m, x, y, t0, chi2 = best
+    if m == 0:
+        return 0, 0.0, 0.0, 0.0, 0.0
+    res_mem[:m] = best_mem[:m]
+    res_cov[:, :] = best_cov
     if m < prm[P_MIN_STATIONS] or chi2 > prm[P_MAX_CHI2]:
         return 0, 0.0, 0.0, 0.0, 0.0
     return m, x, y, t0, chi2
@@ -542,7 +649,15 @@ def run_entries(
         # A duplicate of a recent event: give it the new arrivals instead.
         dup = -1
         for e in range(n_ev - 1, first_ev - 1, -1):
-            if abs(ev_t0[e] - t0) < prm[P_DUP_S] and math.hypot(ev_x[e] - x, ev_y[e] - y) < prm[P_DUP_M]:
+            if abs(ev_t0[e] - t0) >= prm[P_DUP_S]:
+                continue
+            if math.hypot(ev_x[e] - x, ev_y[e] - y) < prm[P_DUP_M]:
+                dup = e
+                break
+            mx, my = _mirror(ev_x[e], ev_y[e], ev_mem[e], ev_n[e], d_sens, sx, sy)
+            if math.hypot(mx - x, my - y) < 3.0 * prm[P_DUP_M]:
+                # The known event is the mirror image of this one: move it here.
+                ev_x[e], ev_y[e] = x, y
                 dup = e
                 break
         if dup >= 0:
