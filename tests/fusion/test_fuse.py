@@ -63,7 +63,10 @@ def test_one_source_located_timed_and_attributed(tmp_path, make_agreement):
 def test_salvo_of_ten_within_five_seconds(tmp_path, make_agreement):
     # Ten rounds from ten firing positions in 5 s: every sensor hears them interleaved.
     rng = np.random.default_rng(4)
-    pos = [(lon_at(float(x)), float(la)) for x, la in zip(rng.uniform(-20, 20, 10), rng.uniform(47.8, 48.2, 10))]
+    pos = [
+        (lon_at(float(x)), float(la))
+        for x, la in zip(rng.uniform(-20, 20, 10), rng.uniform(47.8, 48.2, 10), strict=True)
+    ]
     sources = [(lon, lat, 200.0 + 0.5 * i, "launch") for i, (lon, lat) in enumerate(pos)]
     events, labels, _ = _run(tmp_path, make_agreement, sources)
     assert len(events) == 10
@@ -73,6 +76,20 @@ def test_salvo_of_ten_within_five_seconds(tmp_path, make_agreement):
         k = int(members.pop())
         assert _err_m(ev, *pos[k]) < 100.0
         assert abs(_t(ev) - sources[k][2]) < 0.1
+
+
+def test_ripple_of_ten_from_one_launcher(tmp_path, make_agreement):
+    # An MLRS ripple: ten rounds 0.5 s apart from one place; every sensor hears a regular train.
+    lon, lat = lon_at(-15.0), 48.05
+    sources = [(lon, lat, 200.0 + 0.5 * i, "launch") for i in range(10)]
+    events, labels, _ = _run(tmp_path, make_agreement, sources)
+    assert len(events) == 10
+    for ev in events:
+        members = {labels[d] for d in ev.detection_ids}
+        assert len(members) == 1
+        k = int(members.pop())
+        assert abs(_t(ev) - sources[k][2]) < 0.05
+        assert _err_m(ev, lon, lat) < 60.0
 
 
 def test_false_detections_alone_make_no_event(tmp_path, make_agreement):
@@ -93,7 +110,7 @@ def test_outlier_detection_is_left_out(tmp_path, make_agreement):
     lon, lat = lon_at(-3.0), 48.1
     sensors = network()
     bad = sensors[3][0]
-    events, labels, _ = _run(tmp_path, make_agreement, [(lon, lat, 50.0, "impact")], shift={(0, bad): 1.5})
+    events, _, _ = _run(tmp_path, make_agreement, [(lon, lat, 50.0, "impact")], shift={(0, bad): 1.5})
     assert len(events) == 1
     ev = events[0]
     assert bad not in ev.sensor_ids
@@ -108,7 +125,7 @@ def test_clock_offset_sensor_does_not_bias_locations(tmp_path, make_agreement):
     assert len(events) == 5
     for ev in events:
         assert faulty not in ev.sensor_ids
-        k = int(round((_t(ev) - 100.0) / 90))
+        k = round((_t(ev) - 100.0) / 90)
         assert _err_m(ev, sources[k][0], sources[k][1]) < 80.0
 
 

@@ -53,6 +53,7 @@ class AssocParams:
     duplicate_s: float = 1.0
     duplicate_m: float = 1500.0
     stream_horizon_s: float = 900.0
+    train_gap_s: float = 1.0
 
     def vector(self) -> FloatArray:
         prm = np.zeros(K.N_PRM)
@@ -151,6 +152,7 @@ class Associator:
             "u": _Grow(np.float64),
             "v": _Grow(np.float64),
             "claimed": _Grow(np.int64, fill=-1),
+            "follow": _Grow(np.int64),
         }
         self._ev = {
             "x": _Grow(np.float64),
@@ -171,6 +173,7 @@ class Associator:
         self._pending_det = np.zeros(0, np.int64)
         self._pending_bin = np.zeros(0, np.int32)
         self._now = -np.inf
+        self._last_t = np.full(len(self.sensors), -np.inf)
         self._index_n = -1
         self._idx: tuple[IntArray, FloatArray, IntArray] = (np.zeros(1, np.int64), np.zeros(0), np.zeros(0, np.int64))
         self.order: IntArray = np.zeros(0, np.int64)
@@ -197,7 +200,9 @@ class Associator:
             ("v", v),
         ):
             self._d[key].extend(vals)
-        self._d["claimed"].extend(np.full(t.size, -1, np.int64))
+        follow = self._followers(sensor, t)
+        self._d["follow"].extend(follow)
+        self._d["claimed"].extend(-1 - follow)
         # One entry per non-empty lag bin of the detection's sensor.
         tab = self.tables
         nb = tab.n_bins
@@ -211,6 +216,23 @@ class Associator:
         self._pending_t = np.concatenate([self._pending_t, when[has]])
         self._pending_det = np.concatenate([self._pending_det, det[has]])
         self._pending_bin = np.concatenate([self._pending_bin, b[has]])
+
+    def _followers(self, sensor: IntArray, t: FloatArray) -> IntArray:
+        """1 where an arrival comes less than ``train_gap_s`` after the previous one at its sensor."""
+        order = np.lexsort((t, sensor))
+        s_o, t_o = sensor[order], t[order]
+        prev = np.empty_like(t_o)
+        prev[1:] = t_o[:-1]
+        first = np.ones(t_o.size, dtype=bool)
+        first[1:] = s_o[1:] != s_o[:-1]
+        prev[first] = self._last_t[s_o[first]]
+        out = np.zeros(t.size, np.int64)
+        out[order] = (t_o - prev < self.params.train_gap_s).astype(np.int64)
+        last = first.copy()
+        last[:-1] = first[1:]
+        last[-1] = True
+        self._last_t[s_o[last]] = t_o[last]
+        return out
 
     # ------------------------------------------------------------------ processing
     def _index(self, now: float) -> tuple[IntArray, FloatArray, IntArray]:
@@ -258,7 +280,7 @@ class Associator:
                 d["sig"].a[:n], d["c"].a[:n], d["u"].a[:n], d["v"].a[:n], self.sensors.k, w_ptr, w_time, w_id,
                 d["claimed"].a[:n], self.sensors.x, self.sensors.y, self._wx, self._prm, ev["x"].a, ev["y"].a,
                 ev["t0"].a, ev["cov"].a, ev["n"].a, ev["mem"].a, ev["k"].a, ev["q"].a, ev["created"].a,
-                ev["seed"].a, ev["last"].a,
+                ev["seed"].a, ev["last"].a, d["follow"].a[:n],
             )  # fmt: skip
         self.entries_done += int(e_t.size)
         self._now = max(self._now, now)

@@ -67,8 +67,14 @@ def weather_at(t, x, y, w_t, w_c, w_u, w_v, raster, x0, y0, cell):
 
 
 @njit(cache=True)
-def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed):
-    """The unclaimed detection of ``sens`` nearest ``target`` within ``tol`` that has arrived by ``now``."""
+def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed, heads_only=False):
+    """The unclaimed detection of ``sens`` nearest ``target`` within ``tol`` that has arrived by ``now``.
+
+    ``claimed`` is -1 for a free detection, -2 for a free *follower* (one that comes less than the
+    train gap after another at its sensor: a later round of a ripple), else the event holding it.
+    ``heads_only`` skips followers.
+    """
+    free = -1 if heads_only else 0
     lo = w_ptr[sens]
     hi = w_ptr[sens + 1]
     a, b = lo, hi
@@ -85,7 +91,7 @@ def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed):
         tj = w_time[j]
         if tj - target > best_d or tj > now:
             break
-        if claimed[w_id[j]] < 0:
+        if claimed[w_id[j]] < free or claimed[w_id[j]] == -1:
             best = w_id[j]
             best_d = tj - target
             break
@@ -95,7 +101,7 @@ def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed):
         tj = w_time[j]
         if target - tj > best_d:
             break
-        if claimed[w_id[j]] < 0 and tj <= now:
+        if (claimed[w_id[j]] < free or claimed[w_id[j]] == -1) and tj <= now:
             best = w_id[j]
             best_d = target - tj
             break

@@ -54,7 +54,7 @@ def _tt_simple(px, py, qx, qy, c, u, v, k):
 
 @njit(cache=True)
 def _resolve(
-    e, keep, ev_x, ev_y, ev_t0, ev_cov, ev_n, ev_mem, ev_k, ev_q, d_sens, d_t, d_sig, claimed, sx, sy, wx, prm
+    e, keep, ev_x, ev_y, ev_t0, ev_cov, ev_n, ev_mem, ev_k, ev_q, d_sens, d_t, d_sig, d_follow, claimed, sx, sy, wx, prm
 ):
     """Re-solve event ``e`` from its members; outliers are released (``keep``, a member, must stay an inlier).
 
@@ -89,7 +89,7 @@ def _resolve(
             ev_mem[e, kept] = g
             kept += 1
         else:
-            claimed[g] = -1
+            claimed[g] = -1 - d_follow[g]
     for i in range(kept, n):
         ev_mem[e, i] = -1
     ev_n[e] = kept
@@ -114,6 +114,7 @@ def _try_attach(
     d_sens,
     d_t,
     d_sig,
+    d_follow,
     claimed,
     sx,
     sy,
@@ -174,13 +175,31 @@ def _try_attach(
         ev_n[best_e] += 1
     claimed[j] = best_e
     if old >= 0:
-        claimed[old] = -1
+        claimed[old] = -1 - d_follow[old]
     if not _resolve(
-        best_e, j, ev_x, ev_y, ev_t0, ev_cov, ev_n, ev_mem, ev_k, ev_q, d_sens, d_t, d_sig, claimed, sx, sy, wx, prm
+        best_e,
+        j,
+        ev_x,
+        ev_y,
+        ev_t0,
+        ev_cov,
+        ev_n,
+        ev_mem,
+        ev_k,
+        ev_q,
+        d_sens,
+        d_t,
+        d_sig,
+        d_follow,
+        claimed,
+        sx,
+        sy,
+        wx,
+        prm,
     ):
         # Undo: the arrival does not fit the event after all.
         ev_x[best_e], ev_y[best_e] = ox, oy
-        claimed[j] = -1
+        claimed[j] = -1 - d_follow[j]
         if old >= 0:
             ev_mem[best_e, best_slot] = old
             claimed[old] = best_e
@@ -228,7 +247,7 @@ def _free_within(sens, target, tol, now, w_ptr, w_time, w_id, claimed, out):
     dist = np.empty(out.size)
     j = a
     while j < hi and w_time[j] <= target + tol and w_time[j] <= now:
-        if claimed[w_id[j]] < 0:
+        if claimed[w_id[j]] == -1:
             d = abs(w_time[j] - target)
             if n < out.size:
                 out[n] = w_id[j]
@@ -257,7 +276,7 @@ def _score_point(px, py, s0, tj, nbs, tol, need, now, c0, u0, v0, k, w_ptr, w_ti
             break
         sl = nbs[q]
         pred = t0 + _tt_simple(px, py, sx[sl], sy[sl], c0, u0, v0, k)
-        g, dd = nearest_free(sl, pred, tol, now, w_ptr, w_time, w_id, claimed)
+        g, dd = nearest_free(sl, pred, tol, now, w_ptr, w_time, w_id, claimed, True)
         if g >= 0:
             n += 1
             score += 1.0 - (dd / tol) ** 2
@@ -466,7 +485,7 @@ def _seed(
                             for q in range(n_nb):
                                 pred, sd, _ = predict(x4, y4, t4, cov4, nbs[q], sx, sy, k, 0.05, wx, prm)
                                 gate = min(prm[P_GATE] * sd, fine_tol)
-                                g, dd = nearest_free(nbs[q], pred, gate, now, w_ptr, w_time, w_id, claimed)
+                                g, dd = nearest_free(nbs[q], pred, gate, now, w_ptr, w_time, w_id, claimed, True)
                                 if g >= 0:
                                     n_sup += 1
                                     score += 1.0 - (dd / gate) ** 2
@@ -479,7 +498,7 @@ def _seed(
     res_mem[0] = j
     for q in range(n_nb):
         pred, sd, _ = predict(px, py, t0, cov4, nbs[q], sx, sy, k, 0.05, wx, prm)
-        g, _ = nearest_free(nbs[q], pred, min(prm[P_GATE] * sd, fine_tol), now, w_ptr, w_time, w_id, claimed)
+        g, _ = nearest_free(nbs[q], pred, min(prm[P_GATE] * sd, fine_tol), now, w_ptr, w_time, w_id, claimed, True)
         if g >= 0:
             res_mem[m] = g
             m += 1
@@ -533,6 +552,59 @@ def _seed(
 
 
 @njit(cache=True)
+def _repeat(
+    j, x, y, k, now, near_ptr, near_idx, d_sens, d_t, d_sig, w_ptr, w_time, w_id, claimed, sx, sy, wx, prm, out
+):
+    """Detection ``j`` as a later round from the position ``(x, y)`` of a known event (ripple fire).
+
+    With the position fixed only the origin time is free, so arrivals of the other rounds of a
+    ripple (0.5 s apart) cannot be traded against a shift of position. Returns ``(members, t0,
+    chi2/dof)``; the members are in ``out``.
+    """
+    zero = np.zeros((3, 3))
+    s = d_sens[j]
+    tt, sd, dist = predict(x, y, 0.0, zero, s, sx, sy, k, d_sig[j], wx, prm)
+    if dist > prm[P_GATHER_R]:
+        return 0, 0.0, 0.0
+    t0 = d_t[j] - tt
+    m = 0
+    for _ in range(2):
+        out[0] = j
+        m = 1
+        sw, swt = 1.0 / sd**2, (d_t[j] - tt) / sd**2
+        for q in range(near_ptr[s], near_ptr[s + 1]):
+            s2 = near_idx[q]
+            if s2 == s or m >= MAXM:
+                continue
+            p2, sd2, dist2 = predict(x, y, t0, zero, s2, sx, sy, k, 0.05, wx, prm)
+            if dist2 > prm[P_GATHER_R]:
+                continue
+            g, _ = nearest_free(s2, p2, min(prm[P_GATE] * sd2, prm[P_GATE_MAX]), now, w_ptr, w_time, w_id, claimed)
+            if g >= 0:
+                out[m] = g
+                m += 1
+                w = 1.0 / (sd2**2 + d_sig[g] ** 2)
+                sw += w
+                swt += w * (d_t[g] - (p2 - t0))
+        t0 = swt / sw
+    # Inliers and chi-square with one free parameter.
+    kept, chi2 = 0, 0.0
+    for i in range(m):
+        g = out[i]
+        p2, sd2, _ = predict(x, y, t0, zero, d_sens[g], sx, sy, k, d_sig[g], wx, prm)
+        z = abs(d_t[g] - p2) / sd2
+        if z < 4.0:
+            out[kept] = g
+            kept += 1
+            chi2 += z * z
+        elif i == 0:
+            return 0, 0.0, 0.0
+    if kept < prm[P_MIN_STATIONS] or chi2 / max(kept - 1, 1) > prm[P_MAX_CHI2]:
+        return 0, 0.0, 0.0
+    return kept, t0, chi2 / max(kept - 1, 1)
+
+
+@njit(cache=True)
 def run_entries(
     e_time,
     e_det,
@@ -574,6 +646,7 @@ def run_entries(
     ev_created,
     ev_seed,
     ev_last,
+    d_follow,
 ):
     """Process entries ``start:stop``; returns ``(next entry, n_events)`` (stops early when storage is full)."""
     cap = ev_x.size
@@ -606,6 +679,7 @@ def run_entries(
                 d_sens,
                 d_t,
                 d_sig,
+                d_follow,
                 claimed,
                 sx,
                 sy,
@@ -614,6 +688,36 @@ def run_entries(
             )
             >= 0
         ):
+            continue
+        if claimed[j] == -2:
+            # A follower never seeds: it is a later round of a known source, or nothing.
+            for e in range(n_ev - 1, first_ev - 1, -1):
+                if ev_created[e] < now - prm[P_BACK_S]:
+                    break
+                if ev_n[e] == 0 or d_t[j] <= ev_t0[e]:
+                    continue
+                m, t0, chi2 = _repeat(
+                    j, ev_x[e], ev_y[e], ev_k[e], now, near_ptr, near_idx, d_sens, d_t, d_sig, w_ptr, w_time, w_id,
+                    claimed, sx, sy, wx, prm, res_mem
+                )  # fmt: skip
+                if m == 0:
+                    continue
+                ne = n_ev
+                n_ev += 1
+                ev_x[ne], ev_y[ne], ev_t0[ne], ev_q[ne] = ev_x[e], ev_y[e], t0, chi2
+                ev_cov[ne] = ev_cov[e]
+                ev_n[ne] = m
+                ev_k[ne] = ev_k[e]
+                ev_created[ne] = now
+                ev_seed[ne] = j
+                last = -1e300
+                for i in range(m):
+                    g = res_mem[i]
+                    ev_mem[ne, i] = g
+                    claimed[g] = ne
+                    last = max(last, d_t[g])
+                ev_last[ne] = last
+                break
             continue
         m, x, y, t0, chi2 = _seed(
             j,
@@ -687,6 +791,7 @@ def run_entries(
                 d_sens,
                 d_t,
                 d_sig,
+                d_follow,
                 claimed,
                 sx,
                 sy,
@@ -694,7 +799,7 @@ def run_entries(
                 prm,
             ):
                 for i in range(n_before, ev_n[dup]):
-                    claimed[ev_mem[dup, i]] = -1
+                    claimed[ev_mem[dup, i]] = -1 - d_follow[ev_mem[dup, i]]
                     ev_mem[dup, i] = -1
                 ev_n[dup] = n_before
             continue
