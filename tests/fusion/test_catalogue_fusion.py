@@ -63,4 +63,4 @@ def test_sides_and_blame(scored):
     assert side["wrong_party_rate"] <= 0.02
     inc = scored["incidents"]
     assert inc["correct_pairs"] >= 10
-    assert inc["wrong_blame_rate"] <= 0.05
+    assert inc["wrong_blame_rate"] <= 0.03

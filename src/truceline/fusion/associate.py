@@ -54,6 +54,10 @@ class AssocParams:
     duplicate_m: float = 1500.0
     stream_horizon_s: float = 900.0
     train_gap_s: float = 1.0
+    same_round_s: float = 0.2
+    repeat_share: float = 0.6
+    nearest_n: int = 6
+    nearest_min: int = 3
 
     def vector(self) -> FloatArray:
         prm = np.zeros(K.N_PRM)
@@ -72,6 +76,10 @@ class AssocParams:
         prm[K.P_DUP_M] = self.duplicate_m
         prm[K.P_GRID] = self.grid_m
         prm[K.P_FINE_TOL] = self.fine_tol_s
+        prm[K.P_REPEAT_S] = self.same_round_s
+        prm[K.P_REPEAT_SHARE] = self.repeat_share
+        prm[K.P_NEAREST_N] = self.nearest_n
+        prm[K.P_NEAREST_MIN] = self.nearest_min
         return prm
 
     def as_dict(self) -> dict[str, float | int]:

@@ -31,7 +31,11 @@ P_DUP_S = 11
 P_DUP_M = 12
 P_GRID = 13
 P_FINE_TOL = 14
-N_PRM = 15
+P_REPEAT_S = 15
+P_REPEAT_SHARE = 16
+P_NEAREST_N = 17
+P_NEAREST_MIN = 18
+N_PRM = 19
 
 MAXM = 128  # most members (sensors) of one event
 TUKEY = 4.0

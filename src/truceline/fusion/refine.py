@@ -125,3 +125,65 @@ def _swap(a: LocateResult, b: LocateResult, sel: NDArray[np.bool_]) -> tuple[Loc
         return LocateResult(**vals)
 
     return pick(a, b), pick(b, a)
+
+
+def merge_mirror_duplicates(
+    inp: FusionInput, events: list[AssocEvent], ref: Refined, dup_s: float = 1.0, dup_m: float = 1500.0
+) -> list[AssocEvent] | None:
+    """Merge events that are one source seen twice: once at its mirror image (from the first sensors to
+    hear it, all in one row) and once where it is. Returns the merged list, or None if nothing merged.
+
+    Event ``a`` duplicates a bigger event ``b`` (origin times within ``dup_s``, places apart) when
+    ``a``'s arrivals, solved from ``b``'s position, stay there with all (but one) as inliers and a
+    consistent fit; ``b`` then takes ``a``'s arrivals at sensors it lacks.
+    """
+    n = len(events)
+    if n < 2:
+        return None
+    fit = ref.fit
+    size = np.array([e.members.size for e in events])
+    order = np.argsort(fit.t0)
+    t_sorted = fit.t0[order]
+    hi = np.searchsorted(t_sorted, t_sorted + dup_s, side="right")
+    pa, pb = [], []
+    for i in range(n):
+        for j in range(i + 1, hi[i]):
+            a, b = order[i], order[j]
+            if np.hypot(fit.x[a] - fit.x[b], fit.y[a] - fit.y[b]) < 2 * dup_m:
+                continue
+            small, big = (a, b) if size[a] <= size[b] else (b, a)
+            pa.append(small)
+            pb.append(big)
+    absorbed = np.full(n, -1)
+    if not pa:
+        return None
+    ia, ib = np.array(pa), np.array(pb)
+    # Do the smaller event's arrivals fit the bigger one's position (its other local solution)?
+    sub = ref.det[ia]
+    li, _ = _input(inp, sub, fit.x[ib], fit.y[ib], fit.t0[ib], 0.5, 0.02, 0.001)
+    alt = locate(li, fit.x[ib], fit.y[ib])
+    n_obs = (sub >= 0).sum(axis=1)
+    ok = (
+        (np.hypot(alt.x - fit.x[ib], alt.y - fit.y[ib]) < dup_m)
+        & (alt.inlier.sum(axis=1) >= n_obs - 1)
+        & (np.nan_to_num(alt.chi2_dof, nan=0.0) <= 2.0)
+    )
+    for a, b in zip(ia[ok], ib[ok], strict=True):
+        if absorbed[a] < 0 and absorbed[b] < 0:
+            absorbed[a] = b
+    if not (absorbed >= 0).any():
+        return None
+    out = []
+    extra: dict[int, list[int]] = {}
+    for a in np.flatnonzero(absorbed >= 0):
+        extra.setdefault(int(absorbed[a]), []).extend(events[a].members.tolist())
+    for i, e in enumerate(events):
+        if absorbed[i] >= 0:
+            continue
+        if i in extra:
+            have = set(inp.det_sensor[e.members].tolist())
+            add = [g for g in extra[i] if inp.det_sensor[g] not in have]
+            e = AssocEvent(np.concatenate([e.members, np.array(add, np.int64)]), float(fit.x[i]), float(fit.y[i]),
+                           float(fit.t0[i]), e.created_s, e.last_needed_s, e.chi2_dof, e.seed)  # fmt: skip
+        out.append(e)
+    return out

@@ -27,7 +27,7 @@ from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
 from truceline.fusion.associate import ALGORITHM, VERSION, Associator, AssocParams
 from truceline.fusion.inputs import FusionInput, load_inputs
 from truceline.fusion.pairing import BALLISTICS, pair_events
-from truceline.fusion.refine import Refined, refine
+from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine
 from truceline.fusion.side import first_party_probability
 from truceline.io.jsonl import write_records
 
@@ -41,6 +41,8 @@ class FusionParams:
 
     attribute_probability: float = 0.99
     kind_log_odds: float = 3.0
+    lone_launch_log_odds: float = 8.0
+    blame_margin_km: float = 2.0
     sound_speed_sigma_ms: float = 0.5
     path_sigma_s: float = 0.02
     path_fraction: float = 0.001
@@ -124,6 +126,10 @@ def fuse(
     summary.timings_s["associate"] = time.perf_counter() - t
     t = time.perf_counter()
     ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
+    merged = merge_mirror_duplicates(inp, events, ref)
+    if merged is not None:
+        events = merged
+        ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
     summary.timings_s["locate"] = time.perf_counter() - t
     t = time.perf_counter()
     records = build_records(inp, agr, events, ref, params, assoc)
@@ -223,7 +229,12 @@ def build_records(
                 ),
             )
         )
-    incidents = _incidents(out_events, pairs, kinds, made, prov_params)
+    # A lone launch blames its side only when the launch signature is unambiguous (an impact taken
+    # for a launch would blame the victim).
+    sure_launch = lo > params.lone_launch_log_odds
+    # Nor is a launch blamed on a party within the line's own uncertainty of it.
+    deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
+    incidents = _incidents(out_events, pairs, kinds, sure_launch, deep, made, prov_params)
     return {"events": out_events, "incidents": incidents}
 
 
@@ -263,7 +274,13 @@ def _side_attribution(
 
 
 def _incidents(
-    events: list[Event], pairs: Any, kinds: NDArray[np.int64], made: dt.datetime, prov_params: dict[str, Any]
+    events: list[Event],
+    pairs: Any,
+    kinds: NDArray[np.int64],
+    sure_launch: NDArray[np.bool_],
+    deep: NDArray[np.bool_],
+    made: dt.datetime,
+    prov_params: dict[str, Any],
 ) -> list[Incident]:
     prov = Provenance(
         algorithm="fusion.pairing.tof", algorithm_version=VERSION, parameters=prov_params, created_at=made
@@ -281,7 +298,7 @@ def _incidents(
                 impact_event_id=impact.id,
                 weapon_class=BALLISTICS[fam].weapon_class,
                 window=TimeWindow(start=launch.origin_time, end=impact.origin_time),
-                attribution=_fired_by(launch),
+                attribution=_fired_by(launch) if deep[li] else Attribution(),
                 provenance=prov.model_copy(update={"inputs": (launch.id, impact.id)}),
             )
         )
@@ -294,7 +311,7 @@ def _incidents(
                 event_ids=(ev.id,),
                 launch_event_id=ev.id if kinds[i] == 0 else None,
                 window=TimeWindow(start=ev.origin_time, end=ev.origin_time),
-                attribution=_fired_by(ev) if kinds[i] == 0 else Attribution(),
+                attribution=_fired_by(ev) if kinds[i] == 0 and sure_launch[i] and deep[i] else Attribution(),
                 provenance=prov.model_copy(update={"inputs": (ev.id,)}),
             )
         )

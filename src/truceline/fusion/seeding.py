@@ -39,6 +39,10 @@ from truceline.fusion.kernels import (
     P_MAX_CHI2,
     P_MIN_SEED,
     P_MIN_STATIONS,
+    P_NEAREST_MIN,
+    P_NEAREST_N,
+    P_REPEAT_S,
+    P_REPEAT_SHARE,
     nearest_free,
     predict,
     solve,
@@ -306,6 +310,57 @@ def _mirror(x, y, mem, m, d_sens, sx, sy):
 
 
 @njit(cache=True)
+def _heard_by_nearest(x, y, s0, m, mem, d_sens, near_ptr, near_idx, sx, sy, prm):
+    """Whether enough of the sensors nearest ``(x, y)`` are among the members (a real source is
+    heard loudest nearby; a fit assembled from unrelated arrivals usually lies where they were not)."""
+    nn = int(prm[P_NEAREST_N])
+    best_d = np.full(nn, 1e300)
+    best_s = np.full(nn, -1, np.int64)
+    for q in range(near_ptr[s0], near_ptr[s0 + 1]):
+        s = near_idx[q]
+        d = math.hypot(sx[s] - x, sy[s] - y)
+        if d < best_d[nn - 1]:
+            i = nn - 1
+            while i > 0 and best_d[i - 1] > d:
+                best_d[i] = best_d[i - 1]
+                best_s[i] = best_s[i - 1]
+                i -= 1
+            best_d[i] = d
+            best_s[i] = s
+    hits = 0
+    for i in range(nn):
+        for p in range(m):
+            if d_sens[mem[p]] == best_s[i]:
+                hits += 1
+                break
+    return hits >= prm[P_NEAREST_MIN]
+
+
+@njit(cache=True)
+def _mirror_fits(e, x, y, ev_x, ev_y, ev_t0, ev_mem, ev_n, ev_k, d_sens, d_t, d_sig, sx, sy, wx, prm):
+    """Whether event ``e``'s arrivals also fit a source at ``(x, y)``: its other local solution.
+
+    Solved from the reflection across its sensors' row, and from ``(x, y)`` itself.
+    """
+    n = ev_n[e]
+    m_sens = np.empty(n, np.int64)
+    m_t = np.empty(n)
+    m_sig = np.empty(n)
+    for i in range(n):
+        g = ev_mem[e, i]
+        m_sens[i], m_t[i], m_sig[i] = d_sens[g], d_t[g], d_sig[g]
+    cov = np.zeros((3, 3))
+    inl = np.zeros(n, np.bool_)
+    mx, my = _mirror(ev_x[e], ev_y[e], ev_mem[e], n, d_sens, sx, sy)
+    for start in range(2):
+        x0, y0 = (mx, my) if start == 0 else (x, y)
+        qx, qy, _, chi2, n_in = solve(x0, y0, ev_t0[e], n, m_sens, m_t, m_sig, sx, sy, ev_k[e], wx, prm, cov, inl, 10)
+        if n_in >= n - 1 and chi2 <= prm[P_MAX_CHI2] and math.hypot(qx - x, qy - y) < prm[P_DUP_M]:
+            return True
+    return False
+
+
+@njit(cache=True)
 def _grow(
     x,
     y,
@@ -350,6 +405,8 @@ def _grow(
                 if inl[i]:
                     res_mem[kept] = res_mem[i]
                     kept += 1
+            if not _heard_by_nearest(x, y, s0, kept, res_mem, d_sens, near_ptr, near_idx, sx, sy, prm):
+                return 0, 0.0, 0.0, 0.0, 0.0
             return kept, x, y, t0, chi2
         m = _gather(
             x,
@@ -702,6 +759,40 @@ def run_entries(
                 )  # fmt: skip
                 if m == 0:
                     continue
+                # A later round from the same place is heard by about the same sensors.
+                could, hit = 0, 0
+                for i in range(ev_n[e]):
+                    g0 = ev_mem[e, i]
+                    if d_t[g0] + (t0 - ev_t0[e]) <= now:
+                        could += 1
+                        for p in range(m):
+                            if d_sens[res_mem[p]] == d_sens[g0]:
+                                hit += 1
+                                break
+                if hit < prm[P_REPEAT_SHARE] * could or hit < prm[P_MIN_STATIONS]:
+                    continue
+                # The same round already known (an event from the same place at the same time)?
+                same = -1
+                for e2 in range(n_ev - 1, first_ev - 1, -1):
+                    if (
+                        abs(ev_t0[e2] - t0) < prm[P_REPEAT_S]
+                        and math.hypot(ev_x[e2] - ev_x[e], ev_y[e2] - ev_y[e]) < prm[P_DUP_M]
+                    ):
+                        same = e2
+                        break
+                if same >= 0:
+                    for i in range(m):
+                        g = res_mem[i]
+                        present = False
+                        for p in range(ev_n[same]):
+                            if d_sens[ev_mem[same, p]] == d_sens[g]:
+                                present = True
+                                break
+                        if not present and ev_n[same] < MAXM:
+                            ev_mem[same, ev_n[same]] = g
+                            ev_n[same] += 1
+                            claimed[g] = same
+                    break
                 ne = n_ev
                 n_ev += 1
                 ev_x[ne], ev_y[ne], ev_t0[ne], ev_q[ne] = ev_x[e], ev_y[e], t0, chi2
@@ -758,8 +849,7 @@ def run_entries(
             if math.hypot(ev_x[e] - x, ev_y[e] - y) < prm[P_DUP_M]:
                 dup = e
                 break
-            mx, my = _mirror(ev_x[e], ev_y[e], ev_mem[e], ev_n[e], d_sens, sx, sy)
-            if math.hypot(mx - x, my - y) < 3.0 * prm[P_DUP_M]:
+            if _mirror_fits(e, x, y, ev_x, ev_y, ev_t0, ev_mem, ev_n, ev_k, d_sens, d_t, d_sig, sx, sy, wx, prm):
                 # The known event is the mirror image of this one: move it here.
                 ev_x[e], ev_y[e] = x, y
                 dup = e
