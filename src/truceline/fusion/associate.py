@@ -58,6 +58,7 @@ class AssocParams:
     repeat_share: float = 0.6
     nearest_n: int = 6
     nearest_min: int = 3
+    repeat_window_s: float = 90.0
 
     def vector(self) -> FloatArray:
         prm = np.zeros(K.N_PRM)
@@ -80,6 +81,7 @@ class AssocParams:
         prm[K.P_REPEAT_SHARE] = self.repeat_share
         prm[K.P_NEAREST_N] = self.nearest_n
         prm[K.P_NEAREST_MIN] = self.nearest_min
+        prm[K.P_REPEAT_WINDOW] = self.repeat_window_s
         return prm
 
     def as_dict(self) -> dict[str, float | int]:

@@ -35,7 +35,8 @@ P_REPEAT_S = 15
 P_REPEAT_SHARE = 16
 P_NEAREST_N = 17
 P_NEAREST_MIN = 18
-N_PRM = 19
+P_REPEAT_WINDOW = 19
+N_PRM = 20
 
 MAXM = 128  # most members (sensors) of one event
 TUKEY = 4.0

@@ -298,7 +298,7 @@ def _incidents(
                 impact_event_id=impact.id,
                 weapon_class=BALLISTICS[fam].weapon_class,
                 window=TimeWindow(start=launch.origin_time, end=impact.origin_time),
-                attribution=_fired_by(launch) if deep[li] else Attribution(),
+                attribution=_fired_by(launch) if deep[li] and sure_launch[li] else Attribution(),
                 provenance=prov.model_copy(update={"inputs": (launch.id, impact.id)}),
             )
         )

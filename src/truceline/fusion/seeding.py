@@ -43,6 +43,7 @@ from truceline.fusion.kernels import (
     P_NEAREST_N,
     P_REPEAT_S,
     P_REPEAT_SHARE,
+    P_REPEAT_WINDOW,
     nearest_free,
     predict,
     solve,
@@ -752,6 +753,14 @@ def run_entries(
                 if ev_created[e] < now - prm[P_BACK_S]:
                     break
                 if ev_n[e] == 0 or d_t[j] <= ev_t0[e]:
+                    continue
+                # Only events heard at this sensor, and whose own arrival here came shortly before.
+                t_here = -1e300
+                for i in range(ev_n[e]):
+                    if d_sens[ev_mem[e, i]] == d_sens[j]:
+                        t_here = d_t[ev_mem[e, i]]
+                        break
+                if t_here == -1e300 or d_t[j] <= t_here or d_t[j] - t_here > prm[P_REPEAT_WINDOW]:
                     continue
                 m, t0, chi2 = _repeat(
                     j, ev_x[e], ev_y[e], ev_k[e], now, near_ptr, near_idx, d_sens, d_t, d_sig, w_ptr, w_time, w_id,

@@ -129,7 +129,17 @@ def generate_rounds(world: World, cfg: Activity, rng: np.random.Generator) -> Ro
                 on &= np.isin(sector, [ids.index(sid) for sid in e.sectors])
             salvo_share[on] = np.maximum(salvo_share[on], e.salvo_share)
     rounds = _rounds(world, cfg, rng, t, p, own_dir, party, weapons, training, salvo_share)
-    return _drop_stray_training(world, rounds)
+    return _drop_stray_training(world, _drop_stray_launches(world, rounds))
+
+
+def _drop_stray_launches(world: World, r: Rounds) -> Rounds:
+    """A party fires from its own area: drop rounds that a bend of the line (the launch is placed
+    behind the line along the local normal) puts in the other party's area or in none."""
+    if not len(r):
+        return r
+    lz = zones_at(world, r.launch_x, r.launch_y, r.launch_t)
+    keep = lz.party_of() == r.party
+    return Rounds(**{f: getattr(r, f)[keep] for f in Rounds.__dataclass_fields__})
 
 
 def _drop_stray_training(world: World, r: Rounds) -> Rounds:
