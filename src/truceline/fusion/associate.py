@@ -52,13 +52,13 @@ class AssocParams:
     max_chi2_dof: float = 2.0
     duplicate_s: float = 1.0
     duplicate_m: float = 1500.0
-    stream_horizon_s: float = 900.0
     train_gap_s: float = 1.0
     same_round_s: float = 0.2
     repeat_share: float = 0.6
     nearest_n: int = 6
     nearest_min: int = 3
     repeat_window_s: float = 90.0
+    mirror_until_n: int = 14
 
     def vector(self) -> FloatArray:
         prm = np.zeros(K.N_PRM)
@@ -82,6 +82,7 @@ class AssocParams:
         prm[K.P_NEAREST_N] = self.nearest_n
         prm[K.P_NEAREST_MIN] = self.nearest_min
         prm[K.P_REPEAT_WINDOW] = self.repeat_window_s
+        prm[K.P_YOUNG_N] = self.mirror_until_n
         return prm
 
     def as_dict(self) -> dict[str, float | int]:
@@ -183,6 +184,7 @@ class Associator:
         self._pending_det = np.zeros(0, np.int64)
         self._pending_bin = np.zeros(0, np.int32)
         self._now = -np.inf
+        self._t_sorted = True
         self._last_t = np.full(len(self.sensors), -np.inf)
         self._index_n = -1
         self._idx: tuple[IntArray, FloatArray, IntArray] = (np.zeros(1, np.int64), np.zeros(0), np.zeros(0, np.int64))
@@ -223,9 +225,15 @@ class Associator:
         when = t[:, None] + tab.bin_lag_m[sensor] / v_lo[:, None] + self.params.coarse_tol_s + 0.1
         det = np.broadcast_to(np.arange(first, first + t.size)[:, None], has.shape)
         b = np.broadcast_to(np.arange(nb, dtype=np.int32)[None, :], has.shape)
-        self._pending_t = np.concatenate([self._pending_t, when[has]])
-        self._pending_det = np.concatenate([self._pending_det, det[has]])
-        self._pending_bin = np.concatenate([self._pending_bin, b[has]])
+        p_t = np.concatenate([self._pending_t, when[has]])
+        p_det = np.concatenate([self._pending_det, det[has]])
+        p_bin = np.concatenate([self._pending_bin, b[has]])
+        order = np.lexsort((p_bin, p_det, p_t))  # the one global order of decisions
+        self._pending_t, self._pending_det, self._pending_bin = p_t[order], p_det[order], p_bin[order]
+        if first and t.min() < self._d["t"].a[first - 1]:
+            self._t_sorted = False
+        if np.any(np.diff(t) < 0):
+            self._t_sorted = False
 
     def _followers(self, sensor: IntArray, t: FloatArray) -> IntArray:
         """1 where an arrival comes less than ``train_gap_s`` after the previous one at its sensor."""
@@ -245,15 +253,14 @@ class Associator:
         return out
 
     # ------------------------------------------------------------------ processing
-    def _index(self, now: float) -> tuple[IntArray, FloatArray, IntArray]:
-        """Per-sensor sorted arrival times of the detections kept in view."""
+    def _index(self, lo: float) -> tuple[IntArray, FloatArray, IntArray]:
+        """Per-sensor sorted arrival times of the detections that arrived after ``lo``."""
         n = self._d["t"].n
-        lo = now - self.params.stream_horizon_s if np.isfinite(now) else -np.inf
         if n == self._index_n and lo <= self._index_from + 60.0:
             return self._idx
         t = self._d["t"].a[:n]
         s = self._d["sens"].a[:n]
-        keep = np.flatnonzero(t >= lo) if np.isfinite(lo) else np.arange(n)
+        keep = np.arange(int(np.searchsorted(t, lo)), n) if self._t_sorted else np.flatnonzero(t >= lo)
         order = keep[np.lexsort((t[keep], s[keep]))]
         w_ptr = np.searchsorted(s[order], np.arange(len(self.sensors) + 1)).astype(np.int64)
         self._idx = (w_ptr, np.ascontiguousarray(t[order]), order.astype(np.int64))
@@ -262,21 +269,18 @@ class Associator:
 
     def advance(self, now: float) -> list[int]:
         """Make every decision due by ``now``; return the indices of the events created."""
-        due = self._pending_t <= now
-        if not due.any():
+        cut = int(np.searchsorted(self._pending_t, now, side="right"))
+        if cut == 0:
             self._now = max(self._now, now)
             return []
-        order = np.lexsort((self._pending_bin[due], self._pending_det[due], self._pending_t[due]))
-        e_t = self._pending_t[due][order]
-        e_det = self._pending_det[due][order]
-        e_bin = self._pending_bin[due][order]
-        keep = ~due
+        e_t, e_det, e_bin = self._pending_t[:cut], self._pending_det[:cut], self._pending_bin[:cut]
         self._pending_t, self._pending_det, self._pending_bin = (
-            self._pending_t[keep],
-            self._pending_det[keep],
-            self._pending_bin[keep],
+            self._pending_t[cut:],
+            self._pending_det[cut:],
+            self._pending_bin[cut:],
         )
-        w_ptr, w_time, w_id = self._index(now)
+        # Every lookup of these entries lies after the earliest one's look-back.
+        w_ptr, w_time, w_id = self._index(float(e_t[0]) - self.params.back_s - 120.0)
         before = self.n_events
         start = 0
         tab, d, ev = self.tables, self._d, self._ev
@@ -290,7 +294,7 @@ class Associator:
                 d["sig"].a[:n], d["c"].a[:n], d["u"].a[:n], d["v"].a[:n], self.sensors.k, w_ptr, w_time, w_id,
                 d["claimed"].a[:n], self.sensors.x, self.sensors.y, self._wx, self._prm, ev["x"].a, ev["y"].a,
                 ev["t0"].a, ev["cov"].a, ev["n"].a, ev["mem"].a, ev["k"].a, ev["q"].a, ev["created"].a,
-                ev["seed"].a, ev["last"].a, d["follow"].a[:n],
+                ev["seed"].a, ev["last"].a, d["follow"].a[:n], tab.ub_ptr, tab.ub_sens, tab.ub_lo_m, tab.ub_hi_m,
             )  # fmt: skip
         self.entries_done += int(e_t.size)
         self._now = max(self._now, now)

@@ -36,7 +36,8 @@ P_REPEAT_SHARE = 16
 P_NEAREST_N = 17
 P_NEAREST_MIN = 18
 P_REPEAT_WINDOW = 19
-N_PRM = 20
+P_YOUNG_N = 20
+N_PRM = 21
 
 MAXM = 128  # most members (sensors) of one event
 TUKEY = 4.0

@@ -44,6 +44,7 @@ from truceline.fusion.kernels import (
     P_REPEAT_S,
     P_REPEAT_SHARE,
     P_REPEAT_WINDOW,
+    P_YOUNG_N,
     nearest_free,
     predict,
     solve,
@@ -138,11 +139,15 @@ def _try_attach(
             break
         if ev_n[e] == 0 or tj < ev_t0[e] or tj - ev_t0[e] > prm[P_BACK_S]:
             continue
+        if math.hypot(sx[s] - ev_x[e], sy[s] - ev_y[e]) > prm[P_GATHER_R] + 50_000.0:
+            continue  # too far for the event or its mirror image
         pred, sd, dist = predict(ev_x[e], ev_y[e], ev_t0[e], ev_cov[e], s, sx, sy, ev_k[e], d_sig[j], wx, prm)
         z = abs(tj - pred) / sd
         flip = False
         if z >= best_z or abs(tj - pred) > prm[P_GATE_MAX] or dist > prm[P_GATHER_R]:
-            # Heard where the event's mirror image would be heard? (an event seen by one row so far)
+            # Heard where the event's mirror image would be heard? (a young event seen by one row so far)
+            if ev_n[e] >= prm[P_YOUNG_N]:
+                continue
             mx, my = _mirror(ev_x[e], ev_y[e], ev_mem[e], ev_n[e], d_sens, sx, sy)
             if math.hypot(mx - ev_x[e], my - ev_y[e]) < prm[P_DUP_M]:
                 continue
@@ -463,6 +468,10 @@ def _seed(
     prm,
     res_cov,
     res_mem,
+    ub_ptr,
+    ub_sens,
+    ub_lo,
+    ub_hi,
 ):
     """Search bin ``b`` of detection ``j``'s sensor; return ``(n_members, x, y, t0, chi2)`` (0 members: none)."""
     s0 = d_sens[j]
@@ -470,6 +479,19 @@ def _seed(
     c0, u0, v0, k = d_c[j], d_u[j], d_v[j], sk[s0]
     tol = prm[P_COARSE_TOL]
     n_nb = cand_nb.shape[1]
+    # Quick test: can any point of this bin gather enough neighbours?
+    sb = s0 * n_bins + b
+    wind = math.hypot(u0, v0)
+    v_hi, v_lo = (c0 + wind) * k, max(c0 - wind, 200.0) * k
+    hits = 0
+    for q in range(ub_ptr[sb], ub_ptr[sb + 1]):
+        lo = tj + ub_lo[q] / (v_hi if ub_lo[q] > 0 else v_lo) - tol
+        hi = tj + ub_hi[q] / (v_lo if ub_hi[q] > 0 else v_hi) + tol
+        g, _ = nearest_free(ub_sens[q], 0.5 * (lo + hi), 0.5 * (hi - lo), now, w_ptr, w_time, w_id, claimed, True)
+        if g >= 0:
+            hits += 1
+    if hits + 1 < prm[P_MIN_SEED]:
+        return 0, 0.0, 0.0, 0.0, 0.0
     best_n, best_r, best_c = 0, -1.0, -1
     for ci in range(sb_ptr[s0 * n_bins + b], sb_ptr[s0 * n_bins + b + 1]):
         n, r = _score_point(
@@ -479,7 +501,7 @@ def _seed(
             tj,
             cand_nb[ci],
             tol,
-            best_n,
+            max(best_n, int(prm[P_MIN_SEED])),
             now,
             c0,
             u0,
@@ -705,6 +727,10 @@ def run_entries(
     ev_seed,
     ev_last,
     d_follow,
+    ub_ptr,
+    ub_sens,
+    ub_lo,
+    ub_hi,
 ):
     """Process entries ``start:stop``; returns ``(next entry, n_events)`` (stops early when storage is full)."""
     cap = ev_x.size
@@ -754,6 +780,8 @@ def run_entries(
                     break
                 if ev_n[e] == 0 or d_t[j] <= ev_t0[e]:
                     continue
+                if math.hypot(sx[d_sens[j]] - ev_x[e], sy[d_sens[j]] - ev_y[e]) > prm[P_GATHER_R]:
+                    continue
                 # Only events heard at this sensor, and whose own arrival here came shortly before.
                 t_here = -1e300
                 for i in range(ev_n[e]):
@@ -761,6 +789,20 @@ def run_entries(
                         t_here = d_t[ev_mem[e, i]]
                         break
                 if t_here == -1e300 or d_t[j] <= t_here or d_t[j] - t_here > prm[P_REPEAT_WINDOW]:
+                    continue
+                # Quick test on up to 8 of the first round's sensors: do they hear this round too?
+                shift = d_t[j] - t_here
+                tried, hits = 0, 0
+                for i in range(ev_n[e]):
+                    g0 = ev_mem[e, i]
+                    if d_sens[g0] == d_sens[j] or d_t[g0] + shift > now:
+                        continue
+                    gq, _ = nearest_free(d_sens[g0], d_t[g0] + shift, 0.3, now, w_ptr, w_time, w_id, claimed)
+                    tried += 1
+                    hits += gq >= 0
+                    if tried == 8:
+                        break
+                if tried == 0 or hits < prm[P_REPEAT_SHARE] * tried:
                     continue
                 m, t0, chi2 = _repeat(
                     j, ev_x[e], ev_y[e], ev_k[e], now, near_ptr, near_idx, d_sens, d_t, d_sig, w_ptr, w_time, w_id,
@@ -847,6 +889,10 @@ def run_entries(
             prm,
             res_cov,
             res_mem,
+            ub_ptr,
+            ub_sens,
+            ub_lo,
+            ub_hi,
         )
         if m == 0:
             continue

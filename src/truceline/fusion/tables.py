@@ -42,6 +42,9 @@ class SeedTables:
         Largest lag distance of the bin's candidates, metres (0 for an empty bin).
     near_ptr, near_idx : (S + 1,), (N,)
         Sensors within ``region_radius_m + gather_radius_m`` of each sensor.
+    ub_ptr, ub_sens, ub_lo_m, ub_hi_m : (S * n_bins + 1,), (U,), (U,), (U,)
+        For each sensor and bin, every neighbour sensor of its candidates with the least and
+        greatest extra distance ``d_l - d_s`` (m): a quick test that a bin can match anything.
     """
 
     n_bins: int
@@ -52,6 +55,10 @@ class SeedTables:
     bin_lag_m: FloatArray
     near_ptr: IntArray
     near_idx: IntArray
+    ub_ptr: IntArray
+    ub_sens: IntArray
+    ub_lo_m: FloatArray
+    ub_hi_m: FloatArray
 
     @property
     def n_candidates(self) -> int:
@@ -108,6 +115,18 @@ def build_tables(
     sb_ptr = np.searchsorted(key, np.arange(n * n_bins + 1)).astype(np.int64)
     bin_lag = np.zeros(n * n_bins)
     np.maximum.at(bin_lag, key, lag[order])
+    # Per (sensor, bin, neighbour): the range of extra distance over the bin's candidates.
+    cxs, cys, nbo = cx[order], cy[order], nb[order]
+    d_own = np.hypot(cxs - sx[owner[order]], cys - sy[owner[order]])
+    extra = np.hypot(cxs[:, None] - sx[nbo], cys[:, None] - sy[nbo]) - d_own[:, None]
+    ukey = np.repeat(key, nbo.shape[1]) * n + nbo.ravel()
+    uorder = np.argsort(ukey, kind="stable")
+    ukey_s, extra_s = ukey[uorder], extra.ravel()[uorder]
+    starts = np.flatnonzero(np.r_[True, ukey_s[1:] != ukey_s[:-1]])
+    ub_lo = np.minimum.reduceat(extra_s, starts)
+    ub_hi = np.maximum.reduceat(extra_s, starts)
+    ub_key = ukey_s[starts]
+    ub_ptr = np.searchsorted(ub_key // n, np.arange(n * n_bins + 1)).astype(np.int64)
     near = tree.query_ball_point(pts, r=region_radius_m + gather_radius_m)
     near_ptr = np.zeros(n + 1, dtype=np.int64)
     near_ptr[1:] = np.cumsum([len(v) for v in near])
@@ -121,4 +140,8 @@ def build_tables(
         bin_lag.reshape(n, n_bins),
         near_ptr,
         near_idx,
+        ub_ptr,
+        (ub_key % n).astype(np.int64),
+        ub_lo,
+        ub_hi,
     )
