@@ -59,6 +59,7 @@ class AssocParams:
     nearest_min: int = 3
     repeat_window_s: float = 90.0
     mirror_until_n: int = 14
+    clear_ratio: float = 0.5
 
     def vector(self) -> FloatArray:
         prm = np.zeros(K.N_PRM)
@@ -83,6 +84,7 @@ class AssocParams:
         prm[K.P_NEAREST_MIN] = self.nearest_min
         prm[K.P_REPEAT_WINDOW] = self.repeat_window_s
         prm[K.P_YOUNG_N] = self.mirror_until_n
+        prm[K.P_RATIO] = self.clear_ratio
         return prm
 
     def as_dict(self) -> dict[str, float | int]:

@@ -37,7 +37,8 @@ P_NEAREST_N = 17
 P_NEAREST_MIN = 18
 P_REPEAT_WINDOW = 19
 P_YOUNG_N = 20
-N_PRM = 21
+P_RATIO = 21
+N_PRM = 22
 
 MAXM = 128  # most members (sensors) of one event
 TUKEY = 4.0
@@ -113,6 +114,32 @@ def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed, heads_onl
             break
         j -= 1
     return best, best_d
+
+
+@njit(cache=True)
+def nearest_clear(sens, target, tol, now, w_ptr, w_time, w_id, claimed, ratio):
+    """Like :func:`nearest_free`, but only an arrival clearly nearer ``target`` than any other one of
+    the sensor (``d_best <= ratio * d_second``): in a train of arrivals 0.5 s apart the nearest is
+    taken only when the prediction leaves no doubt which one it is."""
+    g, d = nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed)
+    if g < 0:
+        return g, d
+    lo, hi = w_ptr[sens], w_ptr[sens + 1]
+    a, b = lo, hi
+    while a < b:
+        mid = (a + b) // 2
+        if w_time[mid] < target:
+            a = mid + 1
+        else:
+            b = mid
+    second = 1e300
+    for q in range(max(lo, a - 2), min(hi, a + 2)):
+        if w_id[q] == g or w_time[q] > now:
+            continue
+        second = min(second, abs(w_time[q] - target))
+    if d > ratio * second:
+        return -1, d
+    return g, d
 
 
 @njit(cache=True)

@@ -41,10 +41,12 @@ from truceline.fusion.kernels import (
     P_MIN_STATIONS,
     P_NEAREST_MIN,
     P_NEAREST_N,
+    P_RATIO,
     P_REPEAT_S,
     P_REPEAT_SHARE,
     P_REPEAT_WINDOW,
     P_YOUNG_N,
+    nearest_clear,
     nearest_free,
     predict,
     solve,
@@ -231,11 +233,11 @@ def _gather(
         s = near_idx[q]
         if s == s0 or n >= MAXM:
             continue
-        pred, sd, dist = predict(x, y, t0, cov, s, sx, sy, k, 0.05, wx, prm)
-        if dist > prm[P_GATHER_R]:
+        if math.hypot(sx[s] - x, sy[s] - y) > prm[P_GATHER_R]:
             continue
+        pred, sd, _ = predict(x, y, t0, cov, s, sx, sy, k, 0.05, wx, prm)
         tol = min(prm[P_GATE] * sd, prm[P_GATE_MAX])
-        g, _ = nearest_free(s, pred, tol, now, w_ptr, w_time, w_id, claimed)
+        g, _ = nearest_clear(s, pred, tol, now, w_ptr, w_time, w_id, claimed, prm[P_RATIO])
         if g >= 0:
             out[n] = g
             n += 1
@@ -656,10 +658,12 @@ def _repeat(
             s2 = near_idx[q]
             if s2 == s or m >= MAXM:
                 continue
-            p2, sd2, dist2 = predict(x, y, t0, zero, s2, sx, sy, k, 0.05, wx, prm)
-            if dist2 > prm[P_GATHER_R]:
+            if math.hypot(sx[s2] - x, sy[s2] - y) > prm[P_GATHER_R]:
                 continue
-            g, _ = nearest_free(s2, p2, min(prm[P_GATE] * sd2, prm[P_GATE_MAX]), now, w_ptr, w_time, w_id, claimed)
+            p2, sd2, _ = predict(x, y, t0, zero, s2, sx, sy, k, 0.05, wx, prm)
+            g, _ = nearest_clear(
+                s2, p2, min(prm[P_GATE] * sd2, prm[P_GATE_MAX]), now, w_ptr, w_time, w_id, claimed, prm[P_RATIO]
+            )
             if g >= 0:
                 out[m] = g
                 m += 1
