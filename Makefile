@@ -18,7 +18,8 @@ demo: $(STAMP)
 	$(VENV)/bin/truceline agreement validate default
 	$(VENV)/bin/truceline agreement show default
 	$(VENV)/bin/truceline simulate scenarios/escalation.yaml --out out/demo/escalation
-	@echo "ground truth is in out/demo/escalation/truth; grade any result with: truceline score --truth out/demo/escalation --result DIR"
+	$(VENV)/bin/truceline fuse out/demo/escalation --out out/demo/escalation-fused
+	$(VENV)/bin/truceline score --truth out/demo/escalation --result out/demo/escalation-fused
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -28,8 +29,10 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/geo_points.py
 	$(PY) benchmarks/sim_day.py
+	$(PY) benchmarks/fusion_vs_pyocto.py
 
 examples: $(STAMP)
 	$(PY) scripts/make_example_agreements.py

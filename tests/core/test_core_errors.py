@@ -103,9 +103,7 @@ CASES: list[tuple[str, str, Any, str, Any, str]] = [
     CASES,
     ids=[f"{c[0]}:{c[1]}={c[2]!r}"[:60] for c in CASES],
 )
-def test_error_names_field_and_value(
-    name: str, path: str, new: Any, field: str, value: Any, reason: str
-) -> None:
+def test_error_names_field_and_value(name: str, path: str, new: Any, field: str, value: Any, reason: str) -> None:
     record = EXAMPLES[name]
     data = _set(to_json_dict(record), path, new)
     with pytest.raises(RecordError) as info:
@@ -142,9 +140,7 @@ def test_naive_datetime_object() -> None:
 def test_message_format() -> None:
     err = RecordError("Detection", "arrival_time", NAIVE, "time has no timezone")
     assert str(err) == "Detection.arrival_time: '2025-01-01T00:00:00' — time has no timezone"
-    with_id = RecordError(
-        "Detection", "arrival_time", NAIVE, "time has no timezone", record_id="det-1"
-    )
+    with_id = RecordError("Detection", "arrival_time", NAIVE, "time has no timezone", record_id="det-1")
     assert str(with_id).endswith("(record 'det-1')")
     whole = RecordError("Detection", "", 5, "expected a mapping of fields")
     assert str(whole) == "Detection: 5 — expected a mapping of fields"

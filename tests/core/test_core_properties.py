@@ -34,12 +34,8 @@ from truceline.core import (  # noqa: E402
 )
 from truceline.core.examples import example_records  # noqa: E402
 
-offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
-    lambda m: dt.timezone(dt.timedelta(minutes=m))
-)
-aware_times = st.datetimes(
-    min_value=dt.datetime(2000, 1, 2), max_value=dt.datetime(2099, 12, 30), timezones=offsets
-)
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
+aware_times = st.datetimes(min_value=dt.datetime(2000, 1, 2), max_value=dt.datetime(2099, 12, 30), timezones=offsets)
 ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,40}\Z")
 positions = st.builds(
     Position,
@@ -117,9 +113,7 @@ def test_observer_report_round_trip(report: ObserverReport) -> None:
 
 
 @given(covariances(), st.sampled_from([0.5, 0.9, 0.95, 0.99]))
-def test_ellipse_invariants(
-    cov: tuple[tuple[float, float], tuple[float, float]], confidence: float
-) -> None:
+def test_ellipse_invariants(cov: tuple[tuple[float, float], tuple[float, float]], confidence: float) -> None:
     g = GeoUncertainty(cov_en_m2=cov)
     assert _json_round_trip(g) == g
     major, minor, azimuth = g.ellipse(confidence)
@@ -159,9 +153,7 @@ def test_position_valid_iff_in_range(lon: float, lat: float) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
-    ),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=8,
 )
 

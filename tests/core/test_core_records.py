@@ -156,9 +156,7 @@ def test_sub_millisecond_time_kept() -> None:
 
 
 def test_iso_strings_with_offsets_accepted() -> None:
-    det = parse_record(
-        Detection, {"id": "d1", "sensor_id": "s1", "arrival_time": "2025-04-20T06:00:00.5+03:00"}
-    )
+    det = parse_record(Detection, {"id": "d1", "sensor_id": "s1", "arrival_time": "2025-04-20T06:00:00.5+03:00"})
     assert det.arrival_time == dt.datetime(2025, 4, 20, 3, 0, 0, 500000, tzinfo=dt.UTC)
 
 
@@ -233,9 +231,7 @@ def test_claims_and_findings_are_different_types() -> None:
 
 def test_incident_checks() -> None:
     data = to_json_dict(EXAMPLES["incident"])
-    parse_record(
-        Incident, {**data, "event_ids": [], "launch_event_id": None, "impact_event_id": None}
-    )
+    parse_record(Incident, {**data, "event_ids": [], "launch_event_id": None, "impact_event_id": None})
     with pytest.raises(RecordError, match="needs events or observations"):
         parse_record(
             Incident,
@@ -256,9 +252,7 @@ def test_sensor_bearing_consistency() -> None:
     with pytest.raises(RecordError) as err:
         parse_record(Sensor, {**data, "has_bearing": False, "bearing_sigma_deg": None})
     assert err.value.field == "has_bearing"
-    plain = parse_record(
-        Sensor, {**data, "kind": "acoustic", "has_bearing": False, "bearing_sigma_deg": None}
-    )
+    plain = parse_record(Sensor, {**data, "kind": "acoustic", "has_bearing": False, "bearing_sigma_deg": None})
     assert not plain.has_bearing
     with pytest.raises(RecordError) as err:
         parse_record(Sensor, {**data, "kind": "acoustic", "has_bearing": False})
@@ -276,9 +270,7 @@ def test_sensor_status_report_reason() -> None:
 def test_violation_must_cite_evidence() -> None:
     data = to_json_dict(EXAMPLES["violation"])
     with pytest.raises(RecordError, match="must cite"):
-        parse_record(
-            Violation, {**data, "incident_id": None, "event_ids": [], "observation_ids": []}
-        )
+        parse_record(Violation, {**data, "incident_id": None, "event_ids": [], "observation_ids": []})
     assert ViolationKind(data["violation_kind"]) is ViolationKind.EXPLOSION_IMPACT
 
 

@@ -142,9 +142,7 @@ def test_count_range() -> None:
 
 def test_time_uncertainty_effective_sigma() -> None:
     assert TimeUncertainty(sigma_s=2.0, precision=TimePrecision.HOUR).effective_sigma_s == 2.0
-    assert TimeUncertainty(precision=TimePrecision.HOUR).effective_sigma_s == pytest.approx(
-        3600.0 / math.sqrt(12.0)
-    )
+    assert TimeUncertainty(precision=TimePrecision.HOUR).effective_sigma_s == pytest.approx(3600.0 / math.sqrt(12.0))
     with pytest.raises(ValidationError):
         TimeUncertainty(sigma_s=-1.0)
 

@@ -14,6 +14,7 @@ from truceline.core import Event, Incident, parse_record
 from truceline.fusion.associate import Associator, associate
 from truceline.fusion.inputs import load_inputs
 from truceline.fusion.run import fuse
+from truceline.io.detections import DetectionFileError
 from truceline.io.jsonl import read_objects
 
 GEOD = Geod(ellps="WGS84")
@@ -192,3 +193,32 @@ def test_streaming_refuses_detections_from_the_past(tmp_path):
     a.advance(500.0)
     with pytest.raises(ValueError, match="after the time already processed"):
         a.push(inp.det_sensor[:1], np.array([400.0]), np.array([0.05]))
+
+
+def test_unknown_sensor_is_named(tmp_path):
+    write_case(tmp_path, network(), [(lon_at(0.0), 48.0, 10.0, "launch")])
+    det = tmp_path / "observations" / "detections.csv"
+    lines = det.read_text().splitlines()
+    lines[3] = lines[3].replace(lines[3].split(",")[1], "NOPE", 1)
+    det.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DetectionFileError, match=r"detections.csv:4: sensor_id: 'NOPE' — unknown sensor"):
+        load_inputs(tmp_path)
+
+
+def test_cli_fuse_then_score(tmp_path, make_agreement):
+    from typer.testing import CliRunner
+
+    from truceline.cli import app
+
+    write_case(tmp_path / "in", network(), [(lon_at(-10.0), 48.0, 100.0, "launch")])
+    agreement = make_agreement()
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["fuse", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--agreement", str(agreement)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "wrote" in res.output and "1 events" in res.output
+    assert len(_events(tmp_path / "out")) == 1
+    bad = runner.invoke(app, ["fuse", str(tmp_path / "missing"), "--out", str(tmp_path / "o2")])
+    assert bad.exit_code == 1
+    assert "sensors.jsonl" in bad.output
