@@ -201,8 +201,8 @@ def _floats(
             except ValueError:
                 problems.append(DetectionProblem(path, int(lines[i]), name, v, "not a number"))
     bad = ~np.isfinite(out) & (arr != "nan")
-    for i in np.flatnonzero(bad & ~np.isnan(out)):
-        problems.append(DetectionProblem(path, int(lines[i]), name, values[i], "not a finite number"))
+    for k in np.flatnonzero(bad & ~np.isnan(out)):
+        problems.append(DetectionProblem(path, int(lines[k]), name, values[k], "not a finite number"))
     return out
 
 
