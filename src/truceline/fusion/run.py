@@ -25,7 +25,7 @@ from truceline.agreement import EXAMPLES, Agreement, example_path, load_agreemen
 from truceline.core import Attribution, Event, GeoUncertainty, Incident, Position, Provenance, TimeWindow
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
 from truceline.fusion.associate import ALGORITHM, VERSION, Associator, AssocParams
-from truceline.fusion.inputs import FusionInput, load_inputs
+from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
 from truceline.fusion.pairing import BALLISTICS, pair_events
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine
 from truceline.fusion.side import first_party_probability
@@ -161,8 +161,6 @@ def fuse(
 
 def _rotation(inp: FusionInput, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     lon, lat = inp.proj.inverse(x, y)
-    from truceline.fusion.inputs import grid_north_deg
-
     th = np.radians(grid_north_deg(inp.proj, lon, lat))
     return np.cos(th), np.sin(th)
 
