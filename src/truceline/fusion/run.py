@@ -28,7 +28,7 @@ from truceline.fusion.associate import ALGORITHM, VERSION, Associator, AssocPara
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
 from truceline.fusion.pairing import BALLISTICS, pair_events
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine
-from truceline.fusion.side import first_party_probability
+from truceline.fusion.side import first_party_probability, gross_error_mix
 from truceline.io.jsonl import write_records
 
 FloatArray = NDArray[np.float64]
@@ -43,6 +43,12 @@ class FusionParams:
     kind_log_odds: float = 3.0
     lone_launch_log_odds: float = 8.0
     blame_margin_km: float = 2.0
+    gross_sigma_km: float = 1.5
+    gross_rate: float = 0.01
+    gross_rate_small: float = 0.05
+    gross_support: int = 20
+    crowd_m: float = 3000.0
+    crowd_s: float = 60.0
     sound_speed_sigma_ms: float = 0.5
     path_sigma_s: float = 0.02
     path_fraction: float = 0.001
@@ -179,6 +185,12 @@ def build_records(
     pm_first, _ = first_party_probability(agr, inp.proj, times, ref.mirror.x, ref.mirror.y, ref.mirror.cov_xy)
     pm = ref.p_mirror
     p_first = np.where(pm > 0, (1 - pm) * p0 + pm * np.nan_to_num(pm_first, nan=0.5), p0)
+    # An event can be grossly mislocated despite a small ellipse (arrivals of neighbouring rounds in
+    # it): mix in that chance, larger for events few sensors heard.
+    n_sensors = (fit.inlier & (ref.det >= 0)).sum(axis=1)
+    crowded = _crowded(fit.x, fit.y, fit.t0, params.crowd_m, params.crowd_s)
+    p_gross = np.where((n_sensors < params.gross_support) | crowded, params.gross_rate_small, params.gross_rate)
+    p_first = gross_error_mix(p_first, dist_km, p_gross, params.gross_sigma_km)
     parties = list(agr.parties)
     lo = kind_log_odds(inp, ref.det, fit.inlier)
     kinds = np.where(lo > params.kind_log_odds, 0, np.where(lo < -params.kind_log_odds, 1, 2))
@@ -234,6 +246,19 @@ def build_records(
     deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
     incidents = _incidents(out_events, pairs, kinds, sure_launch, deep, made, prov_params)
     return {"events": out_events, "incidents": incidents}
+
+
+def _crowded(x: FloatArray, y: FloatArray, t0: FloatArray, within_m: float, within_s: float) -> NDArray[np.bool_]:
+    """Events with another one within ``within_m`` and ``within_s`` (salvos, ripples: where arrivals of
+    neighbouring rounds can end up in the wrong event)."""
+    from scipy.spatial import cKDTree
+
+    if x.size < 2:
+        return np.zeros(x.size, dtype=bool)
+    scale = within_m / within_s
+    pts = np.column_stack([x, y, t0 * scale])
+    counts = cKDTree(pts).query_ball_point(pts, r=within_m * np.sqrt(2), return_length=True)
+    return np.asarray(counts) > 1
 
 
 def _stamp(t: dt.datetime) -> str:

@@ -6,6 +6,8 @@ at its time and ``σ_n`` the standard deviation of the position along the line's
 (the gradient of the signed distance, taken numerically). Where the arrivals also fit a second,
 mirrored position (sensors in one row hear a source and its reflection across the row alike),
 the two solutions are mixed with weights from their robust misfits: ``w ∝ exp(-cost)``.
+Finally a small chance of a gross mislocation (a mixed association, ``N(0, 1.5 km)``) is mixed in,
+so that events close to the line are attributed only when that cannot flip them.
 """
 
 from __future__ import annotations
@@ -86,3 +88,11 @@ def mirror_start(
     px, py = x - mx, y - my
     along = px * ux + py * uy
     return mx + 2 * along * ux - px, my + 2 * along * uy - py
+
+
+def gross_error_mix(p_first: FloatArray, dist_km: FloatArray, p_gross: FloatArray, sigma_km: float) -> FloatArray:
+    """``P(side)`` allowing a chance ``p_gross`` that the position is off by ``N(0, sigma_km)`` (a mixed
+    association): near the line that chance alone keeps an event from being attributed."""
+    with np.errstate(invalid="ignore"):
+        broad = ndtr(dist_km / sigma_km)
+    return np.where(np.isfinite(dist_km), (1 - p_gross) * p_first + p_gross * broad, p_first)
