@@ -64,3 +64,31 @@ def test_sides_and_blame(scored):
     inc = scored["incidents"]
     assert inc["correct_pairs"] >= 10
     assert inc["wrong_blame_rate"] <= 0.03
+
+
+# Catalogue scenarios (24 h each): thresholds a little under the figures measured when fusion was
+# written (docs/fusion.md), so that a regression shows.
+CATALOGUE_FLOORS = {
+    "steady": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 20.0},
+    "single_row": {"f1": 0.45, "precision": 0.65, "location_error_median_m": 30.0},
+    "bad_weather": {"f1": 0.57, "precision": 0.72, "location_error_median_m": 22.0},
+    "arrays": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 22.0},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE_FLOORS))
+def test_catalogue_scenario_through_fuse_and_score(name, tmp_path):
+    from truceline.sim.scenario import load_scenario
+
+    repo = Path(__file__).resolve().parents[2]
+    simulate(load_scenario(repo / "scenarios" / f"{name}.yaml"), tmp_path / "sim")
+    fuse(tmp_path / "sim", tmp_path / "out")
+    card = score_dirs(tmp_path / "sim", tmp_path / "out").to_dict()
+    ev, side, inc = card["events"], card["side_of_line"], card["incidents"]
+    floor = CATALOGUE_FLOORS[name]
+    assert ev["f1"] >= floor["f1"]
+    assert ev["precision"] >= floor["precision"]
+    assert ev["location_error_median_m"] <= floor["location_error_median_m"]
+    assert side["side_correct_beyond_2km"] >= 0.99
+    assert side["wrong_party_rate"] <= 0.01
+    assert inc["wrong_blame_rate"] <= 0.03
