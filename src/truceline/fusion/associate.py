@@ -11,6 +11,7 @@ stream give the same events on the same input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -190,7 +191,6 @@ class Associator:
         self._last_t = np.full(len(self.sensors), -np.inf)
         self._index_n = -1
         self._idx: tuple[IntArray, FloatArray, IntArray] = (np.zeros(1, np.int64), np.zeros(0), np.zeros(0, np.int64))
-        self.order: IntArray = np.zeros(0, np.int64)
         self._index_from = -np.inf
         self.entries_done = 0
 
@@ -340,11 +340,23 @@ def associate(
     det_t: FloatArray,
     det_sigma: FloatArray,
     params: AssocParams | None = None,
+    step_s: float = np.inf,
+    progress: Callable[[float], None] | None = None,
 ) -> list[AssocEvent]:
-    """Batch association; members index the given detection arrays."""
+    """Batch association; members index the given detection arrays.
+
+    With a finite ``step_s`` the decisions are made that many seconds of data at a time, as a stream
+    would (same events), and ``progress`` gets the share done after each step.
+    """
     order = np.argsort(det_t, kind="stable")
     a = Associator(sensors, weather, params or AssocParams())
     a.push(det_sensor[order], det_t[order], det_sigma[order])
+    if det_t.size and np.isfinite(step_s):
+        start, end = float(det_t.min()), float(det_t.max())
+        for now in np.arange(start + step_s, end + step_s, step_s):
+            a.advance(float(now))
+            if progress:
+                progress(min(1.0, (now - start) / max(end - start, 1.0)))
     a.finish()
     events = a.events()
     for e in events:

@@ -24,6 +24,8 @@ from truceline.fusion.kernels import (
     P_NEAREST_MIN,
     P_NEAREST_N,
     P_RATIO,
+    first_at_or_after,
+    member_arrays,
     nearest_clear,
     nearest_free,
     predict,
@@ -41,14 +43,8 @@ def _tt_simple(px, py, qx, qy, c, u, v, k):
 @njit(cache=True)
 def _free_within(sens, target, tol, now, w_ptr, w_time, w_id, claimed, out):
     """Up to ``out.size`` free arrivals of ``sens`` within ``tol`` of ``target``, nearest first; returns the count."""
-    lo, hi = w_ptr[sens], w_ptr[sens + 1]
-    a, b = lo, hi
-    while a < b:
-        mid = (a + b) // 2
-        if w_time[mid] < target - tol:
-            a = mid + 1
-        else:
-            b = mid
+    hi = w_ptr[sens + 1]
+    a = first_at_or_after(w_time, target - tol, w_ptr[sens], hi)
     n = 0
     dist = np.empty(out.size)
     j = a
@@ -145,12 +141,7 @@ def _mirror_fits(e, x, y, ev_x, ev_y, ev_t0, ev_mem, ev_n, ev_k, d_sens, d_t, d_
     Solved from the reflection across its sensors' row, and from ``(x, y)`` itself.
     """
     n = ev_n[e]
-    m_sens = np.empty(n, np.int64)
-    m_t = np.empty(n)
-    m_sig = np.empty(n)
-    for i in range(n):
-        g = ev_mem[e, i]
-        m_sens[i], m_t[i], m_sig[i] = d_sens[g], d_t[g], d_sig[g]
+    m_sens, m_t, m_sig = member_arrays(ev_mem[e], n, d_sens, d_t, d_sig)
     cov = np.zeros((3, 3))
     inl = np.zeros(n, np.bool_)
     mx, my = _mirror(ev_x[e], ev_y[e], ev_mem[e], n, d_sens, sx, sy)
@@ -213,12 +204,7 @@ def _grow(
     """Solve, gather every sensor in reach, solve again (twice); returns ``(members, x, y, t0, chi2)``."""
     chi2 = 0.0
     for rnd in range(3):
-        m_sens = np.empty(m, np.int64)
-        m_t = np.empty(m)
-        m_sig = np.empty(m)
-        for i in range(m):
-            g = res_mem[i]
-            m_sens[i], m_t[i], m_sig[i] = d_sens[g], d_t[g], d_sig[g]
+        m_sens, m_t, m_sig = member_arrays(res_mem, m, d_sens, d_t, d_sig)
         inl = np.zeros(m, np.bool_)
         x, y, t0, chi2, n_in = solve(x, y, t0, m, m_sens, m_t, m_sig, sx, sy, k, wx, prm, res_cov, inl, 10)
         if n_in < prm[P_MIN_STATIONS] or not inl[0] or not math.isfinite(x):

@@ -52,6 +52,7 @@ class SensorTable:
     y: FloatArray
     k: FloatArray
     has_bearing: NDArray[np.bool_]
+    north_deg: FloatArray  # grid azimuth of true north at each sensor (add to a true bearing)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -141,7 +142,14 @@ def load_sensors(path: Path) -> tuple[list[Sensor], LocalProjection, SensorTable
     proj = LocalProjection.for_bounds((lon.min() - 1, lat.min() - 1, lon.max() + 1, lat.max() + 1))
     x, y = proj.forward(lon, lat)
     table = SensorTable(
-        [s.id for s in sensors], lon, lat, x, y, proj.scale(x, y), np.array([s.has_bearing for s in sensors])
+        [s.id for s in sensors],
+        lon,
+        lat,
+        x,
+        y,
+        proj.scale(x, y),
+        np.array([s.has_bearing for s in sensors]),
+        grid_north_deg(proj, lon, lat),
     )
     return sensors, proj, table
 

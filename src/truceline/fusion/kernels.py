@@ -74,6 +74,30 @@ def weather_at(t, x, y, w_t, w_c, w_u, w_v, raster, x0, y0, cell):
 
 
 @njit(cache=True)
+def first_at_or_after(w_time, target, lo, hi):
+    """Index of the first of ``w_time[lo:hi]`` (sorted) that is >= ``target`` (``hi`` if none)."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if w_time[mid] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def member_arrays(mem, n, d_sens, d_t, d_sig):
+    """Sensor, arrival time and timing sigma of the detections ``mem[:n]`` (the solver's inputs)."""
+    m_sens = np.empty(n, np.int64)
+    m_t = np.empty(n)
+    m_sig = np.empty(n)
+    for i in range(n):
+        g = mem[i]
+        m_sens[i], m_t[i], m_sig[i] = d_sens[g], d_t[g], d_sig[g]
+    return m_sens, m_t, m_sig
+
+
+@njit(cache=True)
 def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed, heads_only=False):
     """The unclaimed detection of ``sens`` nearest ``target`` within ``tol`` that has arrived by ``now``.
 
@@ -84,13 +108,7 @@ def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed, heads_onl
     free = -1 if heads_only else 0
     lo = w_ptr[sens]
     hi = w_ptr[sens + 1]
-    a, b = lo, hi
-    while a < b:
-        mid = (a + b) // 2
-        if w_time[mid] < target:
-            a = mid + 1
-        else:
-            b = mid
+    a = first_at_or_after(w_time, target, lo, hi)
     best = -1
     best_d = tol
     j = a
@@ -125,13 +143,7 @@ def nearest_clear(sens, target, tol, now, w_ptr, w_time, w_id, claimed, ratio):
     if g < 0:
         return g, d
     lo, hi = w_ptr[sens], w_ptr[sens + 1]
-    a, b = lo, hi
-    while a < b:
-        mid = (a + b) // 2
-        if w_time[mid] < target:
-            a = mid + 1
-        else:
-            b = mid
+    a = first_at_or_after(w_time, target, lo, hi)
     second = 1e300
     for q in range(max(lo, a - 2), min(hi, a + 2)):
         if w_id[q] == g or w_time[q] > now:

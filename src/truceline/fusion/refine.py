@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from truceline.fusion.associate import AssocEvent
-from truceline.fusion.inputs import FusionInput, grid_north_deg
+from truceline.fusion.inputs import FusionInput
 from truceline.fusion.locate import LocateInput, LocateResult, locate
 from truceline.fusion.side import mirror_start, mirror_weight
 
@@ -46,16 +46,14 @@ def _input(
     mask = det >= 0
     d = np.where(mask, det, 0)
     s = inp.det_sensor[d]
-    sx = np.where(mask, inp.sensors.x[s], np.nan)
-    sy = np.where(mask, inp.sensors.y[s], np.nan)
-    sx = np.where(mask, sx, x[:, None])
-    sy = np.where(mask, sy, y[:, None])
+    sx = np.where(mask, inp.sensors.x[s], x[:, None])  # padding sits on the source: no effect
+    sy = np.where(mask, inp.sensors.y[s], y[:, None])
     k = inp.sensors.k[s[:, 0]]
     c, u, v = inp.weather.at(np.broadcast_to(t0[:, None], sx.shape), (sx + x[:, None]) / 2, (sy + y[:, None]) / 2)
     tab = inp.detections
     bearing = tab.bearing_deg[d]
     has_b = mask & ~np.isnan(bearing)
-    bearing_grid = np.where(has_b, (bearing + _grid_north(inp)[s]) % 360.0, np.nan)
+    bearing_grid = np.where(has_b, (bearing + inp.sensors.north_deg[s]) % 360.0, np.nan)
     travel = np.hypot(sx - x[:, None], sy - y[:, None]) / np.maximum(c * k[:, None], 1.0)
     sigma_t = np.sqrt(tab.time_sigma_s[d] ** 2 + (path_fraction * travel) ** 2)
     li = LocateInput(
@@ -73,14 +71,6 @@ def _input(
         path_sigma_s=path_sigma_s,
     )
     return li, k
-
-
-def _grid_north(inp: FusionInput) -> FloatArray:
-    cache = getattr(inp, "_grid_north", None)
-    if cache is None:
-        cache = grid_north_deg(inp.proj, inp.sensors.lon, inp.sensors.lat)
-        object.__setattr__(inp, "_grid_north", cache)
-    return cache
 
 
 def refine(

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from truceline.agreement import EXAMPLES, Agreement, example_path, load_agreement
 from truceline.core import Attribution, Event, GeoUncertainty, Incident, Position, Provenance, TimeWindow
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
-from truceline.fusion.associate import ALGORITHM, VERSION, Associator, AssocParams
+from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
 from truceline.fusion.pairing import BALLISTICS, pair_events
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine
@@ -75,27 +76,6 @@ def _agreement_for(folder: Path, agreement: str | Path | None) -> Agreement:
     return load_agreement(example_path("default"))
 
 
-def associate_stream(
-    inp: FusionInput, params: AssocParams, step_s: float, progress: Progress | None = None
-) -> Associator:
-    """Run association the way a stream would: all detections, decisions made ``step_s`` at a time."""
-    order = np.argsort(inp.det_t, kind="stable")
-    a = Associator(inp.sensors, inp.weather, params)
-    a.push(inp.det_sensor[order], inp.det_t[order], inp.detections.time_sigma_s[order])
-    a.order = order
-    if inp.det_t.size:
-        t_end = float(inp.det_t.max())
-        start = float(inp.det_t.min())
-        now = start + step_s
-        while now < t_end + step_s:
-            a.advance(now)
-            if progress:
-                progress("associate", min(1.0, (now - start) / max(t_end - start, 1.0)))
-            now += step_s
-    a.finish()
-    return a
-
-
 def kind_log_odds(inp: FusionInput, det: NDArray[np.int64], inlier: NDArray[np.bool_]) -> FloatArray:
     """Summed log-odds launch vs impact of each event's inlier detections (class scores as probabilities)."""
     d = np.where(det >= 0, det, 0)
@@ -124,11 +104,16 @@ def fuse(
     agr = _agreement_for(folder, agreement)
     summary.timings_s["read"] = time.perf_counter() - t
     t = time.perf_counter()
-    a = associate_stream(inp, assoc, params.step_s, progress)
-    events = a.events()
-    order = a.order
-    for e in events:
-        e.members = order[e.members]
+    events = associate(
+        inp.sensors,
+        inp.weather,
+        inp.det_sensor,
+        inp.det_t,
+        inp.detections.time_sigma_s,
+        assoc,
+        params.step_s,
+        (lambda f: progress("associate", f)) if progress else None,
+    )
     summary.timings_s["associate"] = time.perf_counter() - t
     t = time.perf_counter()
     ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
@@ -251,8 +236,6 @@ def build_records(
 def _crowded(x: FloatArray, y: FloatArray, t0: FloatArray, within_m: float, within_s: float) -> NDArray[np.bool_]:
     """Events with another one within ``within_m`` and ``within_s`` (salvos, ripples: where arrivals of
     neighbouring rounds can end up in the wrong event)."""
-    from scipy.spatial import cKDTree
-
     if x.size < 2:
         return np.zeros(x.size, dtype=bool)
     scale = within_m / within_s

@@ -41,6 +41,7 @@ from truceline.fusion.kernels import (
     P_REPEAT_SHARE,
     P_REPEAT_WINDOW,
     P_YOUNG_N,
+    member_arrays,
     nearest_free,
     predict,
     solve,
@@ -56,14 +57,7 @@ def _resolve(
     Returns False, changing nothing, if the solution fails or drops ``keep``.
     """
     n = ev_n[e]
-    m_sens = np.empty(n, np.int64)
-    m_t = np.empty(n)
-    m_sig = np.empty(n)
-    for i in range(n):
-        g = ev_mem[e, i]
-        m_sens[i] = d_sens[g]
-        m_t[i] = d_t[g]
-        m_sig[i] = d_sig[g]
+    m_sens, m_t, m_sig = member_arrays(ev_mem[e], n, d_sens, d_t, d_sig)
     inl = np.zeros(n, np.bool_)
     cov = np.zeros((3, 3))
     x, y, t0, chi2, n_in = solve(
@@ -207,6 +201,41 @@ def _try_attach(
             ev_mem[best_e, ev_n[best_e]] = -1
         return -1
     return best_e
+
+
+@njit(cache=True)
+def _absorb(e, mem, m, ev_n, ev_mem, d_sens, claimed):
+    """Event ``e`` takes the detections ``mem[:m]`` of sensors it has no arrival from yet."""
+    for i in range(m):
+        g = mem[i]
+        present = False
+        for p in range(ev_n[e]):
+            if d_sens[ev_mem[e, p]] == d_sens[g]:
+                present = True
+                break
+        if not present and ev_n[e] < MAXM:
+            ev_mem[e, ev_n[e]] = g
+            ev_n[e] += 1
+            claimed[g] = e
+
+
+@njit(cache=True)
+def _new_event(e, x, y, t0, chi2, cov, k, now, seed, mem, m, d_t, claimed, ev_x, ev_y, ev_t0, ev_q, ev_cov, ev_n,
+               ev_k, ev_created, ev_seed, ev_mem, ev_last):  # fmt: skip
+    """Store event ``e`` with members ``mem[:m]`` and claim them."""
+    ev_x[e], ev_y[e], ev_t0[e], ev_q[e] = x, y, t0, chi2
+    ev_cov[e] = cov
+    ev_n[e] = m
+    ev_k[e] = k
+    ev_created[e] = now
+    ev_seed[e] = seed
+    last = -1e300
+    for i in range(m):
+        g = mem[i]
+        ev_mem[e, i] = g
+        claimed[g] = e
+        last = max(last, d_t[g])
+    ev_last[e] = last
 
 
 @njit(cache=True)
@@ -357,33 +386,13 @@ def run_entries(
                         same = e2
                         break
                 if same >= 0:
-                    for i in range(m):
-                        g = res_mem[i]
-                        present = False
-                        for p in range(ev_n[same]):
-                            if d_sens[ev_mem[same, p]] == d_sens[g]:
-                                present = True
-                                break
-                        if not present and ev_n[same] < MAXM:
-                            ev_mem[same, ev_n[same]] = g
-                            ev_n[same] += 1
-                            claimed[g] = same
+                    _absorb(same, res_mem, m, ev_n, ev_mem, d_sens, claimed)
                     break
-                ne = n_ev
+                _new_event(
+                    n_ev, ev_x[e], ev_y[e], t0, chi2, ev_cov[e], ev_k[e], now, j, res_mem, m, d_t, claimed,
+                    ev_x, ev_y, ev_t0, ev_q, ev_cov, ev_n, ev_k, ev_created, ev_seed, ev_mem, ev_last,
+                )  # fmt: skip
                 n_ev += 1
-                ev_x[ne], ev_y[ne], ev_t0[ne], ev_q[ne] = ev_x[e], ev_y[e], t0, chi2
-                ev_cov[ne] = ev_cov[e]
-                ev_n[ne] = m
-                ev_k[ne] = ev_k[e]
-                ev_created[ne] = now
-                ev_seed[ne] = j
-                last = -1e300
-                for i in range(m):
-                    g = res_mem[i]
-                    ev_mem[ne, i] = g
-                    claimed[g] = ne
-                    last = max(last, d_t[g])
-                ev_last[ne] = last
                 break
             continue
         m, x, y, t0, chi2 = _seed(
@@ -436,17 +445,7 @@ def run_entries(
                 break
         if dup >= 0:
             n_before = ev_n[dup]
-            for i in range(m):
-                g = res_mem[i]
-                present = False
-                for p in range(ev_n[dup]):
-                    if d_sens[ev_mem[dup, p]] == d_sens[g]:
-                        present = True
-                        break
-                if not present and ev_n[dup] < MAXM:
-                    ev_mem[dup, ev_n[dup]] = g
-                    ev_n[dup] += 1
-                    claimed[g] = dup
+            _absorb(dup, res_mem, m, ev_n, ev_mem, d_sens, claimed)
             if not _resolve(
                 dup,
                 -1,
@@ -473,19 +472,7 @@ def run_entries(
                     ev_mem[dup, i] = -1
                 ev_n[dup] = n_before
             continue
-        e = n_ev
+        _new_event(n_ev, x, y, t0, chi2, res_cov, sk[d_sens[j]], now, j, res_mem, m, d_t, claimed,
+                   ev_x, ev_y, ev_t0, ev_q, ev_cov, ev_n, ev_k, ev_created, ev_seed, ev_mem, ev_last)  # fmt: skip
         n_ev += 1
-        ev_x[e], ev_y[e], ev_t0[e], ev_q[e] = x, y, t0, chi2
-        ev_cov[e] = res_cov
-        ev_n[e] = m
-        ev_k[e] = sk[d_sens[j]]
-        ev_created[e] = now
-        ev_seed[e] = j
-        last = -1e300
-        for i in range(m):
-            g = res_mem[i]
-            ev_mem[e, i] = g
-            claimed[g] = e
-            last = max(last, d_t[g])
-        ev_last[e] = last
     return stop, n_ev
