@@ -286,7 +286,9 @@ def label_rounds(world: World, r: Rounds) -> RoundTruth:
     a = world.agreement
     lp, ip = lz.party_of(), iz.party_of()
     across = (lp != None) & (ip != None) & (lp != ip)  # noqa: E711
-    buffer = (a.buffer_zone_km > 0) & (lz.in_buffer | iz.in_buffer)
+    # The buffer family covers disengagement areas too (both are areas where no fire is allowed).
+    l_buffer = ((a.buffer_zone_km > 0) & lz.in_buffer) | (lz.disengagement >= 0)
+    buffer = l_buffer | ((a.buffer_zone_km > 0) & iz.in_buffer) | (iz.disengagement >= 0)
     wclass = np.array([CATALOGUE[w].weapon_class.value for w in r.weapon])
     withdrawal = np.zeros(len(r), dtype=bool)
     for c, mask in lz.in_withdrawal.items():
@@ -332,7 +334,7 @@ def label_rounds(world: World, r: Rounds) -> RoundTruth:
     at_impact = {
         "fire_across_line": never,
         "withdrawal_zone": never,
-        "buffer_zone": ~lz.in_buffer,
+        "buffer_zone": ~l_buffer,
         "protected_site": ~never,
         "ceasefire_window": ~window_launch,
     }

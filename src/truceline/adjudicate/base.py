@@ -1,0 +1,269 @@
+"""The rule framework: what a rule sees (:class:`Context`), what it is (:class:`Rule`), the registry.
+
+A rule family is one module of :mod:`truceline.adjudicate` that registers a :class:`Rule` subclass
+with :func:`register`. Every rule has an id (its family), a version and frozen parameters; every
+finding it makes stamps all three, and the line version applied, into its ``rule_parameters`` and
+provenance. Rules are pure: records in, :class:`~truceline.core.Violation` records out.
+
+Geometry is judged at each point's own time, under the line version in force then
+(:func:`truceline.agreement.points.zones_at_times`), exactly as the simulator labels its truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtr
+
+from truceline.agreement import Agreement
+from truceline.agreement.points import PointZones, zones_at_times
+from truceline.core import (
+    Attribution,
+    Event,
+    FreedomOfMovementRestriction,
+    GeoUncertainty,
+    Incident,
+    ObserverReport,
+    Position,
+    Provenance,
+    Sensor,
+    SensorStatusReport,
+    Sighting,
+    Violation,
+)
+from truceline.core.enums import EventKind, ViolationKind, WeaponClass
+
+FloatArray = NDArray[np.float64]
+
+#: Location sigma (m) assumed for an event without a numeric uncertainty.
+DEFAULT_SIGMA_M = 500.0
+
+
+@dataclass
+class Context:
+    """Everything the rules judge in one adjudication scope (e.g. one hour of the day).
+
+    ``incidents`` are the fusion's incidents (a launch-impact pair, or one event alone); their
+    events are looked up in ``events``. Observations come as records.
+    """
+
+    agreement: Agreement
+    events: Sequence[Event] = ()
+    incidents: Sequence[Incident] = ()
+    sightings: Sequence[Sighting] = ()
+    restrictions: Sequence[FreedomOfMovementRestriction] = ()
+    status_reports: Sequence[SensorStatusReport] = ()
+    observer_reports: Sequence[ObserverReport] = ()
+    sensors: Sequence[Sensor] = ()
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @cached_property
+    def event_by_id(self) -> dict[str, Event]:
+        return {e.id: e for e in self.events}
+
+    @cached_property
+    def sensor_by_id(self) -> dict[str, Sensor]:
+        return {s.id: s for s in self.sensors}
+
+    @cached_property
+    def rounds(self) -> Rounds:
+        """The incidents as launch / impact point tables, judged once for every rule."""
+        return Rounds.of(self)
+
+    def version_id(self, index: int) -> str:
+        return self.agreement.versions[index].id if index >= 0 else "none"
+
+
+def sigma_m(event: Event) -> float:
+    """An isotropic 1-sigma location error of an event, m (the larger principal axis)."""
+    u = event.location_uncertainty
+    if u.cov_en_m2 is not None:
+        c = np.asarray(u.cov_en_m2, dtype=float).reshape(2, 2)
+        return float(math.sqrt(max(np.linalg.eigvalsh(c)[-1], 0.0)))
+    return float(u.sigma_m) if u.sigma_m is not None else DEFAULT_SIGMA_M
+
+
+@dataclass
+class Points:
+    """Points to judge: position, time, 1-sigma error and their zones."""
+
+    lon: FloatArray
+    lat: FloatArray
+    times: list[dt.datetime]
+    sigma_km: FloatArray
+    zones: PointZones
+
+    @classmethod
+    def of(cls, agreement: Agreement, lon: Any, lat: Any, times: list[dt.datetime], sigma_m: Any) -> Points:
+        lon_a, lat_a = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        t64 = np.array([t.astimezone(dt.UTC).replace(tzinfo=None) for t in times], dtype="datetime64[us]")
+        z = zones_at_times(agreement, lon_a, lat_a, t64)
+        return cls(lon_a, lat_a, times, np.asarray(sigma_m, dtype=float) / 1000.0, z)
+
+    def p_within(self, distance_km: FloatArray, limit_km: float | FloatArray) -> FloatArray:
+        """P(true distance <= limit) for a point at ``distance_km`` (normal error along the distance)."""
+        return np.asarray(ndtr((np.asarray(limit_km) - distance_km) / np.maximum(self.sigma_km, 1e-6)))
+
+    def p_side(self) -> FloatArray:
+        """P(the point lies on the side it was located on), from its distance to the line."""
+        d = np.abs(np.nan_to_num(self.zones.signed_distance_km, nan=0.0))
+        return np.asarray(ndtr(d / np.maximum(self.sigma_km, 1e-6)))
+
+
+@dataclass
+class Rounds:
+    """Each incident's launch and impact, located and judged (NaN / -1 rows where absent)."""
+
+    incidents: list[Incident]
+    launch: list[Event | None]
+    impact: list[Event | None]
+    launch_pts: Points
+    impact_pts: Points
+    has_launch: NDArray[np.bool_]
+    has_impact: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, ctx: Context) -> Rounds:
+        ev = ctx.event_by_id
+        incs = list(ctx.incidents)
+        launch: list[Event | None] = []
+        impact: list[Event | None] = []
+        for inc in incs:
+            lone = [ev[i] for i in inc.event_ids if i in ev] if not (inc.launch_event_id or inc.impact_event_id) else []
+            lo = ev.get(inc.launch_event_id) if inc.launch_event_id else None
+            im = ev.get(inc.impact_event_id) if inc.impact_event_id else None
+            for e in lone:  # a lone event of undetermined kind is judged as an impact (where rounds land)
+                if e.kind is EventKind.LAUNCH:
+                    lo = lo or e
+                else:
+                    im = im or e
+            launch.append(lo)
+            impact.append(im)
+
+        def pts(es: list[Event | None]) -> Points:
+            ok = [e for e in es if e is not None]
+            fill = ok[0] if ok else None
+            lon = [e.position.lon_deg if e else np.nan for e in es]
+            lat = [e.position.lat_deg if e else np.nan for e in es]
+            times = [(e or fill).origin_time if (e or fill) else ctx.created_at for e in es]  # type: ignore[union-attr]
+            sig = [sigma_m(e) if e else np.nan for e in es]
+            has = np.array([e is not None for e in es], dtype=bool)
+            lon_f = np.where(has, lon, 0.0) if has.size else np.zeros(0)
+            lat_f = np.where(has, lat, 0.0) if has.size else np.zeros(0)
+            p = Points.of(ctx.agreement, lon_f, lat_f, times, np.where(has, sig, 1.0) if has.size else np.zeros(0))
+            p.lon, p.lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+            _blank(p.zones, ~has)
+            return p
+
+        lp, ip = pts(launch), pts(impact)
+        return cls(incs, launch, impact, lp, ip, np.array([e is not None for e in launch], dtype=bool),
+                   np.array([e is not None for e in impact], dtype=bool))
+
+
+def _blank(z: PointZones, rows: NDArray[np.bool_]) -> None:
+    """Make absent points judge as nowhere (no side, no zone)."""
+    z.side[rows] = -1
+    z.signed_distance_km[rows] = np.nan
+    z.distance_km[rows] = np.nan
+    z.in_buffer[rows] = False
+    for m in z.in_withdrawal.values():
+        m[rows] = False
+    z.site[rows] = -1
+    z.sector[rows] = -1
+    z.disengagement[rows] = -1
+
+
+class Rule(ABC):
+    """A registered rule family. Subclasses set ``id``, ``version``, ``Params`` and ``apply``."""
+
+    id: ClassVar[str]
+    version: ClassVar[str]
+    title: ClassVar[str]
+
+    @dataclass(frozen=True)
+    class Params:
+        """No parameters."""
+
+    def __init__(self, params: Any = None) -> None:
+        self.params: Any = params if params is not None else self.Params()
+
+    @abstractmethod
+    def apply(self, ctx: Context) -> list[Violation]:
+        """The violations this rule finds in ``ctx``."""
+
+    def parameters(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self.params).items()}
+
+    def finding(
+        self,
+        ctx: Context,
+        sub_id: str,
+        subject: str,
+        *,
+        time: dt.datetime,
+        lon: float,
+        lat: float,
+        sigma_m: float | None,
+        confidence: float,
+        line_version: str,
+        incident: Incident | None = None,
+        event_ids: Sequence[str] = (),
+        observation_ids: Sequence[str] = (),
+        attribution: Attribution | None = None,
+        kind: ViolationKind | None = None,
+        weapon_class: WeaponClass | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Violation:
+        """A violation stamped with this rule's id, version, parameters and the line version applied."""
+        rule_id = f"{self.id}.{sub_id}"
+        params = {
+            **self.parameters(),
+            "agreement_id": ctx.agreement.id,
+            "agreement_version": ctx.agreement.version,
+            "line_version": line_version,
+            **(extra or {}),
+        }
+        inputs = tuple(dict.fromkeys([*([incident.id] if incident else []), *event_ids, *observation_ids]))
+        return Violation(
+            id=f"vio-{rule_id}-{subject}",
+            rule_id=rule_id,
+            rule_version=self.version,
+            rule_parameters=params,
+            time=time,
+            position=Position(lon_deg=round(float(lon), 7), lat_deg=round(float(lat), 7)),
+            geo_uncertainty=GeoUncertainty.isotropic(float(sigma_m)) if sigma_m is not None else GeoUncertainty(),
+            violation_kind=kind,
+            weapon_class=weapon_class,
+            incident_id=incident.id if incident else None,
+            event_ids=tuple(dict.fromkeys(event_ids)),
+            observation_ids=tuple(dict.fromkeys(observation_ids)),
+            attribution=attribution or Attribution(),
+            confidence=float(min(max(confidence, 0.0), 1.0)),
+            provenance=Provenance(
+                algorithm=f"adjudicate.{self.id}",
+                algorithm_version=self.version,
+                parameters=params,
+                inputs=inputs,
+                created_at=ctx.created_at,
+            ),
+        )
+
+
+#: The registered rule families, by id.
+RULES: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Register a rule family (class decorator); ids are unique."""
+    if cls.id in RULES and RULES[cls.id] is not cls:
+        raise ValueError(f"rule id {cls.id!r} registered twice")
+    RULES[cls.id] = cls
+    return cls
