@@ -387,7 +387,7 @@ def test_markdown_has_one_table_per_section(scen: Scenario) -> None:
         assert heading in md
     assert "**False-flag claims corroborated: 0**" in md
     assert "| precision | 1.0000 |" in md
-    assert "| fire_across_line | 4 | 4 | 4 | 1.0000 | 1.0000 | 1.0000 | 0 |" in md
+    assert "| fire_across_line | 4 | 4 | 4 | 1.0000 | 1.0000 | 1.0000 | 1.0000 | 0 |" in md
 
 
 def test_truth_under_a_truth_subfolder_is_found(scen: Scenario) -> None:

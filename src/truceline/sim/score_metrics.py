@@ -264,10 +264,11 @@ def _score_incidents(truth: TruthSet, result: ResultSet, m: Matching) -> Inciden
 
 
 def _family_score(
-    family: str, n_truth: int, n_result: int, matched: int, n_attr: int, wrong: int
+    family: str, n_truth: int, n_result: int, matched: int, n_attr: int, wrong: int, n_det: int, matched_det: int
 ) -> ViolationFamilyScore:
     precision = _ratio(matched, n_result)
     recall = _ratio(matched, n_truth)
+    recall_det = _ratio(matched_det, n_det)
     return ViolationFamilyScore(
         family=family,
         n_truth=n_truth,
@@ -278,6 +279,10 @@ def _family_score(
         f1=_f1(precision, recall),
         n_attributed=n_attr,
         wrong_party=wrong,
+        n_truth_detectable=n_det,
+        matched_detectable=matched_det,
+        recall_detectable=recall_det,
+        f1_detectable=_f1(precision, recall_det),
     )
 
 
@@ -300,20 +305,26 @@ def _score_violations(truth: TruthSet, result: ResultSet, gates: Gates, ref_us: 
         result_kind=[code[f] for f in r_family],
         truth_kind=[code[v.family] for v in tv],
     )
-    per: dict[str, list[int]] = {f: [0, 0, 0, 0, 0] for f in families}  # truth, result, matched, attributed, wrong
-    for v in tv:
+    # truth, result, matched, attributed, wrong, truth detectable, matched detectable
+    per: dict[str, list[int]] = {f: [0] * 7 for f in families}
+    detectable = {e.id: e.detectable for e in truth.events}
+    # A violation is detectable when every true event it rests on is (other sources always are).
+    t_det = [all(detectable.get(s, True) for s in v.source_ids) for v in tv]
+    for v, d in zip(tv, t_det, strict=True):
         per[v.family][0] += 1
+        per[v.family][5] += d
     for f in r_family:
         per[f][1] += 1
     for ri, ti in zip(m.result_index, m.truth_index, strict=True):
         counts = per[tv[ti].family]
         counts[2] += 1
+        counts[6] += t_det[ti]
         blamed = rv[ri].attribution.party
         if blamed is not None:
             counts[3] += 1
             counts[4] += blamed.value != tv[ti].party
     scores = tuple(_family_score(f, *per[f]) for f in families)
-    totals = [sum(per[f][k] for f in families) for k in range(5)]
+    totals = [sum(per[f][k] for f in families) for k in range(7)]
     return ViolationScore(
         has_truth=truth.violations is not None,
         has_results=result.violations is not None,

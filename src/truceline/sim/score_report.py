@@ -158,11 +158,14 @@ def markdown(card: Scorecard) -> str:
             _md_num(f.precision),
             _md_num(f.recall),
             _md_num(f.f1),
+            _md_num(f.recall_detectable),
             str(f.wrong_party),
         ]
         for f in (*vio.families, vio.overall)
     ]
-    out += _md_table(["family", "truth", "result", "matched", "precision", "recall", "F1", "wrong party"], rows)
+    out += _md_table(
+        ["family", "truth", "result", "matched", "precision", "recall", "F1", "recall (detectable)", "wrong party"], rows
+    )
     out.append("")
 
     out += ["## Claims", ""]

@@ -194,6 +194,11 @@ class ViolationFamilyScore:
     f1: float
     n_attributed: int
     wrong_party: int
+    n_truth_detectable: int = 0
+    """Truth violations whose every true event was detectable (>= 3 sensors)."""
+    matched_detectable: int = 0
+    recall_detectable: float = float("nan")
+    f1_detectable: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return _section_dict(self)
