@@ -3,7 +3,10 @@
 A day on the line holds ~1,000,000 detections, too many for one pydantic record each, so this
 reader converts columns with NumPy and checks them the way :class:`truceline.core.Detection`
 does: every problem names the file, the line and the field. ``on_error="raise"`` (the default)
-stops at the first bad line; ``"collect"`` keeps every good row and returns the problems.
+stops at the first bad line; ``"collect"`` keeps every good row and returns the problems (a row
+with the wrong number of cells, bytes that are not UTF-8 or a JSON line that is not a valid
+``Detection`` included; only a missing or unusable header stops the file). A UTF-8 byte order
+mark at the start of the file is accepted.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +23,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from truceline.core import Detection, RecordError, parse_record
-from truceline.io.jsonl import read_objects
 
 __all__ = ["DetectionFileError", "DetectionProblem", "DetectionTable", "read_detections"]
 
@@ -38,13 +41,17 @@ NUMERIC = (
 
 @dataclass(frozen=True)
 class DetectionProblem:
-    """One rejected line: where, which field, what was there and why."""
+    """One rejected line: where, which field, what was there and why.
+
+    ``record_id`` is the detection's id where the line gave one (not part of the message).
+    """
 
     path: str
     line: int
     field: str
     value: str
     reason: str
+    record_id: str | None = None
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.field}: {self.value!r} — {self.reason}"
@@ -107,9 +114,10 @@ def read_detections(path: str | Path, on_error: Literal["raise", "collect"] = "r
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such detections file")
-    rows = _jsonl_rows(p) if p.suffix == ".jsonl" else _csv_rows(p)
-    lines, raw = rows
     problems: list[DetectionProblem] = []
+    collect = on_error == "collect"
+    rows = _jsonl_rows(p, problems, collect) if p.suffix == ".jsonl" else _csv_rows(p, problems, collect)
+    lines, raw = rows
     table = _convert(str(p), lines, raw, problems)
     if problems and on_error == "raise":
         raise DetectionFileError(problems)
@@ -120,7 +128,9 @@ def read_detections(path: str | Path, on_error: Literal["raise", "collect"] = "r
         if rid in seen:
             dup[i] = True
             problems.append(
-                DetectionProblem(str(p), int(table.line[i]), "id", rid, f"duplicate id (first on line {seen[rid]})")
+                DetectionProblem(
+                    str(p), int(table.line[i]), "id", rid, f"duplicate id (first on line {seen[rid]})", record_id=rid
+                )
             )
         else:
             seen[rid] = int(table.line[i])
@@ -132,9 +142,35 @@ def read_detections(path: str | Path, on_error: Literal["raise", "collect"] = "r
     return table
 
 
-def _csv_rows(p: Path) -> tuple[list[int], dict[str, list[str]]]:
-    with p.open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
+def _utf8_lines(p: Path, fh: Iterable[str], problems: list[DetectionProblem], collect: bool) -> Iterator[str]:
+    """Pass the lines of a file opened with ``errors="surrogateescape"``; a line with bytes that are
+    not UTF-8 becomes a problem (raised unless ``collect``) and an empty line for the CSV reader."""
+    for lineno, line in enumerate(fh, start=1):
+        if not line.isascii():
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raw = line.rstrip("\r\n").encode("utf-8", "surrogateescape")
+                bad = line[exc.start].encode("utf-8", "surrogateescape")
+                problem = DetectionProblem(
+                    str(p),
+                    lineno,
+                    "(encoding)",
+                    raw.decode("utf-8", "backslashreplace")[:120],
+                    f"not valid UTF-8: byte 0x{bad[0]:02X}",
+                )
+                if not collect:
+                    raise DetectionFileError([problem]) from None
+                problems.append(problem)
+                yield "\n"
+                continue
+        yield line
+
+
+def _csv_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tuple[list[int], dict[str, list[str]]]:
+    with p.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        lines_in = _utf8_lines(p, fh, problems, collect)
+        reader = csv.reader(lines_in)
         try:
             header = next(reader)
         except StopIteration:
@@ -147,30 +183,48 @@ def _csv_rows(p: Path) -> tuple[list[int], dict[str, list[str]]]:
         cols: dict[str, list[str]] = {c: [] for c in header}
         lines: list[int] = []
         width = len(header)
+        id_col = header.index("id")
         for lineno, row in enumerate(reader, start=2):
             if not row:
                 continue
             if len(row) != width:
-                raise DetectionFileError(
-                    [DetectionProblem(str(p), lineno, "(row)", ",".join(row), f"{len(row)} cells, header has {width}")]
+                rid = row[id_col] if len(row) > id_col and row[id_col] else None
+                problem = DetectionProblem(
+                    str(p), lineno, "(row)", ",".join(row), f"{len(row)} cells, header has {width}", record_id=rid
                 )
+                if not collect:
+                    raise DetectionFileError([problem])
+                problems.append(problem)
+                continue
             lines.append(lineno)
             for c, v in zip(header, row, strict=True):
                 cols[c].append(v)
     return lines, cols
 
 
-def _jsonl_rows(p: Path) -> tuple[list[int], dict[str, list[str]]]:
+def _jsonl_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tuple[list[int], dict[str, list[str]]]:
     """JSON Lines through the codebook record (full validation), then flattened to strings."""
+    from truceline.io.records import RecordProblem, iter_json_lines  # here: records imports this module
+
     lines: list[int] = []
     cols: dict[str, list[str]] = {c: [] for c in (*REQUIRED, *NUMERIC)}
-    for lineno, obj in read_objects(p):
+    for lineno, obj in iter_json_lines(p):
+        if isinstance(obj, RecordProblem):
+            problem = DetectionProblem(str(p), lineno, obj.field, obj.value, obj.reason, record_id=obj.record_id)
+            if not collect:
+                raise DetectionFileError([problem])
+            problems.append(problem)
+            continue
         try:
             d = parse_record(Detection, obj)
         except RecordError as exc:
-            raise DetectionFileError(
-                [DetectionProblem(str(p), lineno, exc.field or "(record)", str(exc.value), exc.reason)]
-            ) from None
+            problem = DetectionProblem(
+                str(p), lineno, exc.field or "(record)", str(exc.value), exc.reason, record_id=exc.record_id
+            )
+            if not collect:
+                raise DetectionFileError([problem]) from None
+            problems.append(problem)
+            continue
         lines.append(lineno)
         cols["id"].append(d.id)
         cols["sensor_id"].append(d.sensor_id)
@@ -232,6 +286,16 @@ def _times(
     return out
 
 
+def _name_records(problems: list[DetectionProblem], lines: NDArray[np.int64], ids: NDArray[np.str_]) -> None:
+    """Fill in the detection id of problems found on converted rows (``lines`` ascending)."""
+    for k, prob in enumerate(problems):
+        if prob.record_id is not None or not lines.size:
+            continue
+        i = int(np.searchsorted(lines, prob.line))
+        if i < lines.size and lines[i] == prob.line and ids[i].strip():
+            problems[k] = replace(prob, record_id=str(ids[i]))
+
+
 def _convert(
     path: str, lines_list: list[int], raw: dict[str, list[str]], problems: list[DetectionProblem]
 ) -> DetectionTable:
@@ -266,6 +330,7 @@ def _convert(
     bad_lines = {p.line for p in problems}
     if bad_lines:
         good = ~np.isin(lines, np.fromiter(bad_lines, dtype=np.int64))
+    _name_records(problems, lines, ids)
     problems.sort(key=lambda p: p.line)
     return DetectionTable(
         ids[good],
