@@ -351,5 +351,8 @@ def main() -> None:
     app()
 
 
+# The store commands (ingest, process, export, coverage, aggregates, review) live in their own module.
+from truceline import cli_store  # noqa: E402, F401
+
 if __name__ == "__main__":
     main()

@@ -137,6 +137,14 @@ def load_sensors(path: Path) -> tuple[list[Sensor], LocalProjection, SensorTable
     sensors: list[Sensor] = _records(path, Sensor)
     if not sensors:
         raise ValueError(f"{path}: no sensors")
+    proj, table = sensor_table(sensors)
+    return sensors, proj, table
+
+
+def sensor_table(sensors: list[Sensor]) -> tuple[LocalProjection, SensorTable]:
+    """The sensor table and the projection fitted to the sensors."""
+    if not sensors:
+        raise ValueError("no sensors")
     lon = np.array([s.position.lon_deg for s in sensors])
     lat = np.array([s.position.lat_deg for s in sensors])
     proj = LocalProjection.for_bounds((lon.min() - 1, lat.min() - 1, lon.max() + 1, lat.max() + 1))
@@ -151,7 +159,7 @@ def load_sensors(path: Path) -> tuple[list[Sensor], LocalProjection, SensorTable
         np.array([s.has_bearing for s in sensors]),
         grid_north_deg(proj, lon, lat),
     )
-    return sensors, proj, table
+    return proj, table
 
 
 def build_weather(reports: list[WeatherReport], proj: LocalProjection, epoch: dt.datetime) -> WeatherTable:
@@ -210,14 +218,32 @@ def load_inputs(folder: str | Path) -> FusionInput:
     det_path = obs / "detections.csv"
     if not det_path.exists():
         det_path = obs / "detections.jsonl"
-    _, proj, sensors = load_sensors(sensors_path)
+    sensors, _, _ = load_sensors(sensors_path)
     table = read_detections(det_path)
-    index = {sid: i for i, sid in enumerate(sensors.ids)}
+    weather_path = obs / "weather.jsonl"
+    reports: list[WeatherReport] = _records(weather_path, WeatherReport) if weather_path.exists() else []
+    return inputs_from_records(sensors, table, reports, str(obs), str(det_path))
+
+
+def inputs_from_records(
+    sensors: list[Sensor], table: DetectionTable, reports: list[WeatherReport], source: str = "", det_source: str = ""
+) -> FusionInput:
+    """A :class:`FusionInput` from records in memory (what the store hands to ``truceline process``).
+
+    Raises
+    ------
+    DetectionFileError
+        Naming the detections whose sensor is not in ``sensors``.
+    """
+    proj, sensor_tab = sensor_table(sensors)
+    index = {sid: i for i, sid in enumerate(sensor_tab.ids)}
     det_sensor = np.fromiter((index.get(s, -1) for s in table.sensor_ids.tolist()), dtype=np.int64, count=len(table))
     unknown = np.flatnonzero(det_sensor < 0)
     if unknown.size:
         problems = [
-            DetectionProblem(str(det_path), int(table.line[i]), "sensor_id", str(table.sensor_ids[i]), "unknown sensor")
+            DetectionProblem(
+                det_source or source, int(table.line[i]), "sensor_id", str(table.sensor_ids[i]), "unknown sensor"
+            )
             for i in unknown[:20]
         ]
         raise DetectionFileError(problems)
@@ -225,7 +251,5 @@ def load_inputs(folder: str | Path) -> FusionInput:
     epoch = EPOCH + dt.timedelta(microseconds=(first_us // 3_600_000_000) * 3_600_000_000)
     epoch_us = (epoch - EPOCH) // dt.timedelta(microseconds=1)
     det_t = (table.t_us - epoch_us) / 1e6
-    weather_path = obs / "weather.jsonl"
-    reports: list[WeatherReport] = _records(weather_path, WeatherReport) if weather_path.exists() else []
     weather = build_weather(reports, proj, epoch)
-    return FusionInput(epoch, proj, sensors, table, det_sensor, det_t, weather, str(obs))
+    return FusionInput(epoch, proj, sensor_tab, table, det_sensor, det_t, weather, source)

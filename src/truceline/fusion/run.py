@@ -103,28 +103,7 @@ def fuse(
     inp = load_inputs(folder)
     agr = _agreement_for(folder, agreement)
     summary.timings_s["read"] = time.perf_counter() - t
-    t = time.perf_counter()
-    events = associate(
-        inp.sensors,
-        inp.weather,
-        inp.det_sensor,
-        inp.det_t,
-        inp.detections.time_sigma_s,
-        assoc,
-        params.step_s,
-        (lambda f: progress("associate", f)) if progress else None,
-    )
-    summary.timings_s["associate"] = time.perf_counter() - t
-    t = time.perf_counter()
-    ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
-    merged = merge_mirror_duplicates(inp, events, ref)
-    if merged is not None:
-        events = merged
-        ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
-    summary.timings_s["locate"] = time.perf_counter() - t
-    t = time.perf_counter()
-    records = build_records(inp, agr, events, ref, params, assoc)
-    summary.timings_s["attribute_and_pair"] = time.perf_counter() - t
+    records, events = fuse_input(inp, agr, assoc, params, progress, summary.timings_s)
     out.mkdir(parents=True, exist_ok=True)
     summary.counts["detections"] = len(inp.detections)
     summary.counts["events"] = write_records(out / "events.jsonl", records["events"])
@@ -150,6 +129,49 @@ def fuse(
     return summary
 
 
+def fuse_input(
+    inp: FusionInput,
+    agr: Agreement,
+    assoc: AssocParams | None = None,
+    params: FusionParams | None = None,
+    progress: Progress | None = None,
+    timings_s: dict[str, float] | None = None,
+    tag: str = "",
+) -> tuple[dict[str, list[Any]], list[Any]]:
+    """Associate, locate, attribute and pair an in-memory input (the core of :func:`fuse`).
+
+    Returns the records (``{"events": [...], "incidents": [...]}``) and the associated events
+    (with their creation and last-needed times, for latency figures). ``tag`` goes into every
+    event id (``ev-<origin time>-<tag><n>``) so that runs over different windows cannot collide.
+    """
+    assoc = assoc or AssocParams()
+    params = params or FusionParams()
+    timings_s = {} if timings_s is None else timings_s
+    t = time.perf_counter()
+    events = associate(
+        inp.sensors,
+        inp.weather,
+        inp.det_sensor,
+        inp.det_t,
+        inp.detections.time_sigma_s,
+        assoc,
+        params.step_s,
+        (lambda f: progress("associate", f)) if progress else None,
+    )
+    timings_s["associate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
+    merged = merge_mirror_duplicates(inp, events, ref)
+    if merged is not None:
+        events = merged
+        ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
+    timings_s["locate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    records = build_records(inp, agr, events, ref, params, assoc, tag)
+    timings_s["attribute_and_pair"] = time.perf_counter() - t
+    return records, events
+
+
 def _rotation(inp: FusionInput, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     lon, lat = inp.proj.inverse(x, y)
     th = np.radians(grid_north_deg(inp.proj, lon, lat))
@@ -157,7 +179,13 @@ def _rotation(inp: FusionInput, x: FloatArray, y: FloatArray) -> tuple[FloatArra
 
 
 def build_records(
-    inp: FusionInput, agr: Agreement, events: list[Any], ref: Refined, params: FusionParams, assoc: AssocParams
+    inp: FusionInput,
+    agr: Agreement,
+    events: list[Any],
+    ref: Refined,
+    params: FusionParams,
+    assoc: AssocParams,
+    tag: str = "",
 ) -> dict[str, list[Any]]:
     """Event and incident records from the refined solutions."""
     fit = ref.fit
@@ -193,7 +221,7 @@ def build_records(
     prov_params = {"assoc_" + k: v for k, v in assoc.as_dict().items() if isinstance(v, int | float)} | {
         k: v for k, v in asdict(params).items() if isinstance(v, int | float)
     }
-    ids = [f"ev-{_stamp(t)}-{i:05d}" for i, t in enumerate(times)]
+    ids = [f"ev-{_stamp(t)}-{tag}{i:05d}" for i, t in enumerate(times)]
     out_events = []
     for i in range(n):
         dets = ref.det[i][ref.det[i] >= 0]

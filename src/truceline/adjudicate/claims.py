@@ -1,0 +1,193 @@
+"""Claims checked against the mission's own evidence and its coverage, never merged into findings.
+
+A claim says: ``accused_party`` fired at ``place`` during ``period`` (``kind``, ``weapon_class``,
+``count`` in the claimant's units). The verdict, with the evidence it rests on:
+
+``corroborated``
+    Located impacts near the place in the period, from incidents whose launch the mission
+    attributes to the accused party (origin area or better). Nothing else corroborates *against
+    a party*: an impact whose origin is not established corroborates only a claim that blames
+    nobody. So a false-flag claim (the claimant's own fire) can never be corroborated against
+    the party it accuses.
+``contradicted``
+    Either the fire near the place came from elsewhere (every impact found there was launched
+    from another party's area, the typical false flag), or nothing was found although coverage
+    was good (P(detect) >= ``covered``) throughout the period.
+``unverifiable``
+    Nothing found, and the network could not have heard it (P(detect) <= ``blind``).
+``inconclusive``
+    Impacts found whose origin is not established, coverage in between, or a claim without a
+    place to check.
+``pending``
+    The claim's period is not yet processed.
+
+Coverage comes from a callable ``coverage(claim) -> P(detect)`` (the service wires it to the
+coverage map of the sensor network and its health over the claim's period).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from pyproj import Geod
+
+from truceline.core import Claim, ClaimAssessment, Event, Incident, Provenance
+from truceline.core.enums import AttributionLevel, ClaimVerdict, EventKind, ViolationKind
+
+GEOD = Geod(ellps="WGS84")
+ALGORITHM = "adjudicate.claims"
+VERSION = "1.0.0"
+
+_LAUNCH_KINDS = {ViolationKind.EXPLOSION_OUTGOING, ViolationKind.MUZZLE_FLASH, ViolationKind.SHOT}
+
+
+@dataclass(frozen=True)
+class ClaimParams:
+    """Thresholds of the verdicts.
+
+    ``radius_sigmas`` x the place's sigma (at least ``min_radius_km``) is the search radius;
+    ``slack_s`` widens the claimed period; ``covered`` / ``blind`` are the detection
+    probabilities above / below which silence contradicts / cannot judge a claim.
+    """
+
+    radius_sigmas: float = 2.0
+    min_radius_km: float = 3.0
+    slack_s: float = 120.0
+    covered: float = 0.9
+    blind: float = 0.2
+
+
+def _radius_km(c: Claim, p: ClaimParams) -> float:
+    sigma = c.place_uncertainty.sigma_m
+    return max(p.min_radius_km, p.radius_sigmas * (sigma or 2500.0) / 1000.0)
+
+
+def assess_claims(
+    claims: Sequence[Claim],
+    events: Sequence[Event],
+    incidents: Sequence[Incident],
+    coverage: Callable[[Claim], float],
+    processed_until: dt.datetime | None,
+    params: ClaimParams = ClaimParams(),
+    created_at: dt.datetime | None = None,
+) -> list[ClaimAssessment]:
+    """One verdict per claim (see the module docstring)."""
+    made = created_at or dt.datetime.now(dt.UTC)
+    inc_of: dict[str, Incident] = {}
+    for inc in incidents:
+        for eid in (*inc.event_ids, inc.launch_event_id, inc.impact_event_id):
+            if eid:
+                inc_of[eid] = inc
+    ev_t = np.array([e.origin_time.timestamp() for e in events])
+    order = np.argsort(ev_t, kind="stable")
+    ev_sorted = [events[int(i)] for i in order]
+    t_sorted = ev_t[order] if ev_t.size else ev_t
+    out = []
+    for c in claims:
+        out.append(_assess(c, ev_sorted, t_sorted, inc_of, coverage, processed_until, params, made))
+    return out
+
+
+def _assess(
+    c: Claim,
+    events: list[Event],
+    t: np.ndarray,
+    inc_of: dict[str, Incident],
+    coverage: Callable[[Claim], float],
+    processed_until: dt.datetime | None,
+    p: ClaimParams,
+    made: dt.datetime,
+) -> ClaimAssessment:
+    prov = Provenance(
+        algorithm=ALGORITHM, algorithm_version=VERSION, parameters=asdict(p), inputs=(c.id,), created_at=made
+    )
+
+    def verdict(v: ClaimVerdict, why: str, evidence: Sequence[str] = (), cov: float | None = None) -> ClaimAssessment:
+        return ClaimAssessment(
+            id=f"ca-{c.id}",
+            claim_id=c.id,
+            verdict=v,
+            evidence_ids=tuple(dict.fromkeys(evidence)),
+            coverage_probability=None if cov is None else round(float(min(max(cov, 0.0), 1.0)), 4),
+            rationale=why,
+            provenance=prov,
+        )
+
+    if processed_until is None or c.period.end + dt.timedelta(seconds=p.slack_s) > processed_until:
+        return verdict(ClaimVerdict.PENDING, "The claimed period has not been processed yet.")
+    if c.place is None:
+        return verdict(ClaimVerdict.INCONCLUSIVE, "The claim gives no place the mission can check.")
+    r_km = _radius_km(c, p)
+    t0, t1 = c.period.start.timestamp() - p.slack_s, c.period.end.timestamp() + p.slack_s
+    lo, hi = np.searchsorted(t, t0), np.searchsorted(t, t1, side="right")
+    cand = events[lo:hi]
+    want_launch = c.kind in _LAUNCH_KINDS
+    cand = [e for e in cand if (e.kind is not EventKind.LAUNCH) != want_launch or e.kind is EventKind.UNDETERMINED]
+    if cand:
+        _, _, d = GEOD.inv(
+            np.full(len(cand), c.place.lon_deg),
+            np.full(len(cand), c.place.lat_deg),
+            [e.position.lon_deg for e in cand],
+            [e.position.lat_deg for e in cand],
+        )
+        cand = [e for e, dm in zip(cand, np.atleast_1d(d), strict=True) if dm <= r_km * 1000.0]
+    accused = c.accused_party
+    by_accused, by_other, unknown = [], [], []
+    for e in cand:
+        inc = inc_of.get(e.id)
+        att = inc.attribution if inc else e.attribution
+        if want_launch:
+            att = e.attribution  # the firing itself: the launch's own origin area
+        party = att.party if att.level is not AttributionLevel.UNATTRIBUTED else None
+        if party is None:
+            unknown.append((e, inc))
+        elif accused is None or party == accused:
+            by_accused.append((e, inc))
+        else:
+            by_other.append((e, inc))
+    where = f"within {r_km:.1f} km of the claimed place in the claimed period"
+    if by_accused:
+        ids = [x for e, inc in by_accused for x in ((inc.id,) if inc else ()) + (e.id,)]
+        who = f"launched from {accused.value}'s area" if accused else "located"
+        n = len(by_accused)
+        return verdict(
+            ClaimVerdict.CORROBORATED,
+            f"{n} located {'firing' if want_launch else 'impact'}(s) {where}, {who}"
+            f" (the claim counts {c.count.best}).",
+            ids,
+        )
+    if by_other and not unknown:
+        ids = [x for e, inc in by_other for x in ((inc.id,) if inc else ()) + (e.id,)]
+        others = sorted({(inc.attribution if inc else e.attribution).party.value for e, inc in by_other})  # type: ignore[union-attr]
+        return verdict(
+            ClaimVerdict.CONTRADICTED,
+            f"{len(by_other)} located event(s) {where}, but fired from {', '.join(others)}'s area, "
+            f"not by {accused.value if accused else 'the accused'}; none attributable to the accused.",
+            ids,
+        )
+    if unknown:
+        ids = [x for e, inc in unknown for x in ((inc.id,) if inc else ()) + (e.id,)]
+        return verdict(
+            ClaimVerdict.INCONCLUSIVE,
+            f"{len(unknown)} located event(s) {where}, but where they were fired from is not established.",
+            ids,
+        )
+    cov = float(coverage(c))
+    if cov >= p.covered:
+        return verdict(
+            ClaimVerdict.CONTRADICTED,
+            f"No located event {where}, although the network would have detected it (P = {cov:.2f}).",
+            cov=cov,
+        )
+    if cov <= p.blind:
+        return verdict(
+            ClaimVerdict.UNVERIFIABLE,
+            f"No located event {where}; the network could not have detected it there (P = {cov:.2f}).",
+            cov=cov,
+        )
+    return verdict(
+        ClaimVerdict.INCONCLUSIVE, f"No located event {where}; coverage there is partial (P = {cov:.2f}).", cov=cov
+    )

@@ -1,0 +1,281 @@
+"""``truceline process``: fusion and adjudication over what is new in the store, window by window.
+
+Time is cut into windows (one hour by default). A window is *dirty* when it has never been
+processed or when observations timed inside it (or within ``overlap_s`` of its edges) arrived after
+it was last processed. Each dirty window is fused with ``overlap_s`` of detections on either side
+(so a round fired just before the edge keeps its arrivals), and keeps:
+
+- the incidents that *start* in the window (a launch at 00:59:50 whose impact lands at 01:00:30 is
+  the 00:00 window's), and every event of those incidents;
+- an event already stored by another window (sharing most of its detections) is not stored again:
+  the incident refers to the stored one.
+
+The window's events, incidents and violations then replace the window's previous rows (superseded,
+never deleted) in **one transaction**, together with the window's "seen up to" mark. A process
+killed at any point therefore leaves every window either done or untouched, and the next run redoes
+exactly the untouched ones. Claims are judged last, over everything processed so far.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from truceline.adjudicate import Context, adjudicate
+from truceline.adjudicate.claims import ClaimParams, assess_claims
+from truceline.adjudicate.coverage import SensorNetwork, period_probability
+from truceline.agreement import Agreement
+from truceline.core import Claim, Event, Incident, Record, evolve
+from truceline.core.enums import WeaponClass
+from truceline.fusion.associate import AssocParams
+from truceline.fusion.inputs import inputs_from_records
+from truceline.fusion.run import FusionParams, fuse_input
+from truceline.store.base import Store
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+US = 1_000_000
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class ProcessParams:
+    """Windowing of incremental processing.
+
+    ``window_s``: window length (s, divides a day); ``overlap_s``: detections fused beyond each
+    edge (longer than the longest travel time plus time of flight that must be kept together);
+    ``weather_margin_s``: weather reports read around a window; ``share_duplicate``: share of an
+    event's detections that makes it the same event as one already stored.
+    """
+
+    window_s: int = 3600
+    overlap_s: float = 240.0
+    weather_margin_s: float = 7200.0
+    share_duplicate: float = 0.5
+    fusion: FusionParams = field(default_factory=FusionParams)
+    assoc: AssocParams = field(default_factory=AssocParams)
+    claims: ClaimParams = field(default_factory=ClaimParams)
+
+    def __post_init__(self) -> None:
+        if self.window_s <= 0 or 86_400 % self.window_s:
+            raise ValueError(f"window_s: {self.window_s} must be > 0 and divide a day (86400 s)")
+        if not 0 <= self.overlap_s < self.window_s:
+            raise ValueError(f"overlap_s: {self.overlap_s} must be in [0, window_s)")
+
+
+@dataclass
+class ProcessSummary:
+    """What a run did."""
+
+    windows_total: int = 0
+    windows_processed: list[str] = field(default_factory=list)
+    events: int = 0
+    incidents: int = 0
+    violations: int = 0
+    claims: int = 0
+    processed_until: dt.datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["processed_until"] = self.processed_until.isoformat() if self.processed_until else None
+        return d
+
+
+def _us(t: dt.datetime) -> int:
+    return (t - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _time(us: int) -> dt.datetime:
+    return EPOCH + dt.timedelta(microseconds=int(us))
+
+
+def window_scope(start: dt.datetime) -> str:
+    return f"window:{start.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def windows(store: Store, params: ProcessParams, since: dt.datetime | None, until: dt.datetime | None) -> list[int]:
+    """Start times (µs) of the windows holding data, limited to ``[since, until)``."""
+    span = store.time_span_us()
+    if span is None:
+        return []
+    w = params.window_s * US
+    first, last = span[0] // w, span[1] // w
+    if since is not None:
+        first = max(first, _us(since) // w)
+    if until is not None:
+        last = min(last, (_us(until) - 1) // w)
+    return [k * w for k in range(first, last + 1)]
+
+
+def dirty(store: Store, params: ProcessParams, w0: int) -> bool:
+    """Whether the window starting at ``w0`` (µs) needs processing."""
+    state = store.scope_state(window_scope(_time(w0)))
+    if state is None:
+        return True
+    ovl = int(params.overlap_s * US)
+    return store.max_seq_between(w0 - ovl, w0 + params.window_s * US + ovl) > state.seen_seq
+
+
+def process(
+    store: Store,
+    agreement: Agreement,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    params: ProcessParams | None = None,
+    progress: Progress | None = None,
+) -> ProcessSummary:
+    """Process every dirty window in ``[since, until)``, then judge the claims (see the module docstring)."""
+    params = params or ProcessParams()
+    summary = ProcessSummary()
+    starts = windows(store, params, since, until)
+    summary.windows_total = len(starts)
+    todo = [w0 for w0 in starts if dirty(store, params, w0)]
+    sensors = store.records("sensor")
+    run_id = store.new_run("process", {"params": _json(asdict(params)), "agreement": agreement.id}) if todo else 0
+    for k, w0 in enumerate(todo):
+        counts = process_window(store, agreement, sensors, w0, params, run_id)
+        summary.windows_processed.append(window_scope(_time(w0)))
+        summary.events += counts[0]
+        summary.incidents += counts[1]
+        summary.violations += counts[2]
+        if progress:
+            progress("windows", (k + 1) / len(todo))
+    summary.processed_until = processed_until(store, params)
+    summary.claims = judge_claims(store, params, summary.processed_until, force=bool(todo))
+    return summary
+
+
+def _json(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_json(v) if isinstance(v, dict) else v) for k, v in d.items()}
+
+
+def process_window(
+    store: Store, agreement: Agreement, sensors: list[Record], w0: int, params: ProcessParams, run_id: int
+) -> tuple[int, int, int]:
+    """Fuse and adjudicate one window and replace its rows atomically; return (events, incidents, violations)."""
+    seen = store.last_seq()
+    w1 = w0 + params.window_s * US
+    ovl = int(params.overlap_s * US)
+    t0, t1 = _time(w0), _time(w1)
+    events: list[Event] = []
+    incidents: list[Incident] = []
+    table = store.detections(w0 - ovl, w1 + ovl)
+    if len(table) and sensors:
+        margin = dt.timedelta(seconds=params.weather_margin_s)
+        weather = store.records("weather_report", t0 - margin, t1 + margin)
+        inp = inputs_from_records(sensors, table, weather, source="store")  # type: ignore[arg-type]
+        records, _ = fuse_input(inp, agreement, params.assoc, params.fusion, tag=f"{t0:%d%H%M}-")
+        events, incidents = _keep(store, records, t0, t1, w0 - ovl, w1 + ovl, params.share_duplicate)
+    by_id = {e.id: e for e in events}
+    stored = {d.record.id: d.record for d in store.derived("event", t0 - 2 * (t1 - t0), t1 + (t1 - t0))}
+    cited = [stored[i] for inc in incidents for i in _event_refs(inc) if i not in by_id and i in stored]
+    obs_margin = dt.timedelta(minutes=10)
+    ctx = Context(
+        agreement=agreement,
+        events=[*events, *cited],  # type: ignore[list-item]
+        incidents=incidents,
+        sightings=store.records("sighting", t0, t1),  # type: ignore[arg-type]
+        restrictions=store.records("freedom_of_movement_restriction", t0, t1),  # type: ignore[arg-type]
+        status_reports=store.records("sensor_status_report", t0, t1),  # type: ignore[arg-type]
+        observer_reports=store.records("observer_report", t0 - obs_margin, t1 + obs_margin),  # type: ignore[arg-type]
+        sensors=sensors,  # type: ignore[arg-type]
+        created_at=t1,
+    )
+    violations = adjudicate(ctx)
+    rows: list[tuple[str, Record, int]] = [("event", e, _us(e.origin_time)) for e in events]
+    rows += [("incident", i, _us(i.window.start)) for i in incidents]
+    rows += [("violation", v, _us(v.time)) for v in violations]
+    store.replace_scope(window_scope(t0), run_id, rows, seen)
+    return len(events), len(incidents), len(violations)
+
+
+def _event_refs(inc: Incident) -> list[str]:
+    return list(dict.fromkeys([*inc.event_ids, *(i for i in (inc.launch_event_id, inc.impact_event_id) if i)]))
+
+
+def _keep(
+    store: Store,
+    records: dict[str, list[Any]],
+    t0: dt.datetime,
+    t1: dt.datetime,
+    lo_us: int,
+    hi_us: int,
+    share: float,
+) -> tuple[list[Event], list[Incident]]:
+    """The window's own incidents and their events; events stored by other windows are referred to."""
+    events: dict[str, Event] = {e.id: e for e in records["events"]}
+    mine = [i for i in records["incidents"] if t0 <= i.window.start < t1]
+    own_scope = window_scope(t0)
+    others = [
+        d.record
+        for d in store.derived("event", _time(lo_us) - dt.timedelta(minutes=5), _time(hi_us) + dt.timedelta(minutes=5))
+        if d.scope != own_scope
+    ]
+    owner: dict[str, str] = {}
+    for o in others:
+        for det in o.detection_ids:  # type: ignore[attr-defined]
+            owner[det] = o.id
+    remap: dict[str, str] = {}
+    for e in events.values():
+        hits = [owner[d] for d in e.detection_ids if d in owner]
+        if hits and len(hits) >= share * max(len(e.detection_ids), 1):
+            remap[e.id] = max(set(hits), key=hits.count)
+    kept_inc: list[Incident] = []
+    kept_ev: dict[str, Event] = {}
+    for inc in mine:
+        refs = _event_refs(inc)
+        if refs and all(r in remap for r in refs):
+            continue  # entirely another window's: it has it
+        if any(r in remap for r in refs):
+            inc = evolve(
+                inc,
+                event_ids=tuple(dict.fromkeys(remap.get(r, r) for r in inc.event_ids)),
+                launch_event_id=remap.get(inc.launch_event_id or "", inc.launch_event_id),
+                impact_event_id=remap.get(inc.impact_event_id or "", inc.impact_event_id),
+            )
+        kept_inc.append(inc)
+        for r in refs:
+            if r not in remap and r in events:
+                kept_ev[r] = events[r]
+    return sorted(kept_ev.values(), key=lambda e: (e.origin_time, e.id)), kept_inc
+
+
+def processed_until(store: Store, params: ProcessParams) -> dt.datetime | None:
+    """End of the contiguous run of clean windows from the first window with data."""
+    starts = windows(store, params, None, None)
+    end = None
+    for w0 in starts:
+        if dirty(store, params, w0):
+            break
+        end = _time(w0 + params.window_s * US)
+    return end
+
+
+def judge_claims(store: Store, params: ProcessParams, until: dt.datetime | None, force: bool = True) -> int:
+    """Judge every claim against everything processed (when windows or claims changed); supersede the
+    previous verdicts. Returns the number of claims judged."""
+    claims: list[Claim] = store.records("claim")  # type: ignore[assignment]
+    state = store.scope_state("claims")
+    newest = store.last_seq()
+    if not claims or (not force and state is not None and state.seen_seq >= store.max_seq("claim")):
+        return 0
+    t_lo = min(c.period.start for c in claims) - dt.timedelta(hours=1)
+    t_hi = max(c.period.end for c in claims) + dt.timedelta(hours=1)
+    events: list[Event] = [d.record for d in store.derived("event", t_lo, t_hi)]  # type: ignore[misc]
+    incidents: list[Incident] = [d.record for d in store.derived("incident", t_lo - dt.timedelta(hours=1), t_hi)]  # type: ignore[misc]
+    net = SensorNetwork.from_records(store.records("sensor"), store.records("sensor_status_report"))  # type: ignore[arg-type]
+
+    def coverage(c: Claim) -> float:
+        assert c.place is not None
+        wc = c.weapon_class or WeaponClass.UNKNOWN
+        p = period_probability(net, [c.place.lon_deg], [c.place.lat_deg], c.period.start, c.period.end, wc)
+        return float(np.asarray(p).ravel()[0])
+
+    verdicts = assess_claims(claims, events, incidents, coverage, until, params.claims, created_at=until)
+    run_id = store.new_run("claims", {"claims": _json(asdict(params.claims))})
+    store.replace_scope("claims", run_id, [("claim_assessment", v, _us(c.period.start)) for v, c in
+                                           zip(verdicts, claims, strict=True)], newest)  # fmt: skip
+    return len(verdicts)

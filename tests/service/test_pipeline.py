@@ -1,0 +1,214 @@
+"""Ingest and process end to end: idempotence, rejections, incremental windows, crash and resume.
+
+One small simulated day (3 h, one sector, with claims, sightings, a restriction, an outage) is
+shared by the tests of this module (simulated once, copied per test).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from truceline.agreement import load_agreement
+from truceline.cli import app
+from truceline.service.export import export_results
+from truceline.service.ingest import ingest_files
+from truceline.service.process import ProcessParams, process
+from truceline.sim.run import simulate
+from truceline.sim.scenario import parse_scenario
+from truceline.sim.score import score_dirs
+from truceline.store import SQLiteStore
+
+pytestmark = pytest.mark.slow
+
+SCENARIO = {
+    "scenario": 1,
+    "name": "pipeline",
+    "start": "2026-09-02T00:00:00+03:00",
+    "duration_h": 3,
+    "sectors": ["S3-DON-S"],
+    "activity": {
+        "rounds_per_day": 600,
+        "weapon_mix": {"mortar_120mm": 0.4, "howitzer_122mm": 0.3, "howitzer_152mm": 0.3},
+    },
+    "claims": {"per_party_per_day": 24},
+}
+
+
+@pytest.fixture(scope="module")
+def sim_day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pipeline") / "sim"
+    simulate(parse_scenario(SCENARIO), root)
+    return root
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    s = SQLiteStore(tmp_path / "data")
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def test_ingest_is_idempotent_and_keeps_everything(sim_day: Path, store: SQLiteStore) -> None:
+    first = ingest_files(store, [sim_day])
+    assert first.ok and first.inserted > 1000 and first.repeats == 0
+    n_det = sum(1 for _ in (sim_day / "observations/detections.csv").open()) - 1
+    assert store.count("detection") == n_det
+    seq = store.last_seq()
+    again = ingest_files(store, [sim_day])
+    assert again.ok and again.inserted == 0 and again.repeats == first.inserted
+    assert store.last_seq() == seq and store.count("detection") == n_det
+
+
+def test_ingest_rejects_bad_records_names_them_and_keeps_the_good(sim_day: Path, tmp_path: Path) -> None:
+    obs = tmp_path / "obs"
+    shutil.copytree(sim_day / "observations", obs)
+    lines = (obs / "sightings.jsonl").read_text().splitlines()
+    bad = json.loads(lines[1])
+    bad["position"]["lat_deg"] = 91.0
+    lines[1] = json.dumps(bad)
+    lines.append("{not json")
+    (obs / "sightings.jsonl").write_text("\n".join(lines) + "\n")
+    det = (obs / "detections.csv").read_text().splitlines()
+    det[5] = det[5].replace("+00:00", "", 1)  # a time without zone
+    first_sensor = det[7].split(",")[1]
+    det[7] = det[7].replace(first_sensor, "NO-SUCH-SENSOR", 1)
+    (obs / "detections.csv").write_text("\n".join(det) + "\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["ingest", str(obs), "--data", str(tmp_path / "data")])
+    assert res.exit_code == 1, res.output
+    out = res.output
+    assert "sightings.jsonl:2: record" in out and "position.lat_deg: 91" in out.replace("'", "")
+    assert f"sightings.jsonl:{len(lines)}: <json>" in out
+    assert "detections.csv:6: record" in out and "arrival_time" in out
+    assert "detections.csv:8: record" in out and "unknown sensor" in out
+    store = SQLiteStore(tmp_path / "data")
+    try:
+        assert store.count("sighting") == len(lines) - 2
+        assert store.count("detection") == len(det) - 1 - 2
+    finally:
+        store.close()
+    # Sending the same files again stores nothing new and still reports the same rejections.
+    res2 = runner.invoke(app, ["ingest", str(obs), "--data", str(tmp_path / "data"), "--json"])
+    assert res2.exit_code == 1
+    summary = json.loads(res2.output[res2.output.index("{") :])
+    assert summary["inserted"] == 0 and summary["rejected"] == 4
+
+
+def test_conflicting_record_with_a_stored_id_is_rejected(sim_day: Path, store: SQLiteStore, tmp_path: Path) -> None:
+    ingest_files(store, [sim_day / "observations/sensors.jsonl", sim_day / "observations/sightings.jsonl"])
+    lines = (sim_day / "observations/sightings.jsonl").read_text().splitlines()
+    changed = json.loads(lines[0])
+    changed["notes"] = "edited after the fact"
+    p = tmp_path / "sightings.jsonl"
+    p.write_text(json.dumps(changed) + "\n")
+    rep = ingest_files(store, [p])
+    assert not rep.ok
+    (prob,) = rep.problems
+    assert prob.line == 1 and prob.field == "id" and "different content" in prob.reason
+    assert store.records("sighting")[0].notes != "edited after the fact" or len(lines) > 1
+
+
+def test_process_scores_like_a_batch_run_and_is_incremental(sim_day: Path, store: SQLiteStore, tmp_path: Path) -> None:
+    ingest_files(store, [sim_day])
+    agr = load_agreement(sim_day / "agreement")
+    s1 = process(store, agr)
+    assert s1.windows_processed and s1.events > 50 and s1.violations > 50 and s1.claims > 0
+    export_results(store, tmp_path / "res")
+    card = score_dirs(sim_day, tmp_path / "res").to_dict()
+    assert card["events"]["f1"] > 0.7
+    assert card["claims"]["false_flags_corroborated"] == 0
+    fam = card["violations"]["families"]
+    assert fam["fire_across_line"]["precision"] > 0.95
+    assert fam["withdrawal_zone"]["precision"] > 0.9
+    # Nothing new: nothing to do.
+    s2 = process(store, agr)
+    assert s2.windows_processed == [] and s2.claims == 0
+    # Re-ingesting changes nothing either.
+    ingest_files(store, [sim_day])
+    assert process(store, agr).windows_processed == []
+
+
+def test_late_data_reprocesses_only_its_window(sim_day: Path, store: SQLiteStore, tmp_path: Path) -> None:
+    obs = sim_day / "observations"
+    lines = (obs / "detections.csv").read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    late = rows[len(rows) // 2 :: 50]  # a few detections of mid-run held back
+    early = [r for r in rows if r not in set(late)]
+    (tmp_path / "early").mkdir()
+    (tmp_path / "early/detections.csv").write_text("\n".join([header, *early]) + "\n")
+    (tmp_path / "late").mkdir()
+    (tmp_path / "late/detections.csv").write_text("\n".join([header, *late]) + "\n")
+    others = [p for p in obs.iterdir() if p.name != "detections.csv"]
+    ingest_files(store, [*others, tmp_path / "early/detections.csv"])
+    agr = load_agreement(sim_day / "agreement")
+    process(store, agr, params=ProcessParams())
+    ingest_files(store, [tmp_path / "late/detections.csv"])
+    again = process(store, agr)
+    assert 1 <= len(again.windows_processed) <= 4  # the late rows' windows (and neighbours within overlap)
+    old = store.derived("event", include_superseded=True)
+    assert len(old) > len(store.derived("event"))  # superseded rows kept, never deleted
+
+
+def _run_process(data: Path, agreement: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TRUCELINE_DATA": str(data)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "truceline", "process", "--agreement", str(agreement), "--window-s", "1800"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_process_killed_mid_run_resumes_to_the_same_result(sim_day: Path, tmp_path: Path) -> None:
+    agr_dir = sim_day / "agreement"
+    clean, crashed = tmp_path / "clean", tmp_path / "crashed"
+    for d in (clean, crashed):
+        s = SQLiteStore(d)
+        ingest_files(s, [sim_day])
+        s.close()
+    ref = SQLiteStore(clean)
+    process(ref, load_agreement(agr_dir), params=ProcessParams(window_s=1800))
+    expected = {d.record.id for d in ref.derived("violation")}
+    expected_events = {d.record.id for d in ref.derived("event")}
+    ref.close()
+    # Kill the process as soon as it has committed its first window(s), repeatedly, then let it finish.
+    kills = 0
+    for _ in range(3):
+        proc = _run_process(crashed, agr_dir)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            s = SQLiteStore(crashed)
+            n = len(s.scope_states())
+            s.close()
+            if n > kills:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+                break
+            time.sleep(0.05)
+        proc.wait(timeout=60)
+    assert kills >= 1
+    s = SQLiteStore(crashed)
+    partial = len(s.scope_states())
+    s.close()
+    proc = _run_process(crashed, agr_dir)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err.decode()
+    s = SQLiteStore(crashed)
+    try:
+        got = {d.record.id for d in s.derived("violation")}
+        got_events = {d.record.id for d in s.derived("event")}
+        assert partial < len(s.scope_states())
+    finally:
+        s.close()
+    assert got_events == expected_events
+    assert got == expected
