@@ -223,3 +223,113 @@ def aggregates(
         typer.echo(f"wrote {csv}: {len(table.rows)} rows, {table.total} violations")
     else:
         typer.echo(table.to_csv_text(), nl=False)
+
+
+Actor = Annotated[str, typer.Option(help="Who acts (analyst id).")]
+Reason = Annotated[str, typer.Option(help="Why: the sources checked, the judgement.")]
+Kind = Annotated[str, typer.Argument(help="violation, incident or event.")]
+RecordIdArg = Annotated[str, typer.Argument(help="Record id.")]
+
+
+def _review(action: str, data: Path, *args: object) -> None:
+    from truceline.service import review
+
+    store = _store(data)
+    try:
+        entry = getattr(review, action)(store, *args)
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    if isinstance(entry, list):
+        typer.echo("created " + ", ".join(i.id for i in entry))
+    elif hasattr(entry, "action"):
+        typer.echo(f"#{entry.seq} {entry.at:%Y-%m-%dT%H:%M:%SZ} {entry.actor} {entry.action} {entry.target_kind} "
+                   f"{entry.target_id}: {entry.before} -> {entry.after}")  # fmt: skip
+    else:
+        typer.echo(f"created {entry.id}")
+
+
+@review_app.command("confirm")
+def review_confirm(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
+                   data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+    """Confirm after review: status verified."""
+    _review("confirm", data, kind, record_id, actor, reason)
+
+
+@review_app.command("dismiss")
+def review_dismiss(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
+                   data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+    """Dismiss after review: status refuted."""
+    _review("dismiss", data, kind, record_id, actor, reason)
+
+
+@review_app.command("inconclusive")
+def review_inconclusive(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
+                        data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+    """Mark inconclusive after review."""
+    _review("mark_inconclusive", data, kind, record_id, actor, reason)
+
+
+@review_app.command("request")
+def review_request(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
+                   data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+    """Request verification (e.g. a patrol to the site); the status is unchanged."""
+    _review("request_verification", data, kind, record_id, actor, reason)
+
+
+@review_app.command("annotate")
+def review_annotate(
+    kind: Kind,
+    record_id: RecordIdArg,
+    actor: Actor,
+    text: Annotated[str, typer.Option(help="The note.")],
+    data: DataDir = DEFAULT_DATA,
+) -> None:
+    """Add a note to a record (audit only)."""
+    _review("annotate", data, kind, record_id, actor, text)
+
+
+@review_app.command("merge")
+def review_merge(ids: Annotated[list[str], typer.Argument(help="Incident ids to merge.")], actor: Actor,
+                 reason: Reason, data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+    """Merge incidents into a new one (the old ones are superseded, not deleted)."""
+    _review("merge_incidents", data, ids, actor, reason)
+
+
+@review_app.command("split")
+def review_split(incident_id: RecordIdArg, actor: Actor, reason: Reason,
+                 group: Annotated[list[str], typer.Option(help="Comma-separated event ids of one new incident.")],
+                 data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+    """Split an incident into new ones, one per --group (covering all its events)."""
+    _review("split_incident", data, incident_id, [g.split(",") for g in group], actor, reason)
+
+
+@review_app.command("history")
+def review_history(record_id: RecordIdArg, data: DataDir = DEFAULT_DATA) -> None:
+    """The audit trail of a record: who, when, what, why, before and after."""
+    from truceline.service.review import history
+
+    store = _store(data)
+    try:
+        for e in history(store, record_id):
+            typer.echo(f"#{e.seq} {e.at:%Y-%m-%dT%H:%M:%SZ} {e.actor} {e.action}: {e.reason} | {e.before} -> {e.after}")
+    finally:
+        store.close()
+
+
+@app.command()
+def adjudicate(
+    result: Annotated[Path, typer.Option(help="A fusion result folder (events.jsonl, incidents.jsonl).")],
+    observations: Annotated[Path, typer.Option(help="The observations (a simulation folder or its observations/).")],
+    agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
+) -> None:
+    """Judge a fusion result folder against the agreement without a store; writes RESULT/violations.jsonl."""
+    from truceline.agreement import AgreementError, load_agreement
+    from truceline.service.files import adjudicate_folder
+
+    try:
+        n = adjudicate_folder(observations, result, load_agreement(_resolve_agreement(agreement)))
+    except (AgreementError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {result / 'violations.jsonl'}: {n:,} violations")

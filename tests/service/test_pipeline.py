@@ -212,3 +212,49 @@ def test_process_killed_mid_run_resumes_to_the_same_result(sim_day: Path, tmp_pa
         s.close()
     assert got_events == expected_events
     assert got == expected
+
+
+def test_reviewed_finding_keeps_its_status_when_its_window_is_reprocessed(sim_day: Path, store: SQLiteStore) -> None:
+    from truceline.service.review import dismiss, history
+
+    ingest_files(store, [sim_day])
+    agr = load_agreement(sim_day / "agreement")
+    process(store, agr)
+    v = store.derived("violation")[0]
+    dismiss(store, "violation", v.record.id, "analyst-1", "a demolition, not fire (patrol P-7 on site)")
+    # Force the window to be redone (as late data would), then process again.
+    scope = v.scope
+    state = store.scope_state(scope)
+    assert state is not None
+    store._db.execute("UPDATE scopes SET seen_seq = -1 WHERE scope = ?", (scope,))
+    again = process(store, agr)
+    assert scope in again.windows_processed
+    now = store.get_derived("violation", v.record.id)
+    assert now is not None and now.superseded_by is None and now.status == "refuted"
+    assert [e.action for e in history(store, v.record.id)] == ["dismiss", "carry_over_review"]
+
+
+def test_cli_round_trip_ingest_process_review_export(sim_day: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = ["--data", str(tmp_path / "d")]
+    assert runner.invoke(app, ["ingest", str(sim_day), *data]).exit_code == 0
+    res = runner.invoke(app, ["process", "--agreement", str(sim_day / "agreement"), *data])
+    assert res.exit_code == 0 and "window(s) processed" in res.output, res.output
+    res = runner.invoke(app, ["export", "--out", str(tmp_path / "out"), *data])
+    assert res.exit_code == 0
+    vid = json.loads((tmp_path / "out/violations.jsonl").read_text().splitlines()[0])["id"]
+    res = runner.invoke(app, ["review", "dismiss", "violation", vid, "--actor", "anna", "--reason", "demolition", *data])
+    assert res.exit_code == 0 and "'refuted'" in res.output, res.output
+    res = runner.invoke(app, ["review", "dismiss", "violation", vid, "--actor", "anna", "--reason", "again", *data])
+    assert res.exit_code == 1 and "already refuted" in res.output
+    res = runner.invoke(app, ["review", "confirm", "violation", "vio-none", "--actor", "a", "--reason", "b", *data])
+    assert res.exit_code == 1 and "'vio-none': not found" in res.output
+    res = runner.invoke(app, ["review", "history", vid, *data])
+    assert "anna dismiss: demolition" in res.output
+    runner.invoke(app, ["export", "--out", str(tmp_path / "out2"), *data])
+    row = next(json.loads(x) for x in (tmp_path / "out2/violations.jsonl").read_text().splitlines() if vid in x)
+    assert row["status"] == "refuted"  # exports carry the reviewed status
+    res = runner.invoke(app, ["aggregates", "--by", "family,party", *data])
+    assert res.exit_code == 0 and res.output.startswith("family,party,count")
+    res = runner.invoke(app, ["coverage", "--at", "2026-09-02T01:00:00+03:00", "--out", str(tmp_path / "c.geojson"), *data])
+    assert res.exit_code == 0 and json.loads((tmp_path / "c.geojson").read_text())["type"] == "FeatureCollection"

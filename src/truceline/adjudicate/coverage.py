@@ -238,9 +238,9 @@ def _evaluate(
         thr = model.threshold_db + model.degraded_penalty_db * (codes[active] == _DEGRADED)
         near = tree.query_ball_point(unit[n + active], r=chord)
         paths = []  # per working sensor: the points within range, and -(loss + threshold) to them, dB
-        for s, threshold, found in zip(active, thr, near, strict=True):
-            idx = np.asarray(found, dtype=np.int64)
-            d = np.asarray(GEOD.inv(np.full(idx.size, net.lon[s]), np.full(idx.size, net.lat[s]), x[idx], y[idx])[2])
+        for s, threshold, found in ((s, t, f) for s, t, f in zip(active, thr, near, strict=True) if len(f)):
+            idx, o = np.asarray(found, dtype=np.int64), np.zeros(len(found) + 2)  # GEOD.inv: 1 pair = scalars
+            d = np.asarray(GEOD.inv(o + net.lon[s], o + net.lat[s], np.r_[x[idx], 0, 0], np.r_[y[idx], 0, 0])[2])[:-2]
             d, idx = np.maximum(d[d <= max_m], 1.0), idx[d <= max_m]
             paths.append((idx, -(20.0 * np.log10(d) + model.absorption_db_per_km * d / 1000.0 + threshold)))
         p_t = np.zeros(n)

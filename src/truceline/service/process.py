@@ -188,8 +188,43 @@ def process_window(
     rows: list[tuple[str, Record, int]] = [("event", e, _us(e.origin_time)) for e in events]
     rows += [("incident", i, _us(i.window.start)) for i in incidents]
     rows += [("violation", v, _us(v.time)) for v in violations]
-    store.replace_scope(window_scope(t0), run_id, rows, seen)
+    with store.transaction():
+        rows = _carry_reviews(store, window_scope(t0), t0, t1, rows)
+        store.replace_scope(window_scope(t0), run_id, rows, seen)
     return len(events), len(incidents), len(violations)
+
+
+#: Audit actions that set a status an analyst decided (kept when a window is reprocessed).
+REVIEW_ACTIONS = frozenset({"confirm", "dismiss", "mark_inconclusive", "carry_over_review"})
+
+
+def _carry_reviews(
+    store: Store, scope: str, t0: dt.datetime, t1: dt.datetime, rows: list[tuple[str, Record, int]]
+) -> list[tuple[str, Record, int]]:
+    """Keep analysts' decisions on the findings a reprocessed window finds again (same id), audited."""
+    reviewed_ids = {e.target_id for e in store.audit() if e.action in REVIEW_ACTIONS}
+    if not reviewed_ids:
+        return rows
+    margin = dt.timedelta(hours=1)
+    old = {
+        (d.kind, d.record.id): d.status
+        for kind in ("incident", "violation")
+        for d in store.derived(kind, t0 - margin, t1 + margin)
+        if d.scope == scope and d.record.id in reviewed_ids and d.status is not None
+    }
+    out = []
+    for kind, rec, t_us in rows:
+        status = old.get((kind, rec.id))
+        auto = getattr(rec, "status", None)
+        if status is not None and auto is not None and status != auto.value:
+            store.append_audit(
+                "system:process", "carry_over_review", kind, rec.id,
+                f"{scope} reprocessed: the analyst's decision is kept on the same finding",
+                {"status": auto.value}, {"status": status},
+            )  # fmt: skip
+            rec = evolve(rec, status=status)
+        out.append((kind, rec, t_us))
+    return out
 
 
 def _event_refs(inc: Incident) -> list[str]:

@@ -164,7 +164,8 @@ def markdown(card: Scorecard) -> str:
         for f in (*vio.families, vio.overall)
     ]
     out += _md_table(
-        ["family", "truth", "result", "matched", "precision", "recall", "F1", "recall (detectable)", "wrong party"], rows
+        ["family", "truth", "result", "matched", "precision", "recall", "F1", "recall (detectable)", "wrong party"],
+        rows,
     )
     out.append("")
 
