@@ -18,8 +18,12 @@ demo: $(STAMP)
 	$(VENV)/bin/truceline agreement validate default
 	$(VENV)/bin/truceline agreement show default
 	$(VENV)/bin/truceline simulate scenarios/escalation.yaml --out out/demo/escalation
-	$(VENV)/bin/truceline fuse out/demo/escalation --out out/demo/escalation-fused
-	$(VENV)/bin/truceline score --truth out/demo/escalation --result out/demo/escalation-fused
+	rm -rf out/demo/data
+	$(VENV)/bin/truceline ingest out/demo/escalation --data out/demo/data
+	$(VENV)/bin/truceline process --data out/demo/data --agreement out/demo/escalation/agreement
+	$(VENV)/bin/truceline export --data out/demo/data --out out/demo/results
+	$(VENV)/bin/truceline aggregates --data out/demo/data --by day,sector,family,party
+	$(VENV)/bin/truceline score --truth out/demo/escalation --result out/demo/results
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -33,6 +37,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/geo_points.py
 	$(PY) benchmarks/sim_day.py
 	$(PY) benchmarks/fusion_vs_pyocto.py
+	$(PY) benchmarks/adjudication.py
 
 examples: $(STAMP)
 	$(PY) scripts/make_example_agreements.py

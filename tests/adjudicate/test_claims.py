@@ -8,11 +8,13 @@ import pytest
 
 from tests.adjudicate.test_rules import T0, east, pair
 from truceline.adjudicate.claims import assess_claims
-from truceline.core import Claim, Position, TimeWindow
+from truceline.core import Claim, CountRange, Position, TimeWindow
 from truceline.core.enums import ClaimantKind, ClaimVerdict, Party
 
 
-def claim(cid: str, accused: Party | None, where: tuple[float, float] | None, minutes: float = 30) -> Claim:
+def claim(
+    cid: str, accused: Party | None, where: tuple[float, float] | None, minutes: float = 30, rounds: int = 6
+) -> Claim:
     return Claim(
         id=cid,
         claimant_kind=ClaimantKind.PARTY,
@@ -22,6 +24,7 @@ def claim(cid: str, accused: Party | None, where: tuple[float, float] | None, mi
         period=TimeWindow(start=T0 - dt.timedelta(minutes=minutes), end=T0 + dt.timedelta(minutes=minutes)),
         place=None if where is None else Position(lon_deg=where[0], lat_deg=where[1]),
         text="shelling reported",
+        count=CountRange.exact(rounds),
     )
 
 
@@ -59,3 +62,9 @@ def test_pending_and_unplaced_claims() -> None:
     c = claim("c", Party.RUSSIA, east(-7.0))
     assert verdicts([c], [], until=T0) == {"c": ClaimVerdict.PENDING.value}
     assert verdicts([claim("n", Party.RUSSIA, None)], []) == {"n": "inconclusive"}
+
+
+def test_silence_never_contradicts_a_claim_of_one_round() -> None:
+    assert verdicts([claim("c", Party.RUSSIA, east(-7.0), rounds=1)], [], cov=0.999) == {"c": "inconclusive"}
+    assert verdicts([claim("c", Party.RUSSIA, east(-7.0), rounds=2)], [], cov=0.999) == {"c": "inconclusive"}
+    assert verdicts([claim("c", Party.RUSSIA, east(-7.0), rounds=5)], [], cov=0.999) == {"c": "contradicted"}

@@ -243,9 +243,10 @@ def test_cli_round_trip_ingest_process_review_export(sim_day: Path, tmp_path: Pa
     res = runner.invoke(app, ["export", "--out", str(tmp_path / "out"), *data])
     assert res.exit_code == 0
     vid = json.loads((tmp_path / "out/violations.jsonl").read_text().splitlines()[0])["id"]
-    res = runner.invoke(app, ["review", "dismiss", "violation", vid, "--actor", "anna", "--reason", "demolition", *data])
+    who = ["--actor", "anna"]
+    res = runner.invoke(app, ["review", "dismiss", "violation", vid, *who, "--reason", "demolition", *data])
     assert res.exit_code == 0 and "'refuted'" in res.output, res.output
-    res = runner.invoke(app, ["review", "dismiss", "violation", vid, "--actor", "anna", "--reason", "again", *data])
+    res = runner.invoke(app, ["review", "dismiss", "violation", vid, *who, "--reason", "again", *data])
     assert res.exit_code == 1 and "already refuted" in res.output
     res = runner.invoke(app, ["review", "confirm", "violation", "vio-none", "--actor", "a", "--reason", "b", *data])
     assert res.exit_code == 1 and "'vio-none': not found" in res.output
@@ -256,5 +257,6 @@ def test_cli_round_trip_ingest_process_review_export(sim_day: Path, tmp_path: Pa
     assert row["status"] == "refuted"  # exports carry the reviewed status
     res = runner.invoke(app, ["aggregates", "--by", "family,party", *data])
     assert res.exit_code == 0 and res.output.startswith("family,party,count")
-    res = runner.invoke(app, ["coverage", "--at", "2026-09-02T01:00:00+03:00", "--out", str(tmp_path / "c.geojson"), *data])
+    at = ["--at", "2026-09-02T01:00:00+03:00"]
+    res = runner.invoke(app, ["coverage", *at, "--out", str(tmp_path / "c.geojson"), *data])
     assert res.exit_code == 0 and json.loads((tmp_path / "c.geojson").read_text())["type"] == "FeatureCollection"
