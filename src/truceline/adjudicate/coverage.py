@@ -196,8 +196,8 @@ class SensorNetwork:
         return [dt.datetime.fromtimestamp(c, tz=dt.UTC) for c in self._changes(*_period(t0, t1))]
 
     def _changes(self, a: float, b: float) -> list[float]:
-        cand = np.unique(np.concatenate([self.report_s, self.installed_s]))
-        cand = [a, *(float(c) for c in cand[(cand > a) & (cand <= b)])]
+        times = np.unique(np.concatenate([self.report_s, self.installed_s]))
+        cand = [a, *(float(c) for c in times[(times > a) & (times <= b)])]
         codes = [self._codes(c) for c in cand]
         return [c for c, old, new in zip(cand[1:], codes, codes[1:], strict=False) if not np.array_equal(old, new)]
 
@@ -393,7 +393,9 @@ def coverage_grid(
     nx, ny = max(1, math.ceil((lon1 - lon0) / dlon - 1e-9)), max(1, math.ceil((lat1 - lat0) / dlat - 1e-9))
     if nx * ny > MAX_CELLS:
         raise ValueError(f"cell_km: {cell_km} km gives {nx * ny} cells over the bbox (at most {MAX_CELLS})")
-    gx, gy = np.meshgrid(cx := lon0 + (np.arange(nx) + 0.5) * dlon, cy := lat0 + (np.arange(ny) + 0.5) * dlat)
+    cx: FloatArray = lon0 + (np.arange(nx, dtype=np.float64) + 0.5) * dlon
+    cy: FloatArray = lat0 + (np.arange(ny, dtype=np.float64) + 0.5) * dlat
+    gx, gy = np.meshgrid(cx, cy)
     p = (detection_probability(network, gx, gy, when, wc, kind, model) if until is None
          else period_probability(network, gx, gy, when, until, wc, kind, model))  # fmt: skip
     return CoverageGrid(cx, cy, dlon, dlat, p, when, until, wc, kind, float(cell_km), model)
