@@ -362,3 +362,18 @@ def test_rules_are_data_driven_a_different_buffer_changes_the_verdict(make_agree
     vs = families(adjudicate(ctx_of(agr, pair("x", east(5.0), east(-12.0)))))
     assert "buffer_zone" not in vs
     _ = yaml  # the toy manifest is YAML (kept for the edit signature)
+
+
+def test_incidents_get_the_same_automatic_status_as_their_findings(toy: Any) -> None:
+    from truceline.adjudicate.verification import verify_incidents
+
+    evs, inc = pair("v", east(20.0), east(-12.0), party="RU")
+    one = [Sensor(id=f"S{i}", kind=SensorKind.ACOUSTIC, position=Position(lon_deg=35.0, lat_deg=48.0 + i / 100),
+                  elevation_m=0, contingent="GBR", installed_at=T0 - dt.timedelta(days=1)) for i in range(3)]  # fmt: skip
+    two = [s.model_copy(update={"contingent": "FRA"}) if s.id == "S2" else s for s in one]
+    (a,) = verify_incidents(ctx_of(toy, (evs, inc), sensors=one))
+    (b,) = verify_incidents(ctx_of(toy, (evs, inc), sensors=two))
+    assert a.status is VerificationStatus.CORROBORATED and b.status is VerificationStatus.VERIFIED
+    lone_evs, lone = pair("l", None, east(-12.0))
+    (c,) = verify_incidents(ctx_of(toy, (lone_evs, lone), sensors=one))
+    assert c.status is VerificationStatus.UNVERIFIED

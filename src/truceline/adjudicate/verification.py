@@ -24,7 +24,7 @@ import numpy as np
 from pyproj import Geod
 
 from truceline.adjudicate.base import Context
-from truceline.core import Event, ObserverReport, Violation, evolve
+from truceline.core import Event, Incident, ObserverReport, Violation, evolve
 from truceline.core.enums import EventKind, VerificationStatus, ViolationKind
 
 GEOD = Geod(ellps="WGS84")
@@ -121,6 +121,29 @@ def status_for(n_sources: int, n_records: int) -> VerificationStatus:
     if n_records >= 2 and n_sources == 1:
         return VerificationStatus.CORROBORATED
     return VerificationStatus.UNVERIFIED
+
+
+def verify_incidents(ctx: Context, params: MatchParams = MatchParams()) -> list[Incident]:
+    """The context's incidents with their automatic status, by the same sources as findings, and the
+    matching observer reports added to their ``observation_ids``."""
+    by_event = matching_reports(list(ctx.events), list(ctx.observer_reports), params)
+    out = []
+    for inc in ctx.incidents:
+        probe = _IncidentSources(event_ids=tuple(inc.event_ids), observation_ids=(), rule_id="incident")
+        sources, n = sources_of(probe, ctx, by_event)  # type: ignore[arg-type]
+        extra = [r.id for eid in inc.event_ids for r in by_event.get(eid, [])]
+        obs = tuple(dict.fromkeys([*inc.observation_ids, *extra]))
+        out.append(evolve(inc, status=status_for(len(sources), n), observation_ids=obs))
+    return out
+
+
+@dataclass(frozen=True)
+class _IncidentSources:
+    """What :func:`sources_of` reads of a finding, for an incident."""
+
+    event_ids: tuple[str, ...]
+    observation_ids: tuple[str, ...]
+    rule_id: str
 
 
 def verify(violations: list[Violation], ctx: Context, params: MatchParams = MatchParams()) -> list[Violation]:

@@ -28,6 +28,7 @@ import numpy as np
 from truceline.adjudicate import Context, adjudicate
 from truceline.adjudicate.claims import ClaimParams, assess_claims
 from truceline.adjudicate.coverage import SensorNetwork, period_probability
+from truceline.adjudicate.verification import verify_incidents
 from truceline.agreement import Agreement
 from truceline.core import Claim, Event, Incident, Record, evolve
 from truceline.core.enums import WeaponClass
@@ -185,6 +186,7 @@ def process_window(
         created_at=t1,
     )
     violations = adjudicate(ctx)
+    incidents = verify_incidents(ctx)
     rows: list[tuple[str, Record, int]] = [("event", e, _us(e.origin_time)) for e in events]
     rows += [("incident", i, _us(i.window.start)) for i in incidents]
     rows += [("violation", v, _us(v.time)) for v in violations]
