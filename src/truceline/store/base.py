@@ -85,6 +85,37 @@ class ScopeState:
     processed_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token as stored: never the token itself, only its SHA-256 hash.
+
+    Attributes
+    ----------
+    token_id : str
+        Public id of the token (``tok-`` and 12 hex digits), what ``truceline token revoke`` takes.
+    name : str
+        Who or what holds it (e.g. ``"analyst.fr.1"``); the actor of the review actions it makes.
+    role : str
+        ``admin``, ``analyst``, ``observer`` or ``liaison``.
+    party : str or None
+        The party of a liaison token (``UA``, ``RU``); None for the other roles.
+    token_hash : str
+        Hex SHA-256 of the token.
+    created_at : datetime
+        When it was made (UTC).
+    revoked_at : datetime or None
+        When it was revoked (UTC); a revoked token authenticates nobody.
+    """
+
+    token_id: str
+    name: str
+    role: str
+    party: str | None
+    token_hash: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
 class Store(Protocol):
     """The storage protocol every backend implements (see the module docstring)."""
 
@@ -190,3 +221,20 @@ class Store(Protocol):
     ) -> AuditEntry: ...
 
     def audit(self, target_id: str | None = None) -> Iterator[AuditEntry]: ...
+
+    # -- API tokens ------------------------------------------------------------------------
+    def add_token(self, token: ApiToken) -> None:
+        """Store a new API token (its hash); ``ValueError`` if its id or hash is already stored."""
+        ...
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        """The token with this hash, revoked or not (None if unknown)."""
+        ...
+
+    def tokens(self) -> list[ApiToken]:
+        """Every token, oldest first."""
+        ...
+
+    def revoke_token(self, token_id: str, at: dt.datetime) -> bool:
+        """Mark a token revoked at ``at``; False if no unrevoked token has this id."""
+        ...

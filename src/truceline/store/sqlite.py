@@ -21,7 +21,7 @@ import numpy as np
 
 from truceline.core import Record, from_json_dict, record_type, to_json_dict
 from truceline.io.detections import DetectionTable
-from truceline.store.base import DERIVED_KINDS, AddResult, AuditEntry, Derived, ScopeState
+from truceline.store.base import DERIVED_KINDS, AddResult, ApiToken, AuditEntry, Derived, ScopeState
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 DB_NAME = "truceline.sqlite"
@@ -75,6 +75,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_target ON audit (target_id);
     """
     + "\n".join(_append_only(t) for t in ("observations", "detections", "audit")),
+    # 2: API tokens (hashes only); revoking sets revoked_at, nothing is deleted.
+    """
+    CREATE TABLE api_tokens (
+        token_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, party TEXT,
+        token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT
+    );
+    CREATE TRIGGER api_tokens_no_delete BEFORE DELETE ON api_tokens
+    BEGIN SELECT RAISE(ABORT, 'api_tokens rows are revoked, never deleted'); END;
+    """,
 )
 
 _DET_COLS = (
@@ -497,3 +506,57 @@ class SQLiteStore:
                 None if before is None else json.loads(before),
                 None if after is None else json.loads(after),
             )
+
+    # -- API tokens ----------------------------------------------------------------------
+    def add_token(self, token: ApiToken) -> None:
+        """Store a new API token (only its hash).
+
+        Raises
+        ------
+        ValueError
+            If a token with the same id or hash is already stored.
+        """
+        with self.transaction():
+            try:
+                self._db.execute(
+                    "INSERT INTO api_tokens VALUES (?,?,?,?,?,?,?)",
+                    (
+                        token.token_id,
+                        token.name,
+                        token.role,
+                        token.party,
+                        token.token_hash,
+                        token.created_at.isoformat(),
+                        None if token.revoked_at is None else token.revoked_at.isoformat(),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise ValueError(f"token {token.token_id!r}: {exc}") from None
+
+    @staticmethod
+    def _token(row: tuple[Any, ...]) -> ApiToken:
+        tid, name, role, party, h, created, revoked = row
+        return ApiToken(
+            tid,
+            name,
+            role,
+            party,
+            h,
+            dt.datetime.fromisoformat(created),
+            None if revoked is None else dt.datetime.fromisoformat(revoked),
+        )
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self._db.execute("SELECT * FROM api_tokens WHERE token_hash=?", (token_hash,)).fetchone()
+        return None if row is None else self._token(row)
+
+    def tokens(self) -> list[ApiToken]:
+        rows = self._db.execute("SELECT * FROM api_tokens ORDER BY created_at, token_id").fetchall()
+        return [self._token(r) for r in rows]
+
+    def revoke_token(self, token_id: str, at: dt.datetime) -> bool:
+        with self.transaction():
+            cur = self._db.execute(
+                "UPDATE api_tokens SET revoked_at=? WHERE token_id=? AND revoked_at IS NULL", (at.isoformat(), token_id)
+            )
+        return cur.rowcount > 0

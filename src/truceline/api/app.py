@@ -1,0 +1,93 @@
+"""The FastAPI application: ``create_app(data_dir, agreement)``; ``truceline serve`` runs it with uvicorn.
+
+- ``/api/v1``: the JSON API (docs/api.md): layers, findings, claims, sensors, coverage, aggregates,
+  audit, review actions, ingest, tokens, bulletins;
+- ``/ogc``: OGC API - Features (QGIS, GDAL);
+- ``/docs``, ``/openapi.json``: the API's documentation;
+- ``/``, ``/static``: the dashboard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from truceline import __version__
+from truceline.agreement import EXAMPLES, Agreement, example_path, load_agreement
+from truceline.api import bulletins, ogc, routes_data, routes_write, web
+from truceline.api.context import ApiContext
+from truceline.api.errors import install_handlers
+from truceline.service.queries import AgreementLayers
+from truceline.store import SQLiteStore
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """The HTTP API of truceline, a ceasefire monitoring mission's information system.
+
+Authenticate with `Authorization: Bearer <token>` (`truceline token create`). Roles: **admin**
+(everything), **analyst** (read; review actions), **observer** (read; ingest), **liaison** (the
+findings that concern its party; no sensors), and the **public** without a token (violations
+rounded to 0.01 degree, agreement layers, bulletins). Writes without a valid token get 401, with a
+role that may not 403. Errors are JSON `{"detail": ...}`.
+"""
+
+
+def _agreement(agreement: Agreement | str | Path) -> Agreement:
+    if isinstance(agreement, Agreement):
+        return agreement
+    path = Path(agreement)
+    if not path.exists() and str(agreement) in EXAMPLES:
+        path = example_path(str(agreement))
+    return load_agreement(path)
+
+
+def create_app(
+    data_dir: str | Path, agreement: Agreement | str | Path = "default", web_dir: Path | None = None
+) -> FastAPI:
+    """Build the app over the store in ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The store's data directory (created, and its schema brought up to date, if needed).
+    agreement : Agreement, str or Path
+        The agreement, a directory holding one, or a shipped example's name (``default``).
+    web_dir : Path, optional
+        The dashboard's folder (default: ``truceline/web`` in the package).
+
+    Returns
+    -------
+    FastAPI
+
+    Raises
+    ------
+    ValueError, RuntimeError
+        For a data directory that is a file, or a store newer than this truceline.
+    AgreementError
+        For an invalid agreement.
+    """
+    data = Path(data_dir)
+    SQLiteStore(data).close()  # creates the store, runs the migrations once, refuses a bad directory
+    agr = _agreement(agreement)
+    app = FastAPI(
+        title="truceline API",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_tags=[
+            {"name": "findings", "description": "Incidents, violations, events, claims and verdicts, aggregates."},
+            {"name": "network", "description": "Sensors, their health, coverage (mission only)."},
+            {"name": "agreement", "description": "The agreement's layers."},
+            {"name": "review", "description": "Analyst actions, audited."},
+            {"name": "ingest", "description": "Observations in, with the CLI's validation."},
+            {"name": "bulletins", "description": "Published daily bulletins."},
+            {"name": "auth", "description": "Tokens and the caller."},
+            {"name": "OGC API Features", "description": "For QGIS and GDAL."},
+        ],
+    )
+    app.state.ctx = ApiContext(data, agr, AgreementLayers(agr), web_dir or web.WEB_DIR)
+    install_handlers(app)
+    for module in (routes_data, routes_write, bulletins, ogc, web):
+        app.include_router(module.router)
+    web.mount_static(app, app.state.ctx.web_dir)
+    return app

@@ -1,0 +1,95 @@
+"""The ``truceline`` commands of the HTTP API: ``serve`` and ``token create|list|revoke``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from truceline.cli import _fail, _resolve_agreement, app
+from truceline.cli_store import DEFAULT_DATA, DataDir, _store
+
+token_app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@app.command()
+def serve(
+    data: DataDir = DEFAULT_DATA,
+    agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (docs at /docs), OGC API Features (/ogc) and the dashboard (/)."""
+    import uvicorn
+
+    from truceline.agreement import AgreementError
+    from truceline.api import create_app
+
+    try:
+        application = create_app(data, _resolve_agreement(agreement))
+    except (AgreementError, ValueError, RuntimeError, OSError) as exc:
+        raise _fail(f"serve: {exc}", 2) from None
+    typer.echo(f"truceline API on http://{host}:{port}/ (docs /docs, OGC /ogc), store {data}", err=True)
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="admin, analyst, observer or liaison.")],
+    name: Annotated[str, typer.Option(help="Who holds it (the actor of its review actions).")],
+    party: Annotated[str | None, typer.Option(help="The party of a liaison token: UA or RU.")] = None,
+    data: DataDir = DEFAULT_DATA,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the token and its record as JSON.")] = False,
+) -> None:
+    """Make a token and print it once (the store keeps only its SHA-256 hash)."""
+    from truceline.service.tokens import TokenError, create_token
+
+    store = _store(data)
+    try:
+        token, rec = create_token(store, role, name, party)
+    except TokenError as exc:
+        raise _fail(str(exc), 2) from None
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps({"token": token, "token_id": rec.token_id, "name": rec.name, "role": rec.role,
+                               "party": rec.party}))  # fmt: skip
+    else:
+        typer.echo(token)
+        typer.echo(f"{rec.token_id}: {rec.role} {rec.name}" + (f" ({rec.party})" if rec.party else "")
+                   + " - keep the token now, it is not shown again", err=True)  # fmt: skip
+
+
+@token_app.command("list")
+def token_list(data: DataDir = DEFAULT_DATA) -> None:
+    """List the tokens (ids, names, roles; never the tokens)."""
+    from truceline.service.tokens import list_tokens
+
+    store = _store(data)
+    try:
+        for t in list_tokens(store):
+            state = f"revoked {t.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if t.revoked_at else "active"
+            created = f"{t.created_at:%Y-%m-%dT%H:%M:%SZ}"
+            typer.echo(f"{t.token_id}  {t.role:<8} {t.party or '-':<3} {t.name}  created {created}  {state}")
+    finally:
+        store.close()
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (tok-...), from `truceline token list`.")],
+    data: DataDir = DEFAULT_DATA,
+) -> None:
+    """Revoke a token (it is kept, marked revoked, and authenticates nobody)."""
+    from truceline.service.tokens import revoke_token
+
+    store = _store(data)
+    try:
+        rec = revoke_token(store, token_id)
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"revoked {rec.token_id} ({rec.role} {rec.name})")
