@@ -1,0 +1,65 @@
+"""The ``truceline report`` command: the daily bulletin of one reporting day."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from truceline.cli import _fail, _resolve_agreement, app
+from truceline.cli_store import DEFAULT_DATA, DataDir, _store
+
+
+@app.command()
+def report(
+    date: Annotated[str, typer.Option("--date", help="Reporting day, YYYY-MM-DD (ends at the cut-off on that date).")],
+    data: DataDir = DEFAULT_DATA,
+    agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default DATA/bulletins/DATE, or DATE-public with --public).")
+    ] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="Public edition: positions to 0.01 deg, no evidence ids.")
+    ] = (False),
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Write bulletin.pdf (WeasyPrint).")] = True,
+    trend_days: Annotated[int, typer.Option(help="Reporting days in the trend plot.")] = 7,
+    cutoff: Annotated[str, typer.Option(help="Daily cut-off HH:MM local time.")] = "19:30",
+    tz: Annotated[str, typer.Option(help="Time zone of the cut-off.")] = "Europe/Kyiv",
+) -> None:
+    """The daily bulletin (OSCE-style): HTML, PDF, maps, trend, findings as GeoJSON/CSV/GeoParquet/KML, manifest.
+
+    The reporting day D runs from the cut-off (19:30 Kyiv time) on D-1 to the cut-off on D.
+    """
+    from truceline.adjudicate.aggregates import CutOff
+    from truceline.agreement import AgreementError, load_agreement
+    from truceline.report import BulletinOptions, build_bulletin, parse_day
+
+    try:
+        day = parse_day(date)
+    except ValueError as exc:
+        raise _fail(f"--date: {exc}", 2) from None
+    try:
+        hh, mm = (int(x) for x in cutoff.split(":"))
+        opts = BulletinOptions(public=public, pdf=pdf, trend_days=trend_days, cutoff=CutOff(hour=hh, minute=mm, tz=tz))
+        if trend_days < 1:
+            raise ValueError(f"trend_days: {trend_days} must be >= 1")
+    except ValueError as exc:
+        raise _fail(f"--cutoff/--tz/--trend-days: {exc}", 2) from None
+    try:
+        agr = load_agreement(_resolve_agreement(agreement))
+    except (AgreementError, ValueError) as exc:
+        raise _fail(f"--agreement: {exc}", 2) from None
+    folder = out or data / "bulletins" / (day.isoformat() + ("-public" if public else ""))
+    store = _store(data)
+    try:
+        res = build_bulletin(store, agr, day, folder, opts)
+    finally:
+        store.close()
+    m = res.manifest["counts"]
+    typer.echo(
+        f"{res.bulletin.id}: {m['ceasefire_violations']:,} ceasefire violations ({m['explosions']:,} explosions), "
+        f"{m['findings']:,} findings, {m['claims']} claims, {m['restrictions']} restrictions"
+    )
+    typer.echo(f"wrote {folder}: {', '.join(res.files)}")
+    typer.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in res.timings_s.items()))

@@ -1,0 +1,377 @@
+"""The bulletin's sections on the Mission itself and on what stood out: freedom of movement,
+sensor availability and interference, notable incidents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+from truceline.adjudicate import RULES
+from truceline.adjudicate.aggregates import oblast_of
+from truceline.adjudicate.coverage import HEALTH_CODES, NOT_INSTALLED, SensorNetwork
+from truceline.core import Event, Violation
+from truceline.core.enums import EventKind, SensorHealth
+from truceline.report.model import Section, Table
+from truceline.report.sections import View
+from truceline.report.text import (
+    LEVEL_LABELS,
+    count_phrase,
+    join_and,
+    local_time,
+    number,
+    redact_ids,
+    region_name,
+    weapon_label,
+)
+
+__all__ = ["fom_section", "notable_section", "salvos", "sensor_hours", "sensors_section"]
+
+#: Launches within this time of the previous one and this distance of the first form one salvo.
+SALVO_GAP_S = 60.0
+SALVO_RADIUS_KM = 3.0
+#: A salvo is notable from this many rounds.
+SALVO_MIN_ROUNDS = 10
+#: Notable salvos listed at most.
+SALVO_MAX = 5
+
+
+# ------------------------------------------------------------------------ freedom of movement
+def fom_section(view: View) -> Section:
+    """Restrictions of the Mission's freedom of movement, as the patrols reported them."""
+    d = view.data
+    sec = Section("movement", "Restrictions of the Mission's freedom of movement")
+    if not d.restrictions:
+        sec.paragraphs.append("The Mission's freedom of movement was not restricted in the reporting period.")
+        return sec
+    per = Counter(r.restricting_party.value if r.restricting_party else "not established" for r in d.restrictions)
+    sec.paragraphs.append(
+        f"The Mission's freedom of movement was restricted {count_phrase(len(d.restrictions), 'time')}; the "
+        "restricting party, as the patrol reported it: " + join_and([f"{p} {n}" for p, n in sorted(per.items())]) + "."
+    )
+    status = {
+        oid: v.status.value
+        for v in d.violations
+        if v.rule_id.startswith("freedom_of_movement")
+        for oid in v.observation_ids
+    }
+    regions = oblast_of([r.position.lon_deg for r in d.restrictions], [r.position.lat_deg for r in d.restrictions])
+    shown = d.restrictions[: view.max_rows]
+    rows = [
+        [
+            view.t(r.time),
+            "[ref]" if view.public else r.patrol_id,
+            view.place(r.position.lon_deg, r.position.lat_deg),
+            region_name(str(reg)),
+            r.restricting_party.value if r.restricting_party else "not established",
+            r.description,
+            status.get(r.id, "no finding"),
+        ]
+        for r, reg in zip(shown, regions, strict=False)
+    ]
+    sec.tables.append(
+        Table(
+            "Restrictions of the Mission's freedom of movement",
+            ["Time", "Patrol", "Place", "Region", "Restricting party (as reported)", "Description", "Status"],
+            rows,
+            note=view.listing_note(len(shown), len(d.restrictions)),
+            css="small",
+        )
+    )
+    return sec
+
+
+# ----------------------------------------------------------------------------------- sensors
+def sensor_hours(net: SensorNetwork, start: dt.datetime, end: dt.datetime) -> np.ndarray:
+    """Hours each sensor spent in each health state over ``[start, end)``.
+
+    Returns
+    -------
+    ndarray, shape (n_sensors, len(HEALTH_CODES))
+        Hours per sensor and health code (time before installation counts in none).
+    """
+    cuts = [start, *(c for c in net.change_times(start, end) if c < end), end]
+    out = np.zeros((len(net), len(HEALTH_CODES)))
+    rows = np.arange(len(net))
+    for a, b in pairwise(cuts):
+        codes = net.health_at(a)
+        ok = codes != NOT_INSTALLED
+        np.add.at(out, (rows[ok], codes[ok]), (b - a).total_seconds() / 3600.0)
+    return out
+
+
+def sensors_section(view: View) -> Section:
+    """The network's availability per contingent, what went wrong, and interference findings."""
+    d = view.data
+    sec = Section("sensors", "Sensor availability and interference")
+    if not d.sensors:
+        sec.paragraphs.append("No sensors are registered in the store.")
+        return sec
+    net = SensorNetwork.from_records(d.sensors, d.status_reports)
+    hours = sensor_hours(net, d.start, d.end)
+    contingent = np.array([s.contingent for s in d.sensors], dtype=str)
+    ok_i, deg_i = HEALTH_CODES.index(SensorHealth.OK), HEALTH_CODES.index(SensorHealth.DEGRADED)
+    bad = [h for h in HEALTH_CODES if h not in (SensorHealth.OK,)]
+    at_end = net.health_at(d.end - dt.timedelta(microseconds=1))
+    unavailable_end = int(np.isin(at_end, [HEALTH_CODES.index(h) for h in bad if h is not SensorHealth.DEGRADED]).sum())
+    ever = int((hours[:, [HEALTH_CODES.index(h) for h in bad]].sum(axis=1) > 0).sum())
+    total_h = hours.sum()
+    avail = 100.0 * (hours[:, ok_i].sum() + hours[:, deg_i].sum()) / total_h if total_h else float("nan")
+    per_c = Counter(contingent.tolist())
+    sec.paragraphs.append(
+        f"The network counted {count_phrase(len(d.sensors), 'sensor')} ("
+        + join_and([f"{n} of {c}" for c, n in sorted(per_c.items())])
+        + f"). Over the reporting period, {avail:.1f}% of sensor-hours were available (health ok or degraded); "
+        f"{count_phrase(ever, 'sensor')} reported a degradation or worse at some time, and "
+        f"{count_phrase(unavailable_end, 'sensor')} remained unavailable at the cut-off."
+        if total_h
+        else f"The network counted {count_phrase(len(d.sensors), 'sensor')}, none installed during the period."
+    )
+    rows = []
+    for c in sorted(per_c):
+        m = contingent == c
+        h = hours[m]
+        th = h.sum()
+        rows.append(
+            [
+                c,
+                int(m.sum()),
+                round(100.0 * (h[:, ok_i].sum() + h[:, deg_i].sum()) / th, 1) if th else 0.0,
+                *(round(float(h[:, HEALTH_CODES.index(s)].sum()), 1) for s in bad),
+            ]
+        )
+    sec.tables.append(
+        Table(
+            "Sensor availability by contingent (sensor-hours in each state)",
+            ["Contingent", "Sensors", "Available (%)", *(f"{s.value.capitalize()} (h)" for s in bad)],
+            rows,
+        )
+    )
+    period = [r for r in d.status_reports if d.start <= r.time < d.end and r.health is not SensorHealth.OK]
+    if period:
+        by_id = {s.id: s.contingent for s in d.sensors}
+        groups: dict[tuple[str, str], list[tuple[dt.datetime, str]]] = {}
+        for r in period:
+            groups.setdefault((r.health.value, r.reason), []).append((r.time, by_id.get(r.sensor_id, "?")))
+        rows = [
+            [
+                h,
+                redact_ids(reason) if view.public else reason,
+                len(items),
+                view.t(min(t for t, _ in items)),
+                ", ".join(sorted({c for _, c in items})),
+            ]
+            for (h, reason), items in sorted(groups.items(), key=lambda kv: min(t for t, _ in kv[1]))
+        ]
+        sec.tables.append(
+            Table(
+                "Sensor status reports in the period (other than ok)",
+                ["Health", "Reason (as reported)", "Reports", "First", "Contingents"],
+                rows,
+                css="small",
+            )
+        )
+    else:
+        sec.paragraphs.append("No sensor reported a degradation, outage, jamming or destruction in the period.")
+    interf = [v for v in d.violations if v.rule_id.startswith("monitoring_interference")]
+    if interf:
+        c = Counter(view.grade(v) for v in interf)
+        sec.paragraphs.append(
+            f"Interference with monitoring assets: {count_phrase(len(interf), 'finding')} ("
+            + join_and([f"{n} {g.lower() if g == 'Unattributed' else g}" for g, n in sorted(c.items())])
+            + "), attributed only where the status report names the party."
+        )
+    else:
+        sec.paragraphs.append("The Mission made no findings of interference with its monitoring assets.")
+    return sec
+
+
+# ---------------------------------------------------------------------------------- notable
+@dataclass
+class Salvo:
+    """Launches close in time and place: a salvo or a concentrated firing."""
+
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def rounds(self) -> int:
+        return sum(e.count.best for e in self.events)
+
+
+def salvos(events: list[Event]) -> list[Salvo]:
+    """Group located launches into salvos (each launch within 60 s of the last, 3 km of the first)."""
+    launches = sorted((e for e in events if e.kind is EventKind.LAUNCH), key=lambda e: e.origin_time)
+    done: list[Salvo] = []
+    open_: list[Salvo] = []
+    for e in launches:
+        t = e.origin_time
+        still = []
+        for s in open_:
+            if (t - s.events[-1].origin_time).total_seconds() > SALVO_GAP_S:
+                done.append(s)
+            else:
+                still.append(s)
+        open_ = still
+        home = None
+        for s in open_:
+            f = s.events[0].position
+            dx = (e.position.lon_deg - f.lon_deg) * 111.32 * math.cos(math.radians(f.lat_deg))
+            dy = (e.position.lat_deg - f.lat_deg) * 110.57
+            if math.hypot(dx, dy) <= SALVO_RADIUS_KM:
+                home = s
+                break
+        if home is None:
+            home = Salvo()
+            open_.append(home)
+        home.events.append(e)
+    return done + open_
+
+
+def _salvo_grade(s: Salvo) -> str:
+    c = Counter(
+        f"{LEVEL_LABELS[e.attribution.level.value].lower()}"
+        + (f" {e.attribution.party.value}" if e.attribution.party else "")
+        for e in s.events
+    )
+    return "per round: " + ", ".join(f"{g} {n}" for g, n in c.most_common())
+
+
+#: Findings at one site (or in one window) less than this apart form one burst, s.
+BURST_GAP_S = 600.0
+
+
+def _bursts(findings: list[Violation]) -> list[list[Violation]]:
+    """Group findings by rule and site (or window), then into bursts of fire (gaps under 10 min)."""
+    by_key: dict[tuple[str, str], list[Violation]] = {}
+    for v in findings:
+        key = str(v.rule_parameters.get("site_id") or v.rule_parameters.get("window_id") or "")
+        by_key.setdefault((v.rule_id, key), []).append(v)
+    out: list[list[Violation]] = []
+    for vs in by_key.values():
+        vs.sort(key=lambda v: v.time)
+        group = [vs[0]]
+        for v in vs[1:]:
+            if (v.time - group[-1].time).total_seconds() > BURST_GAP_S:
+                out.append(group)
+                group = []
+            group.append(v)
+        out.append(group)
+    return out
+
+
+def notable_section(view: View) -> Section:
+    """What stood out: strikes near protected sites, fire in ceasefire windows, interference, salvos,
+    and fire findings attributed at the grade 'party'."""
+    d = view.data
+    sec = Section("notable", "Notable incidents")
+    idx = {v.id: i for i, v in enumerate(d.violations)}
+
+    def family(v: Violation) -> str:
+        return v.rule_id.split(".", 1)[0]
+
+    def region(v: Violation) -> str:
+        return region_name(str(d.oblast[idx[v.id]]))
+
+    def tally(values: list[str]) -> str:
+        return ", ".join(f"{k} {n}" for k, n in Counter(values).most_common())
+
+    rows: list[tuple[dt.datetime, list[object]]] = []
+    # Strikes near a site and fire in a window: one row per site or window and burst of fire.
+    for group in _bursts([v for v in d.violations if family(v) in ("protected_site", "ceasefire_window")]):
+        v0, fam = group[0], family(group[0])
+        what = RULES[fam].title if fam in RULES else fam
+        site = v0.rule_parameters.get("site_name") or v0.rule_parameters.get("window_id")
+        dist = [number(v.rule_parameters.get("distance_to_site_km")) for v in group]
+        if site:
+            what += f": {site}"
+        if fam == "protected_site":
+            what += f" ({min(dist):.1f} km)" if len(group) == 1 else f" ({min(dist):.1f}-{max(dist):.1f} km)"
+        single = len(group) == 1
+        rows.append((v0.time, [
+            view.t(v0.time) if single else f"{view.t(v0.time)} - {local_time(group[-1].time, view.tz, False)}",
+            what if single else f"{what}: {len(group)} findings",
+            view.place(v0.position.lon_deg, v0.position.lat_deg),
+            ", ".join(sorted({region(v) for v in group})),
+            tally([weapon_label(v.weapon_class.value if v.weapon_class else None) for v in group]) if not single
+            else weapon_label(v0.weapon_class.value if v0.weapon_class else None),
+            view.grade(v0) if single else tally([view.grade(v, probability=False) for v in group]),
+            v0.status.value if single else tally([v.status.value for v in group]),
+            view.ref(v0) if single else f"{view.ref(v0)}, ...",
+        ]))  # fmt: skip
+    # Fire attributed at the grade 'party' (restrictions and interference are in their sections).
+    for v in d.violations:
+        if family(v) in ("protected_site", "ceasefire_window", "freedom_of_movement", "monitoring_interference"):
+            continue
+        if v.attribution.is_attributed:
+            rows.append((v.time, [
+                view.t(v.time), RULES[family(v)].title if family(v) in RULES else family(v),
+                view.place(v.position.lon_deg, v.position.lat_deg), region(v),
+                weapon_label(v.weapon_class.value if v.weapon_class else None), view.grade(v), v.status.value,
+                view.ref(v),
+            ]))  # fmt: skip
+    # Interference: one row per kind and grade.
+    groups: dict[tuple[str, str], list[Violation]] = {}
+    for v in d.violations:
+        if family(v) == "monitoring_interference":
+            groups.setdefault((v.rule_id, view.grade(v)), []).append(v)
+    for (rule, grade), vs in groups.items():
+        ref = "" if view.public else f" ({vs[0].id}{', ...' if len(vs) > 1 else ''})"
+        rows.append((vs[0].time, [
+            f"{view.t(vs[0].time)} - {local_time(vs[-1].time, view.tz, False)}",
+            f"Interference with monitoring assets: {len(vs)} sensor(s) {rule.rsplit('.', 1)[-1]}",
+            f"{len(vs)} sensor positions", ", ".join(sorted({region(v) for v in vs})), "-", grade,
+            tally([v.status.value for v in vs]), f"{len(vs)} findings{ref}",
+        ]))  # fmt: skip
+    big = sorted((s for s in salvos(d.events) if s.rounds >= SALVO_MIN_ROUNDS), key=lambda s: -s.rounds)[:SALVO_MAX]
+    if big:
+        first = [s.events[0].position for s in big]
+        regs = oblast_of([q.lon_deg for q in first], [q.lat_deg for q in first]).tolist()
+        for s, p, reg in zip(big, first, regs, strict=True):
+            e0 = s.events[0]
+            dur = (s.events[-1].origin_time - e0.origin_time).total_seconds()
+            weapons = Counter(e.weapon_class.value for e in s.events).most_common(1)[0][0]
+            rows.append(
+                (
+                    e0.origin_time,
+                    [
+                        view.t(e0.origin_time),
+                        f"Salvo: {s.rounds} rounds located in {dur:.0f} s (launch points)",
+                        view.place(p.lon_deg, p.lat_deg),
+                        region_name(str(reg)),
+                        weapon_label(weapons),
+                        _salvo_grade(s),
+                        "-",
+                        "-" if view.public else e0.id,
+                    ],
+                )
+            )
+    if not rows:
+        sec.paragraphs.append(
+            "Nothing stood out in the reporting period: no strike near a protected site, no fire during a local "
+            f"ceasefire window, no interference with monitoring assets, no salvo of {SALVO_MIN_ROUNDS} rounds or "
+            "more, no fire attributed at the grade 'party'."
+        )
+        return sec
+    rows.sort(key=lambda r: r[0])
+    shown = [r for _, r in rows[: view.max_rows]]
+    sec.paragraphs.append(
+        "Listed: strikes within a protected site's radius, fire during a local ceasefire window, interference with "
+        f"monitoring assets (one row per kind and grade), the largest salvos ({SALVO_MIN_ROUNDS} rounds or more "
+        f"located within {SALVO_GAP_S:.0f} s and {SALVO_RADIUS_KM:g} km, at most {SALVO_MAX}), and fire attributed "
+        "at the grade 'party'."
+    )
+    sec.tables.append(
+        Table(
+            "Notable incidents",
+            ["Time", "What", "Place", "Region", "Weapon", "Attribution (as graded)", "Status", "Reference"],
+            shown,
+            note=view.listing_note(len(shown), len(rows)),
+            css="small",
+        )
+    )
+    return sec
