@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean examples
+.PHONY: demo test lint bench install clean examples sysdeps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,18 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(VENV)/bin/truceline agreement validate default
-	$(VENV)/bin/truceline agreement show default
-	$(VENV)/bin/truceline simulate scenarios/escalation.yaml --out out/demo/escalation
-	rm -rf out/demo/data
-	$(VENV)/bin/truceline ingest out/demo/escalation --data out/demo/data
-	$(VENV)/bin/truceline process --data out/demo/data --agreement out/demo/escalation/agreement
-	$(VENV)/bin/truceline export --data out/demo/data --out out/demo/results
-	$(VENV)/bin/truceline aggregates --data out/demo/data --by day,sector,family,party
-	$(VENV)/bin/truceline score --truth out/demo/escalation --result out/demo/results
+# Debian packages: Chromium (browser tests), Pango (PDF), fonts, poppler (PDF to PNG). Idempotent.
+sysdeps:
+	bash scripts/install_system_deps.sh
 
-test: $(STAMP)
+demo: $(STAMP) sysdeps
+	$(VENV)/bin/truceline agreement validate default
+	$(VENV)/bin/truceline demo
+
+test: $(STAMP) sysdeps
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -351,8 +351,9 @@ def main() -> None:
     app()
 
 
-# The store commands (ingest, process, export, coverage, aggregates, review) live in their own module.
-from truceline import cli_store  # noqa: E402, F401
+# Commands on the store (ingest, process, export, coverage, aggregates, review), the API (serve, token),
+# the bulletin (report) and the demo live in their own modules, registered on ``app`` on import.
+from truceline import cli_api, cli_demo, cli_report, cli_store  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()
