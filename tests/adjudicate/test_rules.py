@@ -368,8 +368,11 @@ def test_incidents_get_the_same_automatic_status_as_their_findings(toy: Any) -> 
     from truceline.adjudicate.verification import verify_incidents
 
     evs, inc = pair("v", east(20.0), east(-12.0), party="RU")
-    one = [Sensor(id=f"S{i}", kind=SensorKind.ACOUSTIC, position=Position(lon_deg=35.0, lat_deg=48.0 + i / 100),
-                  elevation_m=0, contingent="GBR", installed_at=T0 - dt.timedelta(days=1)) for i in range(3)]  # fmt: skip
+    one = [
+        Sensor(id=f"S{i}", kind=SensorKind.ACOUSTIC, position=Position(lon_deg=35.0, lat_deg=48.0 + i / 100),
+               elevation_m=0, contingent="GBR", installed_at=T0 - dt.timedelta(days=1))
+        for i in range(3)
+    ]  # fmt: skip
     two = [s.model_copy(update={"contingent": "FRA"}) if s.id == "S2" else s for s in one]
     (a,) = verify_incidents(ctx_of(toy, (evs, inc), sensors=one))
     (b,) = verify_incidents(ctx_of(toy, (evs, inc), sensors=two))
