@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from tests.adjudicate.test_rules import T0, east, pair
+from tests.adjudicate.test_rules import T0, east, origin, pair
 from truceline.adjudicate.claims import assess_claims
 from truceline.core import Claim, CountRange, Position, TimeWindow
-from truceline.core.enums import ClaimantKind, ClaimVerdict, Party
+from truceline.core.enums import ClaimantKind, ClaimVerdict, EventKind, Party, ViolationKind
 
 
 def claim(
@@ -68,3 +68,18 @@ def test_silence_never_contradicts_a_claim_of_one_round() -> None:
     assert verdicts([claim("c", Party.RUSSIA, east(-7.0), rounds=1)], [], cov=0.999) == {"c": "inconclusive"}
     assert verdicts([claim("c", Party.RUSSIA, east(-7.0), rounds=2)], [], cov=0.999) == {"c": "inconclusive"}
     assert verdicts([claim("c", Party.RUSSIA, east(-7.0), rounds=5)], [], cov=0.999) == {"c": "contradicted"}
+
+
+def test_a_claimed_firing_is_never_corroborated_by_where_an_event_was_located() -> None:
+    """UA's round lands 7 km inside RU's area; fusion cannot tell launch from impact. The event lies in
+    RU's area (its side attribution says so) but nobody is blamed for firing it: a UA claim that "RU
+    fired from there" must not be corroborated."""
+    evs, inc = pair("i1", None, east(7.0))
+    ev = evs[0].model_copy(update={"kind": EventKind.UNDETERMINED, "attribution": origin("RU", "i1-I")})
+    c = claim("c", Party.RUSSIA, east(7.0)).model_copy(update={"kind": ViolationKind.EXPLOSION_OUTGOING})
+    out = assess_claims([c], [ev], [inc], lambda _: 0.0, DONE, created_at=T0)
+    assert out[0].verdict.value == "inconclusive"
+    # A launch event that is not its incident's (attributed) launch blames nobody either.
+    lev = ev.model_copy(update={"kind": EventKind.LAUNCH})
+    out = assess_claims([c], [lev], [inc], lambda _: 0.0, DONE, created_at=T0)
+    assert out[0].verdict.value == "inconclusive"

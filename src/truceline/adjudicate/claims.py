@@ -145,10 +145,16 @@ def _assess(
     by_accused, by_other, unknown = [], [], []
     for e in cand:
         inc = inc_of.get(e.id)
-        att = inc.attribution if inc else e.attribution
-        if want_launch:
-            att = e.attribution  # the firing itself: the launch's own origin area
-        party = att.party if att.level is not AttributionLevel.UNATTRIBUTED else None
+        # Who fired comes only from an incident's attribution (fusion blames a party only for a sure
+        # launch far enough from the line), and for a claimed firing only when this event IS that
+        # incident's launch. An event's own side attribution says where it was located, not who
+        # fired: an impact (or an undetermined event) taken for a launch would blame the victim.
+        att = None
+        if inc is not None and e.kind is not EventKind.UNDETERMINED:
+            is_launch = e.kind is EventKind.LAUNCH and inc.launch_event_id in (None, e.id)
+            if not want_launch or is_launch:
+                att = inc.attribution
+        party = att.party if att is not None and att.level is not AttributionLevel.UNATTRIBUTED else None
         if party is None:
             unknown.append((e, inc))
         elif accused is None or party == accused:
@@ -168,7 +174,7 @@ def _assess(
         )
     if by_other and not unknown:
         ids = [x for e, inc in by_other for x in ((inc.id,) if inc else ()) + (e.id,)]
-        others = sorted({(inc.attribution if inc else e.attribution).party.value for e, inc in by_other})  # type: ignore[union-attr]
+        others = sorted({inc.attribution.party.value for e, inc in by_other if inc and inc.attribution.party})
         return verdict(
             ClaimVerdict.CONTRADICTED,
             f"{len(by_other)} located event(s) {where}, but fired from {', '.join(others)}'s area, "
