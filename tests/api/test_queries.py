@@ -24,9 +24,12 @@ from tests.api.data import (
     Built,
 )
 from truceline.agreement import Agreement
+from truceline.core import Violation
+from truceline.core.enums import Party
 from truceline.service import queries
 from truceline.service.queries import Filters, QueryError, View, parse_datetime_interval, parse_filters, parse_time
 from truceline.store import SQLiteStore
+from truceline.store.base import Derived
 
 FULL, PUBLIC = View.for_role("analyst"), View.for_role("public")
 UA, RU = View.for_role("liaison", "UA"), View.for_role("liaison", "RU")
@@ -269,3 +272,41 @@ def test_change_seq_grows_with_observations_runs_and_audit(tmp_path: object, bui
         assert seq0 < seq1 < seq2
     finally:
         s.close()
+
+
+
+def _derived(v: Violation) -> Derived:
+    return Derived("violation", v, "window:x", 1, v.status.value, None)
+
+
+def test_public_bbox_filters_on_the_rounded_position_only() -> None:
+    """Halving a bbox around a public violation must not recover its exact position (found in review)."""
+    from tests.api.data import VIO_FOM
+    from truceline.service.queries.findings import _violation_row
+
+    d = _derived(VIO_FOM)  # at 35.61123, 47.41877
+    assert (_violation_row(d, View.for_role("public")).lon, _violation_row(d, View.for_role("public")).lat) == (
+        35.61,
+        47.42,
+    )
+    full = _violation_row(d, View.for_role("analyst"))
+    assert (full.lon, full.lat) == (35.61123, 47.41877)
+
+
+def test_interference_findings_never_place_a_sensor_outside_the_mission() -> None:
+    from tests.api.data import SENSORS, violation
+    from truceline.service.queries.features import _violation_feature
+    from truceline.service.queries.findings import _violation_row
+
+    s = SENSORS[0]
+    v = violation("vio-monitoring_interference.jammed-sst-9", "monitoring_interference.jammed", None, None,
+                  Party.RUSSIA, "unverified", position=s.position, observation_ids=("sst-9", s.id),
+                  rule_parameters={"sensor_id": s.id, "health": "jammed", "line_version": "v1"})  # fmt: skip
+    d = _derived(v)
+    full = _violation_feature(d, View.for_role("analyst"))
+    assert full["geometry"]["coordinates"] == [s.position.lon_deg, s.position.lat_deg]
+    for view in (View.for_role("liaison", "RU"), View.for_role("public")):
+        f = _violation_feature(d, view)
+        text = json.dumps(f)
+        assert f["geometry"] is None and s.id not in text and '"health"' not in text
+        assert _violation_row(d, view).lon is None  # no bbox can find it either

@@ -6,6 +6,7 @@ shared by the tests of this module (simulated once, copied per test).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -260,3 +261,33 @@ def test_cli_round_trip_ingest_process_review_export(sim_day: Path, tmp_path: Pa
     at = ["--at", "2026-09-02T01:00:00+03:00"]
     res = runner.invoke(app, ["coverage", *at, "--out", str(tmp_path / "c.geojson"), *data])
     assert res.exit_code == 0 and json.loads((tmp_path / "c.geojson").read_text())["type"] == "FeatureCollection"
+
+
+def test_a_run_killed_before_judging_claims_judges_them_on_resume(sim_day: Path, store: SQLiteStore) -> None:
+    """Every window committed, then killed before the claims (found in review): the next run, with no
+    dirty window, must still judge them."""
+    from truceline.service.process import process_window, windows
+
+    ingest_files(store, [sim_day])
+    agr = load_agreement(sim_day / "agreement")
+    params = ProcessParams()
+    run = store.new_run("process", {})
+    sensors = store.records("sensor")
+    for w0 in windows(store, params, None, None):
+        process_window(store, agr, sensors, w0, params, run)
+    assert store.derived("claim_assessment") == []
+    again = process(store, agr, params=params)
+    assert again.windows_processed == [] and again.claims > 0
+    verdicts = {d.record.verdict.value for d in store.derived("claim_assessment")}
+    assert verdicts and verdicts != {"pending"}
+
+
+def test_claims_are_filed_under_the_period_they_are_about(sim_day: Path, store: SQLiteStore) -> None:
+    ingest_files(store, [sim_day])
+    claims = store.records("claim")
+    c = claims[0]
+    got = store.records("claim", c.period.start, c.period.start + dt.timedelta(microseconds=1))
+    assert c.id in {x.id for x in got}
+    # ...and a claim published long after does not stretch the windows to process.
+    span = store.time_span_us()
+    assert span is not None and span[1] < int(max(x.published_at for x in claims).timestamp() * 1e6) + 1

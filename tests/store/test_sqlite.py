@@ -364,9 +364,13 @@ def test_max_seq_between(store: SQLiteStore, tmp_path: Path) -> None:
     assert store.max_seq_between(0, w0) == 2  # only detections before t(0)
     assert store.max_seq_between(T_D1 - 10, us(t(3600))) == 2  # end excluded
     assert store.max_seq_between(T_D1 - 10, us(t(3600)) + 1) == 4
-    claim_t = us(EX["claim"].published_at)  # type: ignore[attr-defined]
+    claim_t = us(EX["claim"].period.start)  # type: ignore[attr-defined]  # claims are filed under their period
     assert store.max_seq_between(claim_t, claim_t + 1) == 0
-    assert store.time_span_us() == (T_D1, us(t(7200)))
+    assert store.max_seq_between(claim_t, claim_t + 1, "claim") == 3
+    assert store.max_seq_between(0, 2**62, "weather_report") == 4
+    assert store.max_seq_between(0, 2**62, "detection") == 2
+    # The span of the data excludes claims (a claim published a year later adds no windows) and sensors.
+    assert store.time_span_us() == (T_D1, us(t(3600)))
 
 
 # -- transactions --------------------------------------------------------------------------------
@@ -419,3 +423,26 @@ def test_audit_round_trip(store: SQLiteStore) -> None:
     assert list(store.audit(target_id="nope")) == []
     assert got[0].at.tzinfo is not None and got[0].at.utcoffset() == dt.timedelta(0)
     assert got[0].before == {"status": "a"} and got[1].after is None
+
+
+def _open_store(path: str) -> int:
+    from truceline.store import SQLiteStore
+
+    s = SQLiteStore(path)
+    v = s.schema_version
+    s.close()
+    return v
+
+
+def test_several_processes_opening_a_new_store_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """``serve`` and ``ingest`` started together on a fresh data directory (found in review)."""
+    import multiprocessing as mp
+
+    from truceline.store.sqlite import MIGRATIONS
+
+    ctx = mp.get_context("spawn")
+    for trial in range(5):
+        d = str(tmp_path / f"d{trial}")
+        with ctx.Pool(4) as pool:
+            versions = pool.map(_open_store, [d] * 4)
+        assert versions == [len(MIGRATIONS)] * 4

@@ -39,6 +39,8 @@ from truceline.store.base import Store
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 US = 1_000_000
+#: Observer reports read around a window (a patrol hears a round minutes after it is fired).
+OBSERVER_MARGIN = dt.timedelta(minutes=10)
 Progress = Callable[[str, float], None]
 
 
@@ -117,7 +119,16 @@ def dirty(store: Store, params: ProcessParams, w0: int) -> bool:
     if state is None:
         return True
     ovl = int(params.overlap_s * US)
-    return store.max_seq_between(w0 - ovl, w0 + params.window_s * US + ovl) > state.seen_seq
+    w1 = w0 + params.window_s * US
+    if store.max_seq_between(w0 - ovl, w1 + ovl) > state.seen_seq:
+        return True
+    # What a window reads beyond its overlap: weather around it, observer reports near its edges.
+    wx = int(params.weather_margin_s * US)
+    obs = int(OBSERVER_MARGIN.total_seconds() * US)
+    return (
+        store.max_seq_between(w0 - wx, w1 + wx, "weather_report") > state.seen_seq
+        or store.max_seq_between(w0 - obs, w1 + obs, "observer_report") > state.seen_seq
+    )
 
 
 def process(
@@ -145,7 +156,11 @@ def process(
         if progress:
             progress("windows", (k + 1) / len(todo))
     summary.processed_until = processed_until(store, params)
-    summary.claims = judge_claims(store, params, summary.processed_until, force=bool(todo))
+    # Re-judge the claims when windows changed, now or in a run killed before it judged them.
+    states = store.scope_states()
+    claims_run = states["claims"].run_id if "claims" in states else -1
+    windows_run = max((st.run_id for k, st in states.items() if k.startswith("window:")), default=0)
+    summary.claims = judge_claims(store, params, summary.processed_until, force=bool(todo) or windows_run > claims_run)
     return summary
 
 
@@ -173,7 +188,7 @@ def process_window(
     by_id = {e.id: e for e in events}
     stored = {d.record.id: d.record for d in store.derived("event", t0 - 2 * (t1 - t0), t1 + (t1 - t0))}
     cited = [stored[i] for inc in incidents for i in _event_refs(inc) if i not in by_id and i in stored]
-    obs_margin = dt.timedelta(minutes=10)
+    obs_margin = OBSERVER_MARGIN
     ctx = Context(
         agreement=agreement,
         events=[*events, *cited],  # type: ignore[list-item]

@@ -154,9 +154,9 @@ class Store(Protocol):
         """The sequence number of the newest stored observation (0 when empty)."""
         ...
 
-    def max_seq_between(self, t0_us: int, t1_us: int) -> int:
-        """The newest sequence number of observations (claims excepted) timed in ``[t0_us, t1_us)``;
-        0 when none (what tells an incremental run that a window has new data)."""
+    def max_seq_between(self, t0_us: int, t1_us: int, kind: str | None = None) -> int:
+        """The newest sequence number of observations (of ``kind``, or of any kind but claims) timed in
+        ``[t0_us, t1_us)``; 0 when none (what tells an incremental run that a window has new data)."""
         ...
 
     def max_seq(self, kind: str) -> int:

@@ -9,6 +9,7 @@ this package can rewrite evidence.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import sqlite3
 import threading
@@ -103,15 +104,31 @@ def _us(t: dt.datetime) -> int:
     return (t - EPOCH) // dt.timedelta(microseconds=1)
 
 
+@contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    if path is None:
+        yield
+        return
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _time_of(record: Record) -> dt.datetime:
-    """The time an observation is filed under."""
-    for name in ("time", "installed_at", "published_at"):
+    """The time an observation is filed under (a claim: the start of the period it is about)."""
+    for name in ("time", "installed_at"):
         t = getattr(record, name, None)
         if isinstance(t, dt.datetime):
             return t
     period = getattr(record, "period", None)
     if period is not None:
         return period.start  # type: ignore[no-any-return,unused-ignore]
+    t = getattr(record, "published_at", None)
+    if isinstance(t, dt.datetime):
+        return t
     raise ValueError(f"{type(record).__name__} {record.id!r} has no time to file it under")
 
 
@@ -156,14 +173,21 @@ class SQLiteStore:
 
     # -- plumbing ------------------------------------------------------------------------
     def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > len(MIGRATIONS):
-            raise RuntimeError(
-                f"{self.path}: schema version {version} is newer than this truceline knows ({len(MIGRATIONS)})"
-            )
-        for i in range(version, len(MIGRATIONS)):
-            with self._lock:
-                self._db.executescript(f"BEGIN IMMEDIATE;{MIGRATIONS[i]};PRAGMA user_version={i + 1};COMMIT;")
+        """Bring the schema up to date. Several processes may open a new store at once (``serve`` and
+        ``ingest``): an exclusive lock file serialises them, and each reads the version under it."""
+        with self._lock, _file_lock(None if self.path == ":memory:" else Path(self.path).with_suffix(".migrate.lock")):
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"{self.path}: schema version {version} is newer than this truceline knows ({len(MIGRATIONS)})"
+                )
+            for i in range(version, len(MIGRATIONS)):
+                try:
+                    self._db.executescript(f"BEGIN IMMEDIATE;{MIGRATIONS[i]};PRAGMA user_version={i + 1};COMMIT;")
+                except sqlite3.Error:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
 
     @property
     def schema_version(self) -> int:
@@ -309,12 +333,17 @@ class SQLiteStore:
     def last_seq(self) -> int:
         return int(self._db.execute("SELECT value FROM seqs WHERE name='obs'").fetchone()[0])
 
-    def max_seq_between(self, t0_us: int, t1_us: int) -> int:
-        row = self._db.execute(
-            "SELECT MAX(s) FROM (SELECT MAX(seq) s FROM detections WHERE t_us >= ?1 AND t_us < ?2 UNION ALL "
-            "SELECT MAX(seq) FROM observations WHERE time_us >= ?1 AND time_us < ?2 AND kind != 'claim')",
-            (t0_us, t1_us),
-        ).fetchone()
+    def max_seq_between(self, t0_us: int, t1_us: int, kind: str | None = None) -> int:
+        if kind == "detection":
+            q, args = "SELECT MAX(seq) FROM detections WHERE t_us >= ?1 AND t_us < ?2", (t0_us, t1_us)
+        elif kind is not None:
+            q = "SELECT MAX(seq) FROM observations WHERE time_us >= ?1 AND time_us < ?2 AND kind = ?3"
+            args = (t0_us, t1_us, kind)  # type: ignore[assignment]
+        else:
+            q = ("SELECT MAX(s) FROM (SELECT MAX(seq) s FROM detections WHERE t_us >= ?1 AND t_us < ?2 UNION ALL "
+                 "SELECT MAX(seq) FROM observations WHERE time_us >= ?1 AND time_us < ?2 AND kind != 'claim')")
+            args = (t0_us, t1_us)
+        row = self._db.execute(q, args).fetchone()
         return 0 if row[0] is None else int(row[0])
 
     def max_seq(self, kind: str) -> int:
@@ -327,7 +356,7 @@ class SQLiteStore:
     def time_span_us(self) -> tuple[int, int] | None:
         row = self._db.execute(
             "SELECT MIN(a), MAX(b) FROM (SELECT MIN(t_us) a, MAX(t_us) b FROM detections UNION ALL "
-            "SELECT MIN(time_us), MAX(time_us) FROM observations WHERE kind != 'sensor')"
+            "SELECT MIN(time_us), MAX(time_us) FROM observations WHERE kind NOT IN ('sensor', 'claim'))"
         ).fetchone()
         return None if row[0] is None else (int(row[0]), int(row[1]))
 

@@ -89,11 +89,41 @@ def _public_violation(d: Derived) -> dict[str, Any]:
     return _feature(fid, _point(lon, lat), props)
 
 
+#: Rule families whose findings sit at a monitoring asset: their position, sensor id and health are
+#: the mission's own (never shown to a liaison officer or the public).
+ASSET_FAMILIES = ("monitoring_interference",)
+
+
+def hides_position(v: Violation) -> bool:
+    """Whether a finding's position places a sensor (see :data:`ASSET_FAMILIES`)."""
+    return v.rule_id.split(".", 1)[0] in ASSET_FAMILIES
+
+
+def _redact_asset(feature: dict[str, Any]) -> dict[str, Any]:
+    """No geometry, no sensor id or health, no cited observations (status reports name the sensor)."""
+    props = dict(feature["properties"])
+    props.pop("position", None)
+    props.pop("geo_uncertainty", None)
+    props["observation_ids"] = []
+    for key in ("rule_parameters",):
+        if isinstance(props.get(key), dict):
+            props[key] = {k: v for k, v in props[key].items() if k not in ("sensor_id", "health")}
+    if isinstance(props.get("provenance"), dict):
+        prov = dict(props["provenance"])
+        prov.pop("inputs", None)
+        if isinstance(prov.get("parameters"), dict):
+            prov["parameters"] = {k: v for k, v in prov["parameters"].items() if k not in ("sensor_id", "health")}
+        props["provenance"] = prov
+    return {**feature, "geometry": None, "properties": props}
+
+
 def _violation_feature(d: Derived, view: View) -> dict[str, Any]:
-    if view.public:
-        return _public_violation(d)
     v: Violation = d.record  # type: ignore[assignment]
-    return _feature(v.id, _point(v.position.lon_deg, v.position.lat_deg), _props(d))
+    if view.public:
+        out = _public_violation(d)
+    else:
+        out = _feature(v.id, _point(v.position.lon_deg, v.position.lat_deg), _props(d))
+    return _redact_asset(out) if not view.full and hides_position(v) else out
 
 
 def _liaison_event(props: dict[str, Any]) -> dict[str, Any]:

@@ -28,12 +28,14 @@ from truceline.service.queries.features import (
     _incident_points,
     _party_of,
     _props,
-    _public_violation,
     _violation_feature,
+    hides_position,
     public_id,
 )
 from truceline.service.queries.filters import (
+    FULL,
     MAX_LIMIT,
+    PUBLIC_DECIMALS,
     Filters,
     QueryError,
     View,
@@ -50,15 +52,24 @@ def violations(store: Store, f: Filters, view: View, agreement: Agreement | None
     A public view gets the whitelist of :func:`_public_violation`; a liaison view only the
     violations attributed to its party.
     """
-    rows = [_violation_row(d) for d in store.derived("violation", f.start, f.end)]
+    rows = [_violation_row(d, view) for d in store.derived("violation", f.start, f.end)]
     sel = _select(rows, f, view, agreement, _values("violations", "status"), None)
     return _page(sel, f, lambda r: _violation_feature(r.obj, view))
 
 
-def _violation_row(d: Derived) -> _Row:
+def _violation_row(d: Derived, view: View = FULL) -> _Row:
+    """What the filters judge: for a public view the rounded position (so that bbox or sector filters
+    cannot recover the exact one); for any view but the full one, no position where the finding sits
+    at a monitoring asset (a sensor)."""
     v: Violation = d.record  # type: ignore[assignment]
     party = _party_of(v)
-    return _Row(d, v.position.lon_deg, v.position.lat_deg, party, d.status or v.status.value,
+    lon: float | None = v.position.lon_deg
+    lat: float | None = v.position.lat_deg
+    if not view.full and hides_position(v):
+        lon = lat = None
+    elif view.public:
+        lon, lat = round(v.position.lon_deg, PUBLIC_DECIMALS), round(v.position.lat_deg, PUBLIC_DECIMALS)
+    return _Row(d, lon, lat, party, d.status or v.status.value,
                 (v.rule_id.split(".", 1)[0], v.rule_id), (party,))  # fmt: skip
 
 
@@ -158,7 +169,7 @@ def aggregates(store: Store, f: Filters, view: View, agreement: Agreement | None
         co = CutOff(hour=hh, minute=mm, tz=tz)
     except ValueError as exc:
         raise QueryError("cutoff", str(exc)) from None
-    rows = [_violation_row(d) for d in store.derived("violation", f.start, f.end)]
+    rows = [_violation_row(d, view) for d in store.derived("violation", f.start, f.end)]
     sel = _select(rows, f, view, agreement, _values("violations", "status"), None)
     found = [current(r.obj) for r in sel]
     try:
@@ -237,7 +248,7 @@ def find_feature(store: Store, collection: str, fid: str, view: View) -> dict[st
             if fid.startswith("pub-"):
                 for d in store.derived("violation"):
                     if public_id(d.record.id) == fid:
-                        return _public_violation(d)
+                        return _violation_feature(d, view)
             return None
         got = store.get_derived("violation", fid)
         if got is None or got.superseded_by is not None or not view.sees((_party_of(got.record),)):
