@@ -21,7 +21,8 @@ def test_demo_no_serve_runs_end_to_end(tmp_path: Path) -> None:
                  "[5/5] scoring"):  # fmt: skip
         assert step in res.output
     bulletins = sorted((out / "data" / "bulletins").iterdir())
-    assert [b.name for b in bulletins] == ["2026-09-02", "2026-09-03"]  # the day crosses the 19:30 cut-off
+    # The day crosses the 19:30 cut-off: two reporting days, each internal and public.
+    assert [b.name for b in bulletins] == ["2026-09-02", "2026-09-02-public", "2026-09-03", "2026-09-03-public"]
     for b in bulletins:
         names = {p.name for p in b.iterdir()}
         assert {"bulletin.html", "bulletin.pdf", "findings.geojson", "findings.csv", "findings.parquet",

@@ -7,6 +7,7 @@ creates an analyst token and serves the dashboard; ``--no-serve`` stops after th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
@@ -90,13 +91,17 @@ def demo(
         days = sorted({d.item() for d in opts.cutoff.report_day([start, end])})
         days = [days[0] + dt.timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
         bulletins = []
+        public = dataclasses.replace(opts, public=True)
         with _Bar("bulletins") as bar:
             for k, day in enumerate(days):
                 res = build_bulletin(store, agr, day, data / "bulletins" / day.isoformat(), opts)
                 bulletins.append(res)
+                # The public edition (positions to 0.01 deg, no evidence ids): what the public and the
+                # parties' liaison officers are served.
+                build_bulletin(store, agr, day, data / "bulletins" / f"{day.isoformat()}-public", public)
                 bar("bulletin", (k + 1) / len(days))
         for res in bulletins:
-            typer.echo(f"      {res.out / 'bulletin.html'}", err=True)
+            typer.echo(f"      {res.out / 'bulletin.html'} (and {res.out.name}-public/)", err=True)
         typer.echo(f"      ({time.perf_counter() - t:.1f} s; data up to {end:%Y-%m-%d %H:%M}Z)", err=True)
         t = _step(5, total, "scoring against the ground truth")
         from truceline.service.export import export_results
