@@ -291,3 +291,21 @@ def test_claims_are_filed_under_the_period_they_are_about(sim_day: Path, store: 
     # ...and a claim published long after does not stretch the windows to process.
     span = store.time_span_us()
     assert span is not None and span[1] < int(max(x.published_at for x in claims).timestamp() * 1e6) + 1
+
+
+def test_a_merge_survives_the_reprocessing_of_its_window(sim_day: Path, store: SQLiteStore) -> None:
+    from truceline.service.review import history, merge_incidents
+
+    ingest_files(store, [sim_day])
+    agr = load_agreement(sim_day / "agreement")
+    process(store, agr)
+    by_scope: dict[str, list[str]] = {}
+    for d in store.derived("incident"):
+        by_scope.setdefault(d.scope, []).append(d.record.id)
+    scope, ids = next((k, v) for k, v in by_scope.items() if len(v) >= 2)
+    merged = merge_incidents(store, ids[:2], "anna", "one fire mission")
+    store._db.execute("UPDATE scopes SET seen_seq = -1 WHERE scope = ?", (scope,))
+    assert scope in process(store, agr).windows_processed
+    current = {d.record.id for d in store.derived("incident")}
+    assert merged.id in current and not set(ids[:2]) & current  # the members stay replaced
+    assert [e.action for e in history(store, ids[0])] == ["merge", "carry_over_review"]

@@ -218,8 +218,28 @@ REVIEW_ACTIONS = frozenset({"confirm", "dismiss", "mark_inconclusive", "carry_ov
 def _carry_reviews(
     store: Store, scope: str, t0: dt.datetime, t1: dt.datetime, rows: list[tuple[str, Record, int]]
 ) -> list[tuple[str, Record, int]]:
-    """Keep analysts' decisions on the findings a reprocessed window finds again (same id), audited."""
-    reviewed_ids = {e.target_id for e in store.audit() if e.action in REVIEW_ACTIONS}
+    """Keep analysts' decisions on the findings a reprocessed window finds again (same id), audited:
+    statuses carry over, and incidents an analyst merged or split stay replaced by the result."""
+    entries = list(store.audit())
+    reviewed_ids = {e.target_id for e in entries if e.action in REVIEW_ACTIONS}
+    replaced = {
+        e.target_id: (e.action, e.after.get("merged_into") or e.after.get("split_into"))
+        for e in entries
+        if e.action in ("merge", "split") and e.after and (e.after.get("merged_into") or e.after.get("split_into"))
+    }
+    if replaced:
+        kept = []
+        for kind, rec, t_us in rows:
+            if kind == "incident" and rec.id in replaced:
+                action, into = replaced[rec.id]
+                store.append_audit(
+                    "system:process", "carry_over_review", kind, rec.id,
+                    f"{scope} reprocessed: the incident stays replaced by the analyst's {action}",
+                    None, {"replaced_by": into},
+                )  # fmt: skip
+                continue
+            kept.append((kind, rec, t_us))
+        rows = kept
     if not reviewed_ids:
         return rows
     margin = dt.timedelta(hours=1)
