@@ -18,10 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from truceline.core import RecordError, Sensor, WeatherReport, parse_record
+from truceline.core import Sensor, WeatherReport
 from truceline.geo.projection import LocalProjection
 from truceline.io.detections import DetectionFileError, DetectionProblem, DetectionTable, read_detections
-from truceline.io.jsonl import read_objects
+from truceline.io.jsonl import read_typed
 
 __all__ = ["FusionInput", "SensorTable", "WeatherTable", "grid_north_deg", "load_inputs", "sound_speed_ms"]
 
@@ -123,13 +123,7 @@ def _obs_dir(folder: Path) -> Path:
 
 
 def _records(path: Path, cls: type) -> list[Any]:
-    out: list[Any] = []
-    for lineno, obj in read_objects(path):
-        try:
-            out.append(parse_record(cls, obj))
-        except RecordError as exc:
-            raise ValueError(f"{path}:{lineno}: {exc}") from None
-    return out
+    return read_typed(path, cls)
 
 
 def load_sensors(path: Path) -> tuple[list[Sensor], LocalProjection, SensorTable]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from truceline.core import Record, to_json_dict
+
+R = TypeVar("R", bound=Record)
 
 
 def dumps(obj: Mapping[str, Any]) -> str:
@@ -48,3 +50,22 @@ def read_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not isinstance(obj, dict):
                 raise ValueError(f"{p}:{lineno}: not a JSON object")
             yield lineno, obj
+
+
+def read_typed(path: str | Path, cls: type[R]) -> list[R]:
+    """Every line of ``path`` parsed as a ``cls`` record, strictly.
+
+    Raises
+    ------
+    ValueError
+        ``FILE:LINE: ...`` at the first line that is not valid JSON or not a valid record.
+    """
+    from truceline.core import RecordError, parse_record
+
+    out: list[R] = []
+    for lineno, obj in read_objects(path):
+        try:
+            out.append(parse_record(cls, obj))
+        except RecordError as exc:
+            raise ValueError(f"{path}:{lineno}: {exc}") from None
+    return out

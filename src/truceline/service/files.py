@@ -19,21 +19,12 @@ from truceline.core import (
     Sensor,
     SensorStatusReport,
     Sighting,
-    parse_record,
 )
-from truceline.io.jsonl import read_objects, write_records
+from truceline.io.jsonl import read_typed, write_records
 
 
 def _read(path: Path, cls: type) -> list[Any]:
-    if not path.exists():
-        return []
-    out: list[Any] = []
-    for lineno, obj in read_objects(path):
-        try:
-            out.append(parse_record(cls, obj))
-        except ValueError as exc:
-            raise ValueError(f"{path}:{lineno}: {exc}") from None
-    return out
+    return read_typed(path, cls) if path.exists() else []
 
 
 def adjudicate_folder(observations: str | Path, result: str | Path, agreement: Agreement) -> int:

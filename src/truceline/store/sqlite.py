@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from truceline.core import Record, from_json_dict, record_type, to_json_dict
-from truceline.io.detections import DetectionTable
+from truceline.io.detections import _COLUMNS, DetectionTable
 from truceline.store.base import DERIVED_KINDS, AddResult, ApiToken, AuditEntry, Derived, ScopeState
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -87,17 +87,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_DET_COLS = (
-    "id",
-    "sensor_id",
-    "t_us",
-    "time_sigma_s",
-    "bearing_deg",
-    "bearing_sigma_deg",
-    "amplitude_pa",
-    "launch_score",
-    "impact_score",
-)
+#: Stored detection columns: the bulk reader's, less the source line, under the codebook's names.
+_DET_COLS = ("id", "sensor_id", *_COLUMNS[2:-1])
 
 
 def _us(t: dt.datetime) -> int:
