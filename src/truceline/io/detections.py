@@ -23,6 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from truceline.core import Detection, RecordError, parse_record
+from truceline.io.jsonl import iter_json_lines
+from truceline.io.problems import RecordProblem
 
 __all__ = ["DetectionFileError", "DetectionProblem", "DetectionTable", "read_detections"]
 
@@ -204,8 +206,6 @@ def _csv_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tuple
 
 def _jsonl_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tuple[list[int], dict[str, list[str]]]:
     """JSON Lines through the codebook record (full validation), then flattened to strings."""
-    from truceline.io.records import RecordProblem, iter_json_lines  # here: records imports this module
-
     lines: list[int] = []
     cols: dict[str, list[str]] = {c: [] for c in (*REQUIRED, *NUMERIC)}
     for lineno, obj in iter_json_lines(p):

@@ -1,13 +1,21 @@
-"""JSON Lines: one codebook record (or plain object) per line."""
+"""JSON Lines: one codebook record (or plain object) per line.
+
+Writing (:func:`write_records`), and two readers with one strictness (no duplicate keys, no
+NaN/Infinity, objects only, UTF-8): :func:`iter_json_lines` yields every line's object or its
+:class:`~truceline.io.problems.RecordProblem` and never stops (what ``truceline ingest`` needs);
+:func:`read_objects` and :func:`read_typed` stop at the first bad line (files the system wrote).
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from truceline.core import Record, to_json_dict
+from truceline.io.problems import ENCODING_FIELD, JSON_FIELD, RECORD_FIELD, RecordProblem, json_type, value_text
 
 R = TypeVar("R", bound=Record)
 
@@ -31,26 +39,20 @@ def write_records(path: str | Path, records: Iterable[Record | Mapping[str, Any]
 
 
 def read_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line number, object)`` for each non-blank line.
+    """Yield ``(line number, object)`` for each non-blank line, stopping at the first bad one.
+
+    The fail-fast form of :func:`iter_json_lines` (same strictness), for files the system wrote
+    itself; ``truceline ingest`` collects every problem instead.
 
     Raises
     ------
     ValueError
-        Naming the file and line of a line that is not a JSON object.
+        ``FILE:LINE: FIELD: 'VALUE' — REASON`` for the first line that is not a strict JSON object.
     """
-    p = Path(path)
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{p}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise ValueError(f"{p}:{lineno}: not a JSON object")
-            yield lineno, obj
-
+    for lineno, item in iter_json_lines(path):
+        if isinstance(item, RecordProblem):
+            raise ValueError(str(item))
+        yield lineno, item
 
 def read_typed(path: str | Path, cls: type[R]) -> list[R]:
     """Every line of ``path`` parsed as a ``cls`` record, strictly.
@@ -69,3 +71,123 @@ def read_typed(path: str | Path, cls: type[R]) -> list[R]:
         except RecordError as exc:
             raise ValueError(f"{path}:{lineno}: {exc}") from None
     return out
+
+
+# --------------------------------------------------------------------------- strict reading
+
+
+class _JsonProblem(ValueError):
+    """Valid JSON syntax that strict reading refuses (duplicate keys, NaN, Infinity)."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _JsonProblem(f"duplicate key {key!r} in an object")
+            seen.add(key)
+    return obj
+
+
+def _constant(name: str) -> Any:
+    raise _JsonProblem(f"{name} is not a JSON number")
+
+
+_DECODER: Final = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
+
+
+def _decode(text: str) -> Any:
+    """Strict ``json.loads``: no duplicate keys, no NaN/Infinity.
+
+    Raises
+    ------
+    ValueError
+        With the reason (``json.JSONDecodeError`` for bad syntax).
+    """
+    return _DECODER.decode(text)
+
+
+def _json_reason(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} (column {exc.colno})"
+    return f"not valid JSON: {exc}"
+
+
+def _utf8_reason(raw: bytes, exc: UnicodeDecodeError) -> str:
+    return f"not valid UTF-8: byte 0x{raw[exc.start]:02X} at column {exc.start + 1}"
+
+
+def _around(raw: bytes, start: int) -> str:
+    """The bytes around ``start`` as text (bad bytes as ``\\xNN``), marked ``...`` where cut."""
+    lo, hi = max(0, start - 50), start + 50
+    text = raw[lo:hi].decode("utf-8", "backslashreplace")
+    return ("..." if lo else "") + text + ("..." if hi < len(raw) else "")
+
+
+def _encoding_problem(path: str, line: int, raw: bytes, exc: UnicodeDecodeError) -> RecordProblem:
+    """A line that is not UTF-8; its id is read from a lenient decoding where it has one."""
+    record_id = None
+    try:
+        obj = json.loads(raw.decode("utf-8", "replace"))
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str) and "\ufffd" not in obj["id"]:
+        record_id = obj["id"]
+    return RecordProblem(path, line, record_id, ENCODING_FIELD, _around(raw, exc.start), _utf8_reason(raw, exc))
+
+
+def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | RecordProblem]]:
+    """Read JSON Lines one line at a time, strictly, without stopping at a bad line.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (not checked here: see :func:`truceline.io.records.read_records`).
+
+    Yields
+    ------
+    line : int
+        Physical line number, from 1 (blank lines are skipped but counted).
+    item : dict or RecordProblem
+        The line's JSON object, or the problem with the line: bytes that are not UTF-8
+        (``<encoding>``), invalid JSON, duplicate keys, NaN/Infinity (``<json>``), a JSON value
+        that is not an object (``<record>``). A UTF-8 byte order mark opening the file is dropped.
+    """
+    name = str(path)
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield lineno, _encoding_problem(name, lineno, raw.rstrip(b"\r\n"), exc)
+                continue
+            text = text.rstrip("\r\n")
+            if not text.strip():
+                continue
+            if text.startswith("\ufeff"):
+                reason = "a byte order mark (U+FEFF) is allowed only at the start of the file"
+                yield lineno, RecordProblem(name, lineno, None, ENCODING_FIELD, value_text(text[1:]), reason)
+                continue
+            try:
+                obj = _decode(text)
+            except ValueError as exc:
+                yield lineno, RecordProblem(name, lineno, None, JSON_FIELD, value_text(text), _json_reason(exc))
+                continue
+            if not isinstance(obj, dict):
+                yield (
+                    lineno,
+                    RecordProblem(
+                        name,
+                        lineno,
+                        None,
+                        RECORD_FIELD,
+                        value_text(obj),
+                        f"expected a JSON object, got {json_type(obj)}",
+                    ),
+                )
+                continue
+            yield lineno, obj

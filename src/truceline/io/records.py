@@ -48,6 +48,10 @@ part when the line gave no id), e.g.
 several bad fields gives one problem per field. Duplicate ids: the first good record is kept; a
 later one with the same id is a problem (``id``: "duplicate id, first on line N") unless it is the
 same record (equal after parsing, so ``Z`` and ``+00:00`` are the same time), which is a repeat.
+
+Layout: kinds and their inference in :mod:`truceline.io.kinds`, the problem record in
+:mod:`truceline.io.problems`, the strict line reader in :mod:`truceline.io.jsonl`; this module
+reads whole files into batches (and re-exports the names above for its callers).
 """
 
 from __future__ import annotations
@@ -55,30 +59,37 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from truceline.core import (
-    MISSING,
-    Claim,
-    Detection,
-    FreedomOfMovementRestriction,
-    ObserverReport,
-    Record,
-    RecordError,
-    Sensor,
-    SensorStatusReport,
-    Sighting,
-    WeatherReport,
-    parse_record,
+from truceline.core import Record, RecordError, parse_record
+from truceline.io.detections import DetectionFileError, DetectionTable, read_detections
+from truceline.io.jsonl import _around, _decode, _json_reason, iter_json_lines
+from truceline.io.kinds import (
+    DETECTION_SUFFIXES,
+    DISTINCTIVE_FIELDS,
+    FILE_STEMS,
+    JSON_SUFFIXES,
+    JSONL_SUFFIXES,
+    RECORD_CLASSES,
+    RecordKind,
+    _kind_from_name,
+    kind_for,
+    parse_kind,
 )
-from truceline.io.detections import DetectionFileError, DetectionProblem, DetectionTable, read_detections
+from truceline.io.problems import (
+    ENCODING_FIELD,
+    FILE_FIELD,
+    JSON_FIELD,
+    RECORD_FIELD,
+    RecordProblem,
+    json_type,
+    value_text,
+)
 
 __all__ = [
     "DISTINCTIVE_FIELDS",
@@ -99,403 +110,6 @@ __all__ = [
     "read_detection_file",
     "read_records",
 ]
-
-JSON_FIELD: Final = "<json>"
-"""Pseudo-field of a line that is not valid JSON."""
-RECORD_FIELD: Final = "<record>"
-"""Pseudo-field of a problem with a record as a whole (not an object, ...)."""
-ENCODING_FIELD: Final = "<encoding>"
-"""Pseudo-field of a line whose bytes are not UTF-8."""
-FILE_FIELD: Final = "<file>"
-"""Pseudo-field of a problem with a ``.json`` document as a whole (line 0)."""
-
-JSONL_SUFFIXES: Final = (".jsonl", ".ndjson")
-JSON_SUFFIXES: Final = (".json",)
-DETECTION_SUFFIXES: Final = (".csv", ".jsonl")
-_VALUE_LIMIT = 120
-
-
-class RecordKind(StrEnum):
-    """The kinds of observation file ``truceline ingest`` reads; values are the record-type names."""
-
-    SENSOR = "sensor"
-    SENSOR_STATUS = "sensor_status_report"
-    DETECTION = "detection"
-    WEATHER = "weather_report"
-    OBSERVER_REPORT = "observer_report"
-    SIGHTING = "sighting"
-    FOM_RESTRICTION = "freedom_of_movement_restriction"
-    CLAIM = "claim"
-
-    @property
-    def record_class(self) -> type[Record]:
-        """The codebook record class of this kind."""
-        return RECORD_CLASSES[self]
-
-    @property
-    def file_name(self) -> str:
-        """The file name the simulator writes (docs/formats.md), e.g. ``"sightings.jsonl"``."""
-        return FILE_STEMS[self] + (".csv" if self is RecordKind.DETECTION else ".jsonl")
-
-
-RECORD_CLASSES: Final[Mapping[RecordKind, type[Record]]] = {
-    RecordKind.SENSOR: Sensor,
-    RecordKind.SENSOR_STATUS: SensorStatusReport,
-    RecordKind.DETECTION: Detection,
-    RecordKind.WEATHER: WeatherReport,
-    RecordKind.OBSERVER_REPORT: ObserverReport,
-    RecordKind.SIGHTING: Sighting,
-    RecordKind.FOM_RESTRICTION: FreedomOfMovementRestriction,
-    RecordKind.CLAIM: Claim,
-}
-"""Record class of each kind."""
-
-FILE_STEMS: Final[Mapping[RecordKind, str]] = {
-    RecordKind.SENSOR: "sensors",
-    RecordKind.SENSOR_STATUS: "sensor_status",
-    RecordKind.DETECTION: "detections",
-    RecordKind.WEATHER: "weather",
-    RecordKind.OBSERVER_REPORT: "observer_reports",
-    RecordKind.SIGHTING: "sightings",
-    RecordKind.FOM_RESTRICTION: "fom_restrictions",
-    RecordKind.CLAIM: "claims",
-}
-"""File stem of each kind, as the simulator writes it."""
-
-
-def _aliases() -> dict[str, RecordKind]:
-    out: dict[str, RecordKind] = {}
-    for kind in RecordKind:
-        names = (kind.value, kind.value + "s", kind.name.lower(), FILE_STEMS[kind], RECORD_CLASSES[kind].__name__)
-        for name in names:
-            out.setdefault(name, kind)
-            out.setdefault(name.lower(), kind)
-    return out
-
-
-_ALIASES: Final = _aliases()
-# File-name matching: longest first, so that a longer name wins over a name it ends with.
-_NAME_STEMS: Final = sorted(
-    ((name, kind) for name, kind in _ALIASES.items() if name == name.lower()), key=lambda nk: -len(nk[0])
-)
-_ACCEPTED_NAMES: Final = (
-    "sensors.jsonl, sensor_status.jsonl, detections.csv (or .jsonl), weather.jsonl, observer_reports.jsonl, "
-    "sightings.jsonl, fom_restrictions.jsonl, claims.jsonl (a prefix such as '2026-09-02_' is allowed; "
-    "JSON Lines may also end in .ndjson, JSON documents in .json)"
-)
-
-
-def parse_kind(name: str | RecordKind) -> RecordKind:
-    """The :class:`RecordKind` named by ``name``.
-
-    Parameters
-    ----------
-    name : str or RecordKind
-        A kind value (``"sighting"``, ``"sensor_status_report"``), a short alias
-        (``"sensor_status"``, ``"weather"``, ``"fom_restriction"``), a file stem
-        (``"sightings"``, ``"fom_restrictions"``) or a class name (``"Sighting"``).
-
-    Raises
-    ------
-    ValueError
-        If ``name`` names no kind (the message lists the kinds).
-    """
-    if isinstance(name, RecordKind):
-        return name
-    kind = _ALIASES.get(name) if isinstance(name, str) else None
-    if kind is None and isinstance(name, str):
-        kind = _ALIASES.get(name.strip().lower())
-    if kind is None:
-        known = ", ".join(k.value for k in RecordKind)
-        raise ValueError(f"unknown record kind {name!r}; expected one of: {known}")
-    return kind
-
-
-# --------------------------------------------------------------------------- problems
-
-
-@dataclass(frozen=True)
-class RecordProblem:
-    """One rejected record (or line): where, which field, what was there and why.
-
-    Attributes
-    ----------
-    path : str
-        The file.
-    line : int
-        1-based line (JSON Lines, CSV) or object index (``.json``); 0 for a ``.json`` document as
-        a whole.
-    record_id : str or None
-        The record's id where the line gave one.
-    field : str
-        Dotted field path (``"position.lat_deg"``, ``"count.low"``, ``"event_ids[2]"``), or a
-        pseudo-field: ``<json>`` (not valid JSON), ``<record>`` (not an object, or the record as a
-        whole), ``<encoding>`` (not UTF-8), ``<row>`` / ``<header>`` (CSV structure), ``<file>``.
-    value : str
-        The offending input as text: a string as it is, any other JSON value as compact JSON
-        (``91``, ``null``, ``{"lon_deg":1}``), ``<missing>`` for an absent required field; at most
-        120 characters.
-    reason : str
-        Why it was rejected, e.g. ``"time has no timezone"``.
-
-    Examples
-    --------
-    >>> str(RecordProblem("sightings.jsonl", 7, "sgt-1", "time", "<missing>", "required field missing"))
-    "sightings.jsonl:7: record 'sgt-1': time: '<missing>' — required field missing"
-    """
-
-    path: str
-    line: int
-    record_id: str | None
-    field: str
-    value: str
-    reason: str
-
-    def __str__(self) -> str:
-        record = f" record {self.record_id!r}:" if self.record_id is not None else ""
-        return f"{self.path}:{self.line}:{record} {self.field}: {self.value!r} — {self.reason}"
-
-    @classmethod
-    def from_detection_problem(cls, problem: DetectionProblem) -> RecordProblem:
-        """The same problem from the bulk detections reader (pseudo-fields ``(row)`` become ``<row>``)."""
-        name = problem.field
-        if name.startswith("(") and name.endswith(")"):
-            name = f"<{name[1:-1]}>"
-        return cls(problem.path, problem.line, problem.record_id, name, problem.value, problem.reason)
-
-    @classmethod
-    def from_record_error(cls, path: str, line: int, exc: RecordError) -> list[RecordProblem]:
-        """One problem per bad field of a :class:`~truceline.core.RecordError` (the first is ``exc.field``)."""
-        return [
-            cls(path, line, exc.record_id, name or RECORD_FIELD, _value_text(value), reason)
-            for name, value, reason in exc.errors
-        ]
-
-
-def _value_text(value: Any) -> str:
-    if value is MISSING:
-        text = "<missing>"
-    elif isinstance(value, str):
-        text = value
-    else:
-        try:
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True, default=str)
-        except (TypeError, ValueError):
-            text = repr(value)
-    return text if len(text) <= _VALUE_LIMIT else text[: _VALUE_LIMIT - 3] + "..."
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"
-
-
-# --------------------------------------------------------------------------- JSON decoding
-
-
-class _JsonProblem(ValueError):
-    """Valid JSON syntax that strict reading refuses (duplicate keys, NaN, Infinity)."""
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _JsonProblem(f"duplicate key {key!r} in an object")
-            seen.add(key)
-    return obj
-
-
-def _constant(name: str) -> Any:
-    raise _JsonProblem(f"{name} is not a JSON number")
-
-
-_DECODER: Final = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
-
-
-def _decode(text: str) -> Any:
-    """Strict ``json.loads``: no duplicate keys, no NaN/Infinity.
-
-    Raises
-    ------
-    ValueError
-        With the reason (``json.JSONDecodeError`` for bad syntax).
-    """
-    return _DECODER.decode(text)
-
-
-def _json_reason(exc: ValueError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON: {exc.msg} (column {exc.colno})"
-    return f"not valid JSON: {exc}"
-
-
-def _utf8_reason(raw: bytes, exc: UnicodeDecodeError) -> str:
-    return f"not valid UTF-8: byte 0x{raw[exc.start]:02X} at column {exc.start + 1}"
-
-
-def _around(raw: bytes, start: int) -> str:
-    """The bytes around ``start`` as text (bad bytes as ``\\xNN``), marked ``...`` where cut."""
-    lo, hi = max(0, start - 50), start + 50
-    text = raw[lo:hi].decode("utf-8", "backslashreplace")
-    return ("..." if lo else "") + text + ("..." if hi < len(raw) else "")
-
-
-def _encoding_problem(path: str, line: int, raw: bytes, exc: UnicodeDecodeError) -> RecordProblem:
-    """A line that is not UTF-8; its id is read from a lenient decoding where it has one."""
-    record_id = None
-    try:
-        obj = json.loads(raw.decode("utf-8", "replace"))
-    except ValueError:
-        obj = None
-    if isinstance(obj, dict) and isinstance(obj.get("id"), str) and "\ufffd" not in obj["id"]:
-        record_id = obj["id"]
-    return RecordProblem(path, line, record_id, ENCODING_FIELD, _around(raw, exc.start), _utf8_reason(raw, exc))
-
-
-def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | RecordProblem]]:
-    """Read JSON Lines one line at a time, strictly, without stopping at a bad line.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file (not checked here: see :func:`read_records`).
-
-    Yields
-    ------
-    line : int
-        Physical line number, from 1 (blank lines are skipped but counted).
-    item : dict or RecordProblem
-        The line's JSON object, or the problem with the line: bytes that are not UTF-8
-        (``<encoding>``), invalid JSON, duplicate keys, NaN/Infinity (``<json>``), a JSON value
-        that is not an object (``<record>``). A UTF-8 byte order mark opening the file is dropped.
-    """
-    name = str(path)
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8) :]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield lineno, _encoding_problem(name, lineno, raw.rstrip(b"\r\n"), exc)
-                continue
-            text = text.rstrip("\r\n")
-            if not text.strip():
-                continue
-            if text.startswith("\ufeff"):
-                reason = "a byte order mark (U+FEFF) is allowed only at the start of the file"
-                yield lineno, RecordProblem(name, lineno, None, ENCODING_FIELD, _value_text(text[1:]), reason)
-                continue
-            try:
-                obj = _decode(text)
-            except ValueError as exc:
-                yield lineno, RecordProblem(name, lineno, None, JSON_FIELD, _value_text(text), _json_reason(exc))
-                continue
-            if not isinstance(obj, dict):
-                yield (
-                    lineno,
-                    RecordProblem(
-                        name,
-                        lineno,
-                        None,
-                        RECORD_FIELD,
-                        _value_text(obj),
-                        f"expected a JSON object, got {_json_type(obj)}",
-                    ),
-                )
-                continue
-            yield lineno, obj
-
-
-# --------------------------------------------------------------------------- kinds
-
-
-def _kind_from_name(path: Path) -> RecordKind | None:
-    stem = path.name.lower()
-    for suffix in (*JSONL_SUFFIXES, *JSON_SUFFIXES, ".csv"):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    for name, kind in _NAME_STEMS:
-        if stem == name or (stem.endswith(name) and stem[-len(name) - 1] in "_-. "):
-            return kind
-    return None
-
-
-def _distinctive_fields() -> dict[RecordKind, frozenset[str]]:
-    fields = {kind: frozenset(cls.model_fields) for kind, cls in RECORD_CLASSES.items()}
-    out: dict[RecordKind, frozenset[str]] = {}
-    for kind, own in fields.items():
-        others: set[str] = set()
-        for other, theirs in fields.items():
-            if other is not kind:
-                others |= theirs
-        out[kind] = own - others
-    return out
-
-
-DISTINCTIVE_FIELDS: Final[Mapping[RecordKind, frozenset[str]]] = _distinctive_fields()
-"""Fields that only one kind has (``arrival_time``: detection, ``platform``: sighting, ...)."""
-
-
-def kind_for(path: str | Path, first_object: Mapping[str, Any] | None = None) -> RecordKind:
-    """Infer the record kind of a file.
-
-    In order: the file name (``sightings.jsonl``, also with a prefix: ``2026-09-02_sightings.jsonl``,
-    ``day3-claims.json``); else the ``record_type`` key of ``first_object``; else the fields of
-    ``first_object`` that only one kind has (``arrival_time`` -> detection, ``platform`` ->
-    sighting, ``claimant`` -> claim...; a CSV header given as a mapping works too).
-
-    Parameters
-    ----------
-    path : str or Path
-        The file (only its name is used).
-    first_object : mapping, optional
-        The file's first object, when the name does not tell.
-
-    Returns
-    -------
-    RecordKind
-
-    Raises
-    ------
-    ValueError
-        Naming the file and listing the accepted file names, when the kind cannot be told (or
-        ``record_type`` names no kind).
-    """
-    p = Path(path)
-    kind = _kind_from_name(p)
-    if kind is not None:
-        return kind
-    if first_object is not None:
-        declared = first_object.get("record_type")
-        if declared is not None:
-            try:
-                return parse_kind(declared)
-            except ValueError as exc:
-                raise ValueError(f"{p}: record_type {declared!r}: {exc}") from None
-        scores = {k: len(DISTINCTIVE_FIELDS[k] & set(first_object)) for k in RecordKind}
-        best = max(scores.values())
-        winners = [k for k, score in scores.items() if score == best]
-        if best > 0 and len(winners) == 1:
-            return winners[0]
-    raise ValueError(
-        f"{p}: cannot tell what records this file holds; name it one of {_ACCEPTED_NAMES}, "
-        f"give its objects a 'record_type', or pass the kind (one of: {', '.join(k.value for k in RecordKind)})"
-    )
-
-
-# --------------------------------------------------------------------------- batches
 
 
 @dataclass
@@ -607,7 +221,7 @@ class _Collector:
                 same = False
             if not same:
                 reason = f"expected {batch.kind.value!r}, the kind of this file"
-                self.problem(RecordProblem(batch.path, line, rid, "record_type", _value_text(declared), reason))
+                self.problem(RecordProblem(batch.path, line, rid, "record_type", value_text(declared), reason))
                 return
         try:
             record = parse_record(self.cls, obj)
@@ -693,7 +307,7 @@ def _load_json(p: Path) -> tuple[Any, RecordProblem | None]:
             shown = text[max(0, exc.pos - 40) : exc.pos + 40]
         else:
             reason, shown = _json_reason(exc), ""
-        return None, RecordProblem(str(p), 0, None, JSON_FIELD, _value_text(shown), reason)
+        return None, RecordProblem(str(p), 0, None, JSON_FIELD, value_text(shown), reason)
 
 
 def _json_items(p: Path, collector: _Collector) -> None:
@@ -706,25 +320,25 @@ def _json_items(p: Path, collector: _Collector) -> None:
         extra = sorted(set(doc) - {"records", "record_type"})
         if not isinstance(items, list):
             reason = "expected an array of objects, or an object with a 'records' array"
-            collector.problem(RecordProblem(str(p), 0, None, "records", _value_text(items), reason))
+            collector.problem(RecordProblem(str(p), 0, None, "records", value_text(items), reason))
             return
         for key in extra:
             reason = "unknown key (a document holds 'records' and optionally 'record_type')"
-            collector.problem(RecordProblem(str(p), 0, None, key, _value_text(doc[key]), reason))
+            collector.problem(RecordProblem(str(p), 0, None, key, value_text(doc[key]), reason))
         if "record_type" in doc:
             items = [{"record_type": doc["record_type"], **o} if isinstance(o, dict) else o for o in items]
     elif isinstance(doc, list):
         items = doc
     else:
-        reason = f"expected an array of objects, or an object with a 'records' array; got {_json_type(doc)}"
-        collector.problem(RecordProblem(str(p), 0, None, FILE_FIELD, _value_text(doc), reason))
+        reason = f"expected an array of objects, or an object with a 'records' array; got {json_type(doc)}"
+        collector.problem(RecordProblem(str(p), 0, None, FILE_FIELD, value_text(doc), reason))
         return
     for index, obj in enumerate(items, start=1):
         if isinstance(obj, dict):
             collector.add(index, obj)
         else:
-            reason = f"expected a JSON object, got {_json_type(obj)}"
-            collector.problem(RecordProblem(str(p), index, None, RECORD_FIELD, _value_text(obj), reason))
+            reason = f"expected a JSON object, got {json_type(obj)}"
+            collector.problem(RecordProblem(str(p), index, None, RECORD_FIELD, value_text(obj), reason))
 
 
 def read_records(path: str | Path, kind: str | RecordKind | None = None) -> RecordBatch:

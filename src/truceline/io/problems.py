@@ -1,0 +1,112 @@
+"""Problems found in input files: which file, line, record and field, what was there, and why.
+
+A :class:`RecordProblem` reads ``FILE:LINE: record 'ID': FIELD: 'VALUE' — REASON`` (without the
+record part when the line gave no id). Every strict reader of :mod:`truceline.io` reports with it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from truceline.core import MISSING, RecordError
+
+if TYPE_CHECKING:
+    from truceline.io.detections import DetectionProblem
+
+__all__ = ["ENCODING_FIELD", "FILE_FIELD", "JSON_FIELD", "RECORD_FIELD", "RecordProblem", "json_type", "value_text"]
+
+JSON_FIELD: Final = "<json>"
+"""Pseudo-field of a line that is not valid JSON."""
+RECORD_FIELD: Final = "<record>"
+"""Pseudo-field of a problem with a record as a whole (not an object, ...)."""
+ENCODING_FIELD: Final = "<encoding>"
+"""Pseudo-field of a line whose bytes are not UTF-8."""
+FILE_FIELD: Final = "<file>"
+"""Pseudo-field of a problem with a ``.json`` document as a whole (line 0)."""
+
+_VALUE_LIMIT = 120
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """One rejected record (or line): where, which field, what was there and why.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    line : int
+        1-based line (JSON Lines, CSV) or object index (``.json``); 0 for a ``.json`` document as
+        a whole.
+    record_id : str or None
+        The record's id where the line gave one.
+    field : str
+        Dotted field path (``"position.lat_deg"``, ``"count.low"``, ``"event_ids[2]"``), or a
+        pseudo-field: ``<json>`` (not valid JSON), ``<record>`` (not an object, or the record as a
+        whole), ``<encoding>`` (not UTF-8), ``<row>`` / ``<header>`` (CSV structure), ``<file>``.
+    value : str
+        The offending input as text: a string as it is, any other JSON value as compact JSON
+        (``91``, ``null``, ``{"lon_deg":1}``), ``<missing>`` for an absent required field; at most
+        120 characters.
+    reason : str
+        Why it was rejected, e.g. ``"time has no timezone"``.
+
+    Examples
+    --------
+    >>> str(RecordProblem("sightings.jsonl", 7, "sgt-1", "time", "<missing>", "required field missing"))
+    "sightings.jsonl:7: record 'sgt-1': time: '<missing>' — required field missing"
+    """
+
+    path: str
+    line: int
+    record_id: str | None
+    field: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        record = f" record {self.record_id!r}:" if self.record_id is not None else ""
+        return f"{self.path}:{self.line}:{record} {self.field}: {self.value!r} — {self.reason}"
+
+    @classmethod
+    def from_detection_problem(cls, problem: DetectionProblem) -> RecordProblem:
+        """The same problem from the bulk detections reader (pseudo-fields ``(row)`` become ``<row>``)."""
+        name = problem.field
+        if name.startswith("(") and name.endswith(")"):
+            name = f"<{name[1:-1]}>"
+        return cls(problem.path, problem.line, problem.record_id, name, problem.value, problem.reason)
+
+    @classmethod
+    def from_record_error(cls, path: str, line: int, exc: RecordError) -> list[RecordProblem]:
+        """One problem per bad field of a :class:`~truceline.core.RecordError` (the first is ``exc.field``)."""
+        return [
+            cls(path, line, exc.record_id, name or RECORD_FIELD, value_text(value), reason)
+            for name, value, reason in exc.errors
+        ]
+
+
+def value_text(value: Any) -> str:
+    if value is MISSING:
+        text = "<missing>"
+    elif isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True, default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= _VALUE_LIMIT else text[: _VALUE_LIMIT - 3] + "..."
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
