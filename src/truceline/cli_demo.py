@@ -18,6 +18,7 @@ import typer
 
 from truceline.cli import _fail, app
 from truceline.cli_store import _Bar, _store
+from truceline.store.base import from_us
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -85,7 +86,7 @@ def demo(
         t = _step(4, total, "writing the daily bulletins")
         span = store.time_span_us()
         assert span is not None
-        start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=span[0])
+        start = from_us(span[0])
         end = start + dt.timedelta(seconds=load_scenario(spath).duration_h * 3600)
         opts = BulletinOptions(pdf=pdf)
         days = sorted({d.item() for d in opts.cutoff.report_day([start, end])})

@@ -250,32 +250,24 @@ def _review(action: str, data: Path, *args: object) -> None:
         typer.echo(f"created {entry.id}")
 
 
-@review_app.command("confirm")
-def review_confirm(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
-                   data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
-    """Confirm after review: status verified."""
-    _review("confirm", data, kind, record_id, actor, reason)
+def _status_command(name: str, action: str, doc: str) -> None:
+    """Register ``truceline review NAME KIND ID --actor --reason`` calling ``service.review.ACTION``."""
+
+    def command(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
+                data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+        _review(action, data, kind, record_id, actor, reason)
+
+    command.__doc__ = doc
+    review_app.command(name)(command)
 
 
-@review_app.command("dismiss")
-def review_dismiss(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
-                   data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
-    """Dismiss after review: status refuted."""
-    _review("dismiss", data, kind, record_id, actor, reason)
-
-
-@review_app.command("inconclusive")
-def review_inconclusive(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
-                        data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
-    """Mark inconclusive after review."""
-    _review("mark_inconclusive", data, kind, record_id, actor, reason)
-
-
-@review_app.command("request")
-def review_request(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
-                   data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
-    """Request verification (e.g. a patrol to the site); the status is unchanged."""
-    _review("request_verification", data, kind, record_id, actor, reason)
+for _name, _action, _doc in (
+    ("confirm", "confirm", "Confirm after review: status verified."),
+    ("dismiss", "dismiss", "Dismiss after review: status refuted."),
+    ("inconclusive", "mark_inconclusive", "Mark inconclusive after review."),
+    ("request", "request_verification", "Request verification (e.g. a patrol to the site); the status is unchanged."),
+):
+    _status_command(_name, _action, _doc)
 
 
 @review_app.command("annotate")

@@ -43,6 +43,10 @@ from truceline.core.enums import EventKind, ViolationKind, WeaponClass
 
 FloatArray = NDArray[np.float64]
 
+#: Observed kinds that are a firing (heard or seen at the launch) and those that are an arrival.
+LAUNCH_KINDS = frozenset({ViolationKind.EXPLOSION_OUTGOING, ViolationKind.MUZZLE_FLASH, ViolationKind.SHOT})
+IMPACT_KINDS = frozenset({ViolationKind.EXPLOSION_IMPACT, ViolationKind.EXPLOSION_AIRBURST})
+
 #: Location sigma (m) assumed for an event without a numeric uncertainty.
 DEFAULT_SIGMA_M = 500.0
 
@@ -72,6 +76,10 @@ class Context:
     @cached_property
     def sensor_by_id(self) -> dict[str, Sensor]:
         return {s.id: s for s in self.sensors}
+
+    @cached_property
+    def sighting_by_id(self) -> dict[str, Sighting]:
+        return {s.id: s for s in self.sightings}
 
     @cached_property
     def rounds(self) -> Rounds:

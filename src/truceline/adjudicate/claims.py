@@ -34,14 +34,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from pyproj import Geod
 
+from truceline.adjudicate.base import LAUNCH_KINDS
 from truceline.core import Claim, ClaimAssessment, Event, Incident, Provenance
-from truceline.core.enums import AttributionLevel, ClaimVerdict, EventKind, ViolationKind
+from truceline.core.enums import AttributionLevel, ClaimVerdict, EventKind
 
 GEOD = Geod(ellps="WGS84")
 ALGORITHM = "adjudicate.claims"
 VERSION = "1.0.0"
 
-_LAUNCH_KINDS = {ViolationKind.EXPLOSION_OUTGOING, ViolationKind.MUZZLE_FLASH, ViolationKind.SHOT}
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def _assess(
     t0, t1 = c.period.start.timestamp() - p.slack_s, c.period.end.timestamp() + p.slack_s
     lo, hi = np.searchsorted(t, t0), np.searchsorted(t, t1, side="right")
     cand = events[lo:hi]
-    want_launch = c.kind in _LAUNCH_KINDS
+    want_launch = c.kind in LAUNCH_KINDS
     cand = [e for e in cand if (e.kind is not EventKind.LAUNCH) != want_launch or e.kind is EventKind.UNDETERMINED]
     if cand:
         _, _, d = GEOD.inv(

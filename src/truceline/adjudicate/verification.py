@@ -18,14 +18,15 @@ the automatic status never overrides a reviewed one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from pyproj import Geod
 
-from truceline.adjudicate.base import Context
+from truceline.adjudicate.base import IMPACT_KINDS, LAUNCH_KINDS, Context
 from truceline.core import Event, Incident, ObserverReport, Violation, evolve
-from truceline.core.enums import EventKind, VerificationStatus, ViolationKind
+from truceline.core.enums import EventKind, VerificationStatus
 
 GEOD = Geod(ellps="WGS84")
 
@@ -46,8 +47,6 @@ class MatchParams:
     band_slack: float = 1.5
 
 
-_LAUNCH_KINDS = {ViolationKind.EXPLOSION_OUTGOING, ViolationKind.MUZZLE_FLASH, ViolationKind.SHOT}
-_IMPACT_KINDS = {ViolationKind.EXPLOSION_IMPACT, ViolationKind.EXPLOSION_AIRBURST}
 
 
 def matching_reports(
@@ -64,9 +63,9 @@ def matching_reports(
     for r in reports:
         tol = r.time_uncertainty.effective_sigma_s * 2 + params.time_slack_s
         near = np.flatnonzero(np.abs(ev_t + 5.0 - r.time.timestamp()) <= tol + 120.0)
-        if r.kind in _LAUNCH_KINDS:
+        if r.kind in LAUNCH_KINDS:
             near = near[ev_kind[near] != EventKind.IMPACT.value]
-        elif r.kind in _IMPACT_KINDS:
+        elif r.kind in IMPACT_KINDS:
             near = near[ev_kind[near] != EventKind.LAUNCH.value]
         if near.size == 0:
             continue
@@ -87,11 +86,17 @@ def matching_reports(
     return out
 
 
-def sources_of(v: Violation, ctx: Context, reports_by_event: dict[str, list[ObserverReport]]) -> tuple[set[str], int]:
-    """Independent sources of a finding and the number of supporting records."""
+def sources_of(
+    event_ids: Sequence[str],
+    observation_ids: Sequence[str],
+    rule_id: str,
+    ctx: Context,
+    reports_by_event: dict[str, list[ObserverReport]],
+) -> tuple[set[str], int]:
+    """Independent sources of a finding (or an incident: ``rule_id`` empty) and its supporting records."""
     sources: set[str] = set()
     records = 0
-    for eid in v.event_ids:
+    for eid in event_ids:
         e = ctx.event_by_id.get(eid)
         if e is None:
             continue
@@ -101,15 +106,15 @@ def sources_of(v: Violation, ctx: Context, reports_by_event: dict[str, list[Obse
         for r in reports_by_event.get(eid, []):
             sources.add(f"observers:{r.observer_nationality}")
             records += 1
-    sightings = {s.id: s for s in ctx.sightings}
-    for oid in v.observation_ids:
+    sightings = ctx.sighting_by_id
+    for oid in observation_ids:
         if oid in sightings:
             sources.add(f"imagery:{sightings[oid].platform.value}")
             records += 1
-        elif v.rule_id.startswith("freedom_of_movement"):
+        elif rule_id.startswith("freedom_of_movement"):
             sources.add("patrol")
             records += 1
-        elif v.rule_id.startswith("monitoring_interference") and oid not in ctx.sensor_by_id:
+        elif rule_id.startswith("monitoring_interference") and oid not in ctx.sensor_by_id:
             sources.add("telemetry")
             records += 1
     return sources, records
@@ -129,21 +134,11 @@ def verify_incidents(ctx: Context, params: MatchParams = MatchParams()) -> list[
     by_event = matching_reports(list(ctx.events), list(ctx.observer_reports), params)
     out = []
     for inc in ctx.incidents:
-        probe = _IncidentSources(event_ids=tuple(inc.event_ids), observation_ids=(), rule_id="incident")
-        sources, n = sources_of(probe, ctx, by_event)  # type: ignore[arg-type]
+        sources, n = sources_of(inc.event_ids, (), "", ctx, by_event)
         extra = [r.id for eid in inc.event_ids for r in by_event.get(eid, [])]
         obs = tuple(dict.fromkeys([*inc.observation_ids, *extra]))
         out.append(evolve(inc, status=status_for(len(sources), n), observation_ids=obs))
     return out
-
-
-@dataclass(frozen=True)
-class _IncidentSources:
-    """What :func:`sources_of` reads of a finding, for an incident."""
-
-    event_ids: tuple[str, ...]
-    observation_ids: tuple[str, ...]
-    rule_id: str
 
 
 def verify(violations: list[Violation], ctx: Context, params: MatchParams = MatchParams()) -> list[Violation]:
@@ -151,7 +146,7 @@ def verify(violations: list[Violation], ctx: Context, params: MatchParams = Matc
     by_event = matching_reports(list(ctx.events), list(ctx.observer_reports), params)
     out = []
     for v in violations:
-        sources, n = sources_of(v, ctx, by_event)
+        sources, n = sources_of(v.event_ids, v.observation_ids, v.rule_id, ctx, by_event)
         extra = [r.id for eid in v.event_ids for r in by_event.get(eid, [])]
         obs = tuple(dict.fromkeys([*v.observation_ids, *extra]))
         out.append(evolve(v, status=status_for(len(sources), n), observation_ids=obs))

@@ -93,11 +93,12 @@ class DetectionTable:
 
     def take(self, index: NDArray[np.int64] | NDArray[np.bool_]) -> DetectionTable:
         """The rows selected by an index or mask (problems are kept)."""
-        cols = {k: getattr(self, k)[index] for k in _COLUMNS}
+        cols = {k: getattr(self, k)[index] for k in COLUMNS}
         return DetectionTable(**cols, problems=list(self.problems))
 
 
-_COLUMNS = (
+#: The columns of a DetectionTable, in order (``line`` last).
+COLUMNS = (
     "ids",
     "sensor_ids",
     "t_us",

@@ -44,7 +44,7 @@ from truceline.core.enums import EventKind, ViolationKind
 from truceline.geo.areas import AreaIndex
 from truceline.service.export import current
 from truceline.service.process import ProcessParams, processed_until
-from truceline.store.base import Store
+from truceline.store.base import Store, from_us
 
 __all__ = ["DayData", "Tally", "load_day", "parse_day", "sector_of"]
 
@@ -56,7 +56,6 @@ EVENT_KIND: dict[EventKind, ViolationKind] = {
 }
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def parse_day(value: str | dt.date) -> dt.date:
@@ -338,6 +337,6 @@ def load_day(
         trend_findings=trend_v,
         trend_tallies=tallies,
         processed_until=processed_until(store, ProcessParams()),
-        data_since=None if span is None else _EPOCH + dt.timedelta(microseconds=span[0]),
+        data_since=None if span is None else from_us(span[0]),
         store_seq=store.last_seq(),
     )

@@ -35,9 +35,8 @@ from truceline.core.enums import WeaponClass
 from truceline.fusion.associate import AssocParams
 from truceline.fusion.inputs import inputs_from_records
 from truceline.fusion.run import FusionParams, fuse_input
-from truceline.store.base import Store
+from truceline.store.base import Store, from_us, to_us
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 US = 1_000_000
 #: Observer reports read around a window (a patrol hears a round minutes after it is fired).
 OBSERVER_MARGIN = dt.timedelta(minutes=10)
@@ -87,14 +86,6 @@ class ProcessSummary:
         return d
 
 
-def _us(t: dt.datetime) -> int:
-    return (t - EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _time(us: int) -> dt.datetime:
-    return EPOCH + dt.timedelta(microseconds=int(us))
-
-
 def window_scope(start: dt.datetime) -> str:
     return f"window:{start.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
 
@@ -107,15 +98,15 @@ def windows(store: Store, params: ProcessParams, since: dt.datetime | None, unti
     w = params.window_s * US
     first, last = span[0] // w, span[1] // w
     if since is not None:
-        first = max(first, _us(since) // w)
+        first = max(first, to_us(since) // w)
     if until is not None:
-        last = min(last, (_us(until) - 1) // w)
+        last = min(last, (to_us(until) - 1) // w)
     return [k * w for k in range(first, last + 1)]
 
 
 def dirty(store: Store, params: ProcessParams, w0: int) -> bool:
     """Whether the window starting at ``w0`` (µs) needs processing."""
-    state = store.scope_state(window_scope(_time(w0)))
+    state = store.scope_state(window_scope(from_us(w0)))
     if state is None:
         return True
     ovl = int(params.overlap_s * US)
@@ -146,10 +137,11 @@ def process(
     summary.windows_total = len(starts)
     todo = [w0 for w0 in starts if dirty(store, params, w0)]
     sensors = store.records("sensor")
-    run_id = store.new_run("process", {"params": _json(asdict(params)), "agreement": agreement.id}) if todo else 0
+    run_id = store.new_run("process", {"params": asdict(params), "agreement": agreement.id}) if todo else 0
+    reviews = Reviews.read(store)
     for k, w0 in enumerate(todo):
-        counts = process_window(store, agreement, sensors, w0, params, run_id)
-        summary.windows_processed.append(window_scope(_time(w0)))
+        counts = process_window(store, agreement, sensors, w0, params, run_id, reviews)
+        summary.windows_processed.append(window_scope(from_us(w0)))
         summary.events += counts[0]
         summary.incidents += counts[1]
         summary.violations += counts[2]
@@ -164,34 +156,37 @@ def process(
     return summary
 
 
-def _json(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (_json(v) if isinstance(v, dict) else v) for k, v in d.items()}
-
-
 def process_window(
-    store: Store, agreement: Agreement, sensors: list[Record], w0: int, params: ProcessParams, run_id: int
+    store: Store,
+    agreement: Agreement,
+    sensors: list[Record],
+    w0: int,
+    params: ProcessParams,
+    run_id: int,
+    reviews: Reviews | None = None,
 ) -> tuple[int, int, int]:
-    """Fuse and adjudicate one window and replace its rows atomically; return (events, incidents, violations)."""
+    """Fuse and adjudicate one window and replace its rows atomically; return (events, incidents, violations).
+
+    ``reviews``: the analysts' decisions (read from the audit trail when not given; a run reads them once).
+    """
     seen = store.last_seq()
     w1 = w0 + params.window_s * US
     ovl = int(params.overlap_s * US)
-    t0, t1 = _time(w0), _time(w1)
+    t0, t1 = from_us(w0), from_us(w1)
     events: list[Event] = []
     incidents: list[Incident] = []
+    cited: list[Event] = []
     table = store.detections(w0 - ovl, w1 + ovl)
     if len(table) and sensors:
         margin = dt.timedelta(seconds=params.weather_margin_s)
         weather = store.records("weather_report", t0 - margin, t1 + margin)
         inp = inputs_from_records(sensors, table, weather, source="store")  # type: ignore[arg-type]
         records, _ = fuse_input(inp, agreement, params.assoc, params.fusion, tag=f"{t0:%d%H%M}-")
-        events, incidents = _keep(store, records, t0, t1, w0 - ovl, w1 + ovl, params.share_duplicate)
-    by_id = {e.id: e for e in events}
-    stored = {d.record.id: d.record for d in store.derived("event", t0 - 2 * (t1 - t0), t1 + (t1 - t0))}
-    cited = [stored[i] for inc in incidents for i in _event_refs(inc) if i not in by_id and i in stored]
+        events, incidents, cited = _keep(store, records, t0, t1, w0 - ovl, w1 + ovl, params.share_duplicate)
     obs_margin = OBSERVER_MARGIN
     ctx = Context(
         agreement=agreement,
-        events=[*events, *cited],  # type: ignore[list-item]
+        events=[*events, *cited],
         incidents=incidents,
         sightings=store.records("sighting", t0, t1),  # type: ignore[arg-type]
         restrictions=store.records("freedom_of_movement_restriction", t0, t1),  # type: ignore[arg-type]
@@ -202,11 +197,11 @@ def process_window(
     )
     violations = adjudicate(ctx)
     incidents = verify_incidents(ctx)
-    rows: list[tuple[str, Record, int]] = [("event", e, _us(e.origin_time)) for e in events]
-    rows += [("incident", i, _us(i.window.start)) for i in incidents]
-    rows += [("violation", v, _us(v.time)) for v in violations]
+    rows: list[tuple[str, Record, int]] = [("event", e, to_us(e.origin_time)) for e in events]
+    rows += [("incident", i, to_us(i.window.start)) for i in incidents]
+    rows += [("violation", v, to_us(v.time)) for v in violations]
     with store.transaction():
-        rows = _carry_reviews(store, window_scope(t0), t0, t1, rows)
+        rows = _carry_reviews(store, reviews or Reviews.read(store), window_scope(t0), t0, t1, rows)
         store.replace_scope(window_scope(t0), run_id, rows, seen)
     return len(events), len(incidents), len(violations)
 
@@ -215,18 +210,33 @@ def process_window(
 REVIEW_ACTIONS = frozenset({"confirm", "dismiss", "mark_inconclusive", "carry_over_review"})
 
 
+@dataclass(frozen=True)
+class Reviews:
+    """What analysts decided, from the audit trail: ids whose status they set, and incidents they merged
+    or split away (id -> (action, what replaced it))."""
+
+    reviewed: frozenset[str]
+    replaced: dict[str, tuple[str, Any]]
+
+    @classmethod
+    def read(cls, store: Store) -> Reviews:
+        reviewed, replaced = set(), {}
+        for e in store.audit():
+            if e.action in REVIEW_ACTIONS:
+                reviewed.add(e.target_id)
+            elif e.action in ("merge", "split") and e.after:
+                into = e.after.get("merged_into") or e.after.get("split_into")
+                if into:
+                    replaced[e.target_id] = (e.action, into)
+        return cls(frozenset(reviewed), replaced)
+
+
 def _carry_reviews(
-    store: Store, scope: str, t0: dt.datetime, t1: dt.datetime, rows: list[tuple[str, Record, int]]
+    store: Store, reviews: Reviews, scope: str, t0: dt.datetime, t1: dt.datetime, rows: list[tuple[str, Record, int]]
 ) -> list[tuple[str, Record, int]]:
     """Keep analysts' decisions on the findings a reprocessed window finds again (same id), audited:
     statuses carry over, and incidents an analyst merged or split stay replaced by the result."""
-    entries = list(store.audit())
-    reviewed_ids = {e.target_id for e in entries if e.action in REVIEW_ACTIONS}
-    replaced = {
-        e.target_id: (e.action, e.after.get("merged_into") or e.after.get("split_into"))
-        for e in entries
-        if e.action in ("merge", "split") and e.after and (e.after.get("merged_into") or e.after.get("split_into"))
-    }
+    replaced, reviewed_ids = reviews.replaced, reviews.reviewed
     if replaced:
         kept = []
         for kind, rec, t_us in rows:
@@ -276,19 +286,21 @@ def _keep(
     lo_us: int,
     hi_us: int,
     share: float,
-) -> tuple[list[Event], list[Incident]]:
-    """The window's own incidents and their events; events stored by other windows are referred to."""
+) -> tuple[list[Event], list[Incident], list[Event]]:
+    """The window's own incidents and their events, and the events stored by other windows that they
+    refer to instead of storing an event twice."""
     events: dict[str, Event] = {e.id: e for e in records["events"]}
     mine = [i for i in records["incidents"] if t0 <= i.window.start < t1]
     own_scope = window_scope(t0)
-    others = [
-        d.record
-        for d in store.derived("event", _time(lo_us) - dt.timedelta(minutes=5), _time(hi_us) + dt.timedelta(minutes=5))
+    margin = dt.timedelta(minutes=5)
+    others: dict[str, Event] = {
+        d.record.id: d.record  # type: ignore[misc]
+        for d in store.derived("event", from_us(lo_us) - margin, from_us(hi_us) + margin)
         if d.scope != own_scope
-    ]
+    }
     owner: dict[str, str] = {}
-    for o in others:
-        for det in o.detection_ids:  # type: ignore[attr-defined]
+    for o in others.values():
+        for det in o.detection_ids:
             owner[det] = o.id
     remap: dict[str, str] = {}
     for e in events.values():
@@ -312,7 +324,8 @@ def _keep(
         for r in refs:
             if r not in remap and r in events:
                 kept_ev[r] = events[r]
-    return sorted(kept_ev.values(), key=lambda e: (e.origin_time, e.id)), kept_inc
+    cited = {r: others[r] for inc in kept_inc for r in _event_refs(inc) if r in others}
+    return sorted(kept_ev.values(), key=lambda e: (e.origin_time, e.id)), kept_inc, list(cited.values())
 
 
 def processed_until(store: Store, params: ProcessParams) -> dt.datetime | None:
@@ -322,7 +335,7 @@ def processed_until(store: Store, params: ProcessParams) -> dt.datetime | None:
     for w0 in starts:
         if dirty(store, params, w0):
             break
-        end = _time(w0 + params.window_s * US)
+        end = from_us(w0 + params.window_s * US)
     return end
 
 
@@ -347,7 +360,7 @@ def judge_claims(store: Store, params: ProcessParams, until: dt.datetime | None,
         return float(np.asarray(p).ravel()[0])
 
     verdicts = assess_claims(claims, events, incidents, coverage, until, params.claims, created_at=until)
-    run_id = store.new_run("claims", {"claims": _json(asdict(params.claims))})
-    store.replace_scope("claims", run_id, [("claim_assessment", v, _us(c.period.start)) for v, c in
+    run_id = store.new_run("claims", {"claims": asdict(params.claims)})
+    store.replace_scope("claims", run_id, [("claim_assessment", v, to_us(c.period.start)) for v, c in
                                            zip(verdicts, claims, strict=True)], newest)  # fmt: skip
     return len(verdicts)

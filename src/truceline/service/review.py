@@ -44,7 +44,7 @@ from typing import Any
 from truceline.core import Attribution, Event, Incident, Provenance, make_id
 from truceline.core.enums import VerificationStatus, WeaponClass
 from truceline.core.uncertainty import TimeWindow
-from truceline.store.base import AuditEntry, Derived, Store
+from truceline.store.base import AuditEntry, Derived, Store, to_us
 
 __all__ = [
     "ALGORITHM_VERSION",
@@ -69,7 +69,6 @@ ALGORITHM_VERSION = "1"
 
 #: Actions that close an open verification request on their target.
 _CLOSING = frozenset({"confirm", "dismiss", "mark_inconclusive", "merge", "split"})
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class ReviewError(LookupError):
@@ -129,10 +128,6 @@ def _current(store: Store, kind: str, record_id: str) -> Derived:
     if d.superseded_by is not None:
         raise ReviewError(kind, record_id, f"superseded by run {d.superseded_by}; act on the current record")
     return d
-
-
-def _us(t: dt.datetime) -> int:
-    return (t - _EPOCH) // dt.timedelta(microseconds=1)
 
 
 # -- status actions ----------------------------------------------------------------------------
@@ -379,7 +374,7 @@ def merge_incidents(store: Store, ids: Sequence[str], actor: str, reason: str) -
             provenance=_provenance("review.merge", actor, members, now),
         )
         store.supersede("incident", members, run_id)
-        store.put_derived(f"review:{new.id}", run_id, [("incident", new, _us(new.window.start))])
+        store.put_derived(f"review:{new.id}", run_id, [("incident", new, to_us(new.window.start))])
         after_new = _incident_state(new, new.status.value)
         for inc, d in zip(incs, stored, strict=True):
             store.append_audit(
@@ -504,7 +499,7 @@ def split_incident(
             )
         store.supersede("incident", [incident_id], run_id)
         for n in new:
-            store.put_derived(f"review:{n.id}", run_id, [("incident", n, _us(n.window.start))])
+            store.put_derived(f"review:{n.id}", run_id, [("incident", n, to_us(n.window.start))])
         new_ids = [n.id for n in new]
         store.append_audit(
             actor,

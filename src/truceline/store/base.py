@@ -28,6 +28,20 @@ from typing import Any, Protocol
 from truceline.core import Record
 from truceline.io.detections import DetectionTable
 
+#: Times cross the protocol as integer microseconds since 1970-01-01 UTC (the unit of detections).
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def to_us(t: dt.datetime) -> int:
+    """An aware datetime as the store's time unit (µs since 1970 UTC)."""
+    return (t - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def from_us(us: int) -> dt.datetime:
+    """The store's time unit back to an aware UTC datetime."""
+    return EPOCH + dt.timedelta(microseconds=int(us))
+
+
 #: Kinds of derived records.
 DERIVED_KINDS = ("event", "incident", "violation", "claim_assessment")
 

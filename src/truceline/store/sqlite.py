@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 
 from truceline.core import Record, from_json_dict, record_type, to_json_dict
-from truceline.io.detections import _COLUMNS, DetectionTable
-from truceline.store.base import DERIVED_KINDS, AddResult, ApiToken, AuditEntry, Derived, ScopeState
+from truceline.io.detections import COLUMNS, DetectionTable
+from truceline.store.base import DERIVED_KINDS, AddResult, ApiToken, AuditEntry, Derived, ScopeState, to_us
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 DB_NAME = "truceline.sqlite"
 
 
@@ -88,11 +87,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 #: Stored detection columns: the bulk reader's, less the source line, under the codebook's names.
-_DET_COLS = ("id", "sensor_id", *_COLUMNS[2:-1])
-
-
-def _us(t: dt.datetime) -> int:
-    return (t - EPOCH) // dt.timedelta(microseconds=1)
+_DET_COLS = ("id", "sensor_id", *COLUMNS[2:-1])
 
 
 @contextmanager
@@ -229,7 +224,7 @@ class SQLiteStore:
                     continue
                 self._db.execute(
                     "INSERT INTO observations VALUES (?,?,?,?,?,?,?)",
-                    (kind, r.id, _us(_time_of(r)), self._next_seq(1), _now(), source, body),
+                    (kind, r.id, to_us(_time_of(r)), self._next_seq(1), _now(), source, body),
                 )
                 res.inserted += 1
         return res
@@ -285,10 +280,10 @@ class SQLiteStore:
         args: list[Any] = [kind]
         if since is not None:
             q += " AND time_us >= ?"
-            args.append(_us(since))
+            args.append(to_us(since))
         if until is not None:
             q += " AND time_us < ?"
-            args.append(_us(until))
+            args.append(to_us(until))
         rows = self._db.execute(q + " ORDER BY time_us, id", args).fetchall()
         return [from_json_dict(cls, json.loads(b)) for (b,) in rows]
 
@@ -401,10 +396,10 @@ class SQLiteStore:
             q += " AND superseded_by IS NULL"
         if since is not None:
             q += " AND time_us >= ?"
-            args.append(_us(since))
+            args.append(to_us(since))
         if until is not None:
             q += " AND time_us < ?"
-            args.append(_us(until))
+            args.append(to_us(until))
         return [self._derived(r) for r in self._db.execute(q + " ORDER BY time_us, id, run_id", args)]
 
     def put_derived(self, scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]]) -> None:

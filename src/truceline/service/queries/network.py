@@ -22,7 +22,7 @@ from truceline.service.queries.filters import (
     _values,
 )
 from truceline.service.queries.paging import Page, _page, _Row, _select
-from truceline.store.base import Store
+from truceline.store.base import Store, from_us
 
 
 def data_time(store: Store) -> dt.datetime:
@@ -30,7 +30,7 @@ def data_time(store: Store) -> dt.datetime:
     span = store.time_span_us()
     if span is None:
         return dt.datetime.now(dt.UTC)
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=span[1])
+    return from_us(span[1])
 
 
 def sensors(store: Store, f: Filters, view: View, at: dt.datetime | None = None,
