@@ -112,8 +112,24 @@ __all__ = [
 ]
 
 
+class _Outcome:
+    """What both kinds of batch say about their problems."""
+
+    problems: list[RecordProblem]
+
+    @property
+    def ok(self) -> bool:
+        """True if no line was rejected."""
+        return not self.problems
+
+    @property
+    def rejected_lines(self) -> list[int]:
+        """The lines with at least one problem, ascending."""
+        return sorted({p.line for p in self.problems})
+
+
 @dataclass
-class RecordBatch:
+class RecordBatch(_Outcome):
     """The outcome of reading one file of records: every good record, every problem.
 
     Attributes
@@ -143,19 +159,9 @@ class RecordBatch:
     def __len__(self) -> int:
         return len(self.records)
 
-    @property
-    def ok(self) -> bool:
-        """True if no line was rejected."""
-        return not self.problems
-
-    @property
-    def rejected_lines(self) -> list[int]:
-        """The lines with at least one problem, ascending."""
-        return sorted({p.line for p in self.problems})
-
 
 @dataclass
-class DetectionBatch:
+class DetectionBatch(_Outcome):
     """The outcome of reading a detections file with the bulk reader.
 
     Attributes
@@ -185,16 +191,6 @@ class DetectionBatch:
     def lines(self) -> NDArray[np.int64]:
         """The line of each detection in ``table``."""
         return self.table.line
-
-    @property
-    def ok(self) -> bool:
-        """True if no line was rejected."""
-        return not self.problems
-
-    @property
-    def rejected_lines(self) -> list[int]:
-        """The lines with at least one problem, ascending."""
-        return sorted({p.line for p in self.problems})
 
 
 class _Collector:

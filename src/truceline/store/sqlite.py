@@ -118,6 +118,19 @@ def _time_of(record: Record) -> dt.datetime:
     raise ValueError(f"{type(record).__name__} {record.id!r} has no time to file it under")
 
 
+def _between(
+    q: str, args: list[Any], since: dt.datetime | None, until: dt.datetime | None
+) -> tuple[str, list[Any]]:
+    """Add ``since <= time_us < until`` (either bound optional) to a query."""
+    if since is not None:
+        q += " AND time_us >= ?"
+        args = [*args, to_us(since)]
+    if until is not None:
+        q += " AND time_us < ?"
+        args = [*args, to_us(until)]
+    return q, args
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
@@ -276,14 +289,7 @@ class SQLiteStore:
         self, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None
     ) -> list[Record]:
         cls = record_type(kind)
-        q = "SELECT body FROM observations WHERE kind=?"
-        args: list[Any] = [kind]
-        if since is not None:
-            q += " AND time_us >= ?"
-            args.append(to_us(since))
-        if until is not None:
-            q += " AND time_us < ?"
-            args.append(to_us(until))
+        q, args = _between("SELECT body FROM observations WHERE kind=?", [kind], since, until)
         rows = self._db.execute(q + " ORDER BY time_us, id", args).fetchall()
         return [from_json_dict(cls, json.loads(b)) for (b,) in rows]
 
@@ -394,12 +400,7 @@ class SQLiteStore:
         args: list[Any] = [kind]
         if not include_superseded:
             q += " AND superseded_by IS NULL"
-        if since is not None:
-            q += " AND time_us >= ?"
-            args.append(to_us(since))
-        if until is not None:
-            q += " AND time_us < ?"
-            args.append(to_us(until))
+        q, args = _between(q, args, since, until)
         return [self._derived(r) for r in self._db.execute(q + " ORDER BY time_us, id, run_id", args)]
 
     def put_derived(self, scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]]) -> None:
