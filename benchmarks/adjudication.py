@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from truceline.agreement import load_agreement  # noqa: E402
+from truceline.scoring.score import score_dirs  # noqa: E402
 from truceline.service.export import export_results  # noqa: E402
 from truceline.service.files import adjudicate_folder  # noqa: E402
 from truceline.service.ingest import ingest_files  # noqa: E402
@@ -31,7 +32,6 @@ from truceline.service.process import process  # noqa: E402
 from truceline.sim.oracle import write_oracle  # noqa: E402
 from truceline.sim.run import simulate  # noqa: E402
 from truceline.sim.scenario import load_scenario  # noqa: E402
-from truceline.sim.score import score_dirs  # noqa: E402
 from truceline.store import SQLiteStore  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"

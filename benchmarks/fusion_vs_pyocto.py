@@ -32,7 +32,7 @@ from fusion_loads import LOADS, simulate_load
 
 from truceline.fusion.run import fuse
 from truceline.io.jsonl import read_objects
-from truceline.sim.score import score_dirs
+from truceline.scoring.score import score_dirs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GEOD = Geod(ellps="WGS84")

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from truceline.fusion.run import fuse
+from truceline.scoring.score import score_dirs
 from truceline.sim.run import simulate
 from truceline.sim.scenario import parse_scenario
-from truceline.sim.score import score_dirs
 
 pytestmark = pytest.mark.slow
 

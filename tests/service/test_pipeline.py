@@ -21,12 +21,12 @@ from typer.testing import CliRunner
 
 from truceline.agreement import load_agreement
 from truceline.cli import app
+from truceline.scoring.score import score_dirs
 from truceline.service.export import export_results
 from truceline.service.ingest import ingest_files
 from truceline.service.process import ProcessParams, process
 from truceline.sim.run import simulate
 from truceline.sim.scenario import parse_scenario
-from truceline.sim.score import score_dirs
 from truceline.store import SQLiteStore
 
 pytestmark = pytest.mark.slow

@@ -2,7 +2,7 @@
 sensors, notable incidents, maps and trend; HTML and PDF, and the day's findings as GeoJSON, CSV,
 GeoParquet and KML, with a manifest of SHA-256 digests.
 
-``truceline report --date 2026-09-02`` (see :mod:`truceline.cli_report`) or :func:`build_bulletin`.
+``truceline report --date 2026-09-02`` (see :mod:`truceline.cli.report`) or :func:`build_bulletin`.
 """
 
 from truceline.report.build import OUTPUT_FILES, BulletinOptions, BulletinResult, build_bulletin, bulletin_id

@@ -1,6 +1,6 @@
 """Optimal one-to-one matching of result points to truth points within a time and a distance gate.
 
-Used by the scorer (:mod:`truceline.sim.score`) for events and violations. It never builds a
+Used by the scorer (:mod:`truceline.scoring.score`) for events and violations. It never builds a
 dense result x truth matrix: candidate pairs come from a search over the time-sorted truth
 (``searchsorted`` on ``t +/- time gate``), are filtered by a kind code and the geodesic distance
 (WGS84, :class:`pyproj.Geod`), then split into connected components of the bipartite candidate

@@ -4,7 +4,7 @@
 ``violations.jsonl``, ``claims.jsonl`` and ``detections.csv`` into a :class:`TruthSet`;
 :func:`read_results` reads any of the four result files (core records) into a :class:`ResultSet`.
 Bad input raises :class:`ScoreInputError` naming file, line and field; nothing is skipped.
-Used by :mod:`truceline.sim.score`; formats in ``docs/scoring.md``.
+Used by :mod:`truceline.scoring.score`; formats in ``docs/scoring.md``.
 """
 
 from __future__ import annotations

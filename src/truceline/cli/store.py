@@ -1,72 +1,14 @@
-"""The ``truceline`` commands that work on the store: ingest, process, export, coverage, aggregates, review."""
+"""The ``truceline`` commands that work on the store: ingest, process, export, coverage, aggregates, adjudicate."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from truceline.cli import _fail, _resolve_agreement, app
-from truceline.store import SQLiteStore
-
-DataDir = Annotated[
-    Path,
-    typer.Option(
-        "--data",
-        envvar="TRUCELINE_DATA",
-        help="Data directory of the store (env TRUCELINE_DATA; default ./truceline-data).",
-    ),
-]
-DEFAULT_DATA = Path(os.environ.get("TRUCELINE_DATA", "truceline-data"))
-
-review_app = typer.Typer(help="Analyst review: confirm, dismiss, mark inconclusive, annotate, merge, split.",
-                         no_args_is_help=True)  # fmt: skip
-app.add_typer(review_app, name="review")
-
-
-def _time(value: str | None, option: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        t = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"{option}: {value!r} is not an ISO 8601 time", 2) from None
-    if t.tzinfo is None:
-        raise _fail(f"{option}: {value!r} has no timezone (add Z or +03:00)", 2)
-    return t
-
-
-class _Bar:
-    """A progress bar on stderr fed with fractions."""
-
-    def __init__(self, label: str) -> None:
-        self.cm = typer.progressbar(length=100, label=label, file=sys.stderr)
-        self.done = 0
-
-    def __enter__(self) -> _Bar:
-        self.bar = self.cm.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.cm.__exit__(None, None, None)
-
-    def __call__(self, _stage: str, frac: float) -> None:
-        pos = int(frac * 100)
-        if pos > self.done:
-            self.bar.update(pos - self.done)
-            self.done = pos
-
-
-def _store(data: Path) -> SQLiteStore:
-    try:
-        return SQLiteStore(data)
-    except (ValueError, RuntimeError) as exc:
-        raise _fail(f"--data: {exc}", 2) from None
+from truceline.cli.common import DEFAULT_DATA, Bar, DataDir, app, fail, open_store, parse_time, resolve_agreement
 
 
 @app.command()
@@ -82,12 +24,12 @@ def ingest(
     """
     from truceline.service.ingest import ingest_files
 
-    store = _store(data)
+    store = open_store(data)
     try:
-        with _Bar("ingesting") as bar:
+        with Bar("ingesting") as bar:
             report = ingest_files(store, files, progress=bar)
     except FileNotFoundError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     finally:
         store.close()
     if as_json:
@@ -123,15 +65,15 @@ def process(
     from truceline.service.process import ProcessParams
     from truceline.service.process import process as run
 
-    t0, t1 = _time(since, "--since"), _time(until, "--until")
+    t0, t1 = parse_time(since, "--since"), parse_time(until, "--until")
     try:
-        agr = load_agreement(_resolve_agreement(agreement))
+        agr = load_agreement(resolve_agreement(agreement))
         params = ProcessParams(window_s=window_s)
     except (AgreementError, ValueError) as exc:
-        raise _fail(f"--agreement/--window-s: {exc}", 2) from None
-    store = _store(data)
+        raise fail(f"--agreement/--window-s: {exc}", 2) from None
+    store = open_store(data)
     try:
-        with _Bar("processing") as bar:
+        with Bar("processing") as bar:
             s = run(store, agr, t0, t1, params, progress=bar)
     finally:
         store.close()
@@ -152,9 +94,9 @@ def export(
     """Write the current results as JSON Lines (the folder ``truceline score --result`` reads)."""
     from truceline.service.export import export_results
 
-    store = _store(data)
+    store = open_store(data)
     try:
-        counts = export_results(store, out, _time(since, "--since"), _time(until, "--until"))
+        counts = export_results(store, out, parse_time(since, "--since"), parse_time(until, "--until"))
     finally:
         store.close()
     typer.echo(f"wrote {out}: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
@@ -172,9 +114,9 @@ def coverage(
     """The detection-probability map of the sensor network at a time, as GeoJSON cells."""
     from truceline.adjudicate.coverage import SensorNetwork, coverage_grid
 
-    when = _time(at, "--at")
+    when = parse_time(at, "--at")
     assert when is not None
-    store = _store(data)
+    store = open_store(data)
     try:
         net = SensorNetwork.from_records(store.records("sensor"), store.records("sensor_status_report"))  # type: ignore[arg-type]
     finally:
@@ -182,7 +124,7 @@ def coverage(
     try:
         grid = coverage_grid(net, when=when, weapon_class=weapon_class, kind=kind, cell_km=cell_km)
     except ValueError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     grid.write_geojson(out)
     typer.echo(f"wrote {out}: {grid.p.size:,} cells, {(grid.p >= 0.9).sum():,} with P >= 0.9")
 
@@ -206,8 +148,8 @@ def aggregates(
         hh, mm = (int(x) for x in cutoff.split(":"))
         co = CutOff(hour=hh, minute=mm, tz=tz)
     except ValueError as exc:
-        raise _fail(f"--cutoff/--tz: {exc}", 2) from None
-    store = _store(data)
+        raise fail(f"--cutoff/--tz: {exc}", 2) from None
+    store = open_store(data)
     try:
         from truceline.service.export import current
 
@@ -215,99 +157,14 @@ def aggregates(
     finally:
         store.close()
     try:
-        table = aggregate(vs, load_agreement(_resolve_agreement(agreement)), co, tuple(by.split(",")))  # type: ignore[arg-type]
+        table = aggregate(vs, load_agreement(resolve_agreement(agreement)), co, tuple(by.split(",")))  # type: ignore[arg-type]
     except ValueError as exc:
-        raise _fail(f"--by: {exc}", 2) from None
+        raise fail(f"--by: {exc}", 2) from None
     if csv:
         table.to_csv(csv)
         typer.echo(f"wrote {csv}: {len(table.rows)} rows, {table.total} violations")
     else:
         typer.echo(table.to_csv_text(), nl=False)
-
-
-Actor = Annotated[str, typer.Option(help="Who acts (analyst id).")]
-Reason = Annotated[str, typer.Option(help="Why: the sources checked, the judgement.")]
-Kind = Annotated[str, typer.Argument(help="violation, incident or event.")]
-RecordIdArg = Annotated[str, typer.Argument(help="Record id.")]
-
-
-def _review(action: str, data: Path, *args: object) -> None:
-    from truceline.service import review
-
-    store = _store(data)
-    try:
-        entry = getattr(review, action)(store, *args)
-    except (LookupError, ValueError) as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
-    if isinstance(entry, list):
-        typer.echo("created " + ", ".join(i.id for i in entry))
-    elif hasattr(entry, "action"):
-        typer.echo(f"#{entry.seq} {entry.at:%Y-%m-%dT%H:%M:%SZ} {entry.actor} {entry.action} {entry.target_kind} "
-                   f"{entry.target_id}: {entry.before} -> {entry.after}")  # fmt: skip
-    else:
-        typer.echo(f"created {entry.id}")
-
-
-def _status_command(name: str, action: str, doc: str) -> None:
-    """Register ``truceline review NAME KIND ID --actor --reason`` calling ``service.review.ACTION``."""
-
-    def command(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
-                data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
-        _review(action, data, kind, record_id, actor, reason)
-
-    command.__doc__ = doc
-    review_app.command(name)(command)
-
-
-for _name, _action, _doc in (
-    ("confirm", "confirm", "Confirm after review: status verified."),
-    ("dismiss", "dismiss", "Dismiss after review: status refuted."),
-    ("inconclusive", "mark_inconclusive", "Mark inconclusive after review."),
-    ("request", "request_verification", "Request verification (e.g. a patrol to the site); the status is unchanged."),
-):
-    _status_command(_name, _action, _doc)
-
-
-@review_app.command("annotate")
-def review_annotate(
-    kind: Kind,
-    record_id: RecordIdArg,
-    actor: Actor,
-    text: Annotated[str, typer.Option(help="The note.")],
-    data: DataDir = DEFAULT_DATA,
-) -> None:
-    """Add a note to a record (audit only)."""
-    _review("annotate", data, kind, record_id, actor, text)
-
-
-@review_app.command("merge")
-def review_merge(ids: Annotated[list[str], typer.Argument(help="Incident ids to merge.")], actor: Actor,
-                 reason: Reason, data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
-    """Merge incidents into a new one (the old ones are superseded, not deleted)."""
-    _review("merge_incidents", data, ids, actor, reason)
-
-
-@review_app.command("split")
-def review_split(incident_id: RecordIdArg, actor: Actor, reason: Reason,
-                 group: Annotated[list[str], typer.Option(help="Comma-separated event ids of one new incident.")],
-                 data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
-    """Split an incident into new ones, one per --group (covering all its events)."""
-    _review("split_incident", data, incident_id, [g.split(",") for g in group], actor, reason)
-
-
-@review_app.command("history")
-def review_history(record_id: RecordIdArg, data: DataDir = DEFAULT_DATA) -> None:
-    """The audit trail of a record: who, when, what, why, before and after."""
-    from truceline.service.review import history
-
-    store = _store(data)
-    try:
-        for e in history(store, record_id):
-            typer.echo(f"#{e.seq} {e.at:%Y-%m-%dT%H:%M:%SZ} {e.actor} {e.action}: {e.reason} | {e.before} -> {e.after}")
-    finally:
-        store.close()
 
 
 @app.command()
@@ -321,7 +178,7 @@ def adjudicate(
     from truceline.service.files import adjudicate_folder
 
     try:
-        n = adjudicate_folder(observations, result, load_agreement(_resolve_agreement(agreement)))
+        n = adjudicate_folder(observations, result, load_agreement(resolve_agreement(agreement)))
     except (AgreementError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"wrote {result / 'violations.jsonl'}: {n:,} violations")

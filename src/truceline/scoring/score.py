@@ -1,7 +1,7 @@
 """Scorecard of a result set (any fusion / adjudication output) against a simulator's ground truth.
 
 IDC-style: result events are matched one-to-one to true events within a time and a distance
-gate (optimally, :mod:`truceline.sim.matching`), then every section is scored on those matches:
+gate (optimally, :mod:`truceline.scoring.matching`), then every section is scored on those matches:
 
 1. events: precision, recall (of all and of detectable events), F1, location and origin-time
    error, 95% ellipse coverage, association purity;
@@ -15,10 +15,10 @@ Entry point: :func:`score_dirs`. Formats and exact definitions: ``docs/scoring.m
 Bad input raises :class:`ScoreInputError` naming file, line and field; nothing is skipped.
 
 This module is the public face of the scorer; the work is done in
-:mod:`~truceline.sim.score_input` (reading truth and result folders),
-:mod:`~truceline.sim.score_sections` (gates and section dataclasses),
-:mod:`~truceline.sim.score_metrics` (computing the sections) and
-:mod:`~truceline.sim.score_report` (the Markdown form). Every name listed in ``__all__`` is
+:mod:`~truceline.scoring.inputs` (reading truth and result folders),
+:mod:`~truceline.scoring.sections` (gates and section dataclasses),
+:mod:`~truceline.scoring.metrics` (computing the sections) and
+:mod:`~truceline.scoring.markdown` (the Markdown form). Every name listed in ``__all__`` is
 importable from here.
 """
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from truceline.sim.score_input import (
+from truceline.scoring.inputs import (
     ResultSet,
     ScoreInputError,
     TruthClaim,
@@ -39,7 +39,8 @@ from truceline.sim.score_input import (
     read_results,
     read_truth,
 )
-from truceline.sim.score_metrics import (
+from truceline.scoring.markdown import markdown as _markdown
+from truceline.scoring.metrics import (
     ELLIPSE_CHI2_95,
     FAMILIES,
     _match_events,
@@ -49,8 +50,7 @@ from truceline.sim.score_metrics import (
     _score_violations,
     _us,
 )
-from truceline.sim.score_report import markdown as _markdown
-from truceline.sim.score_sections import (
+from truceline.scoring.sections import (
     DEFAULT_GATES,
     ClaimScore,
     EventScore,

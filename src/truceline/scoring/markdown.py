@@ -1,4 +1,4 @@
-"""The Markdown form of a :class:`~truceline.sim.score.Scorecard`: headline, then one table per section.
+"""The Markdown form of a :class:`~truceline.scoring.score.Scorecard`: headline, then one table per section.
 
 Layout in ``docs/scoring.md``; the JSON form is ``Scorecard.to_dict()``.
 """
@@ -7,14 +7,40 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from truceline.sim.score_sections import ATTR_COLS, VERDICT_COLS, _digits
+from truceline.scoring.sections import (
+    ATTR_COLS,
+    VERDICT_COLS,
+    ClaimScore,
+    EventScore,
+    Gates,
+    IncidentScore,
+    SideScore,
+    ViolationScore,
+    _digits,
+)
 
-if TYPE_CHECKING:
-    from truceline.sim.score import Scorecard
+__all__ = ["CardSections", "markdown"]
 
-__all__ = ["markdown"]
+
+class CardSections(Protocol):
+    """What the Markdown form reads of a scorecard (:class:`~truceline.scoring.score.Scorecard` has it)."""
+
+    @property
+    def gates(self) -> Gates: ...
+    @property
+    def events(self) -> EventScore: ...
+    @property
+    def side_of_line(self) -> SideScore: ...
+    @property
+    def incidents(self) -> IncidentScore: ...
+    @property
+    def violations(self) -> ViolationScore: ...
+    @property
+    def claims(self) -> ClaimScore: ...
+    @property
+    def notes(self) -> tuple[str, ...]: ...
 
 
 def _md_num(value: float | int | None, digits: int = 4) -> str:
@@ -47,7 +73,7 @@ def _md_metrics(obj: Any, names: Sequence[tuple[str, str]]) -> list[str]:
     return _md_table(["metric", "value"], rows)
 
 
-def markdown(card: Scorecard) -> str:
+def markdown(card: CardSections) -> str:
     g = card.gates
     ev, side, inc, vio, cl = card.events, card.side_of_line, card.incidents, card.violations, card.claims
     out: list[str] = ["# Scorecard", ""]

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli import _fail, _resolve_agreement, app
-from truceline.cli_store import DEFAULT_DATA, DataDir, _store
+from truceline.cli.common import DEFAULT_DATA, DataDir, app, fail, open_store, resolve_agreement
 
 
 @app.command()
@@ -38,20 +37,20 @@ def report(
     try:
         day = parse_day(date)
     except ValueError as exc:
-        raise _fail(f"--date: {exc}", 2) from None
+        raise fail(f"--date: {exc}", 2) from None
     try:
         hh, mm = (int(x) for x in cutoff.split(":"))
         opts = BulletinOptions(public=public, pdf=pdf, trend_days=trend_days, cutoff=CutOff(hour=hh, minute=mm, tz=tz))
         if trend_days < 1:
             raise ValueError(f"trend_days: {trend_days} must be >= 1")
     except ValueError as exc:
-        raise _fail(f"--cutoff/--tz/--trend-days: {exc}", 2) from None
+        raise fail(f"--cutoff/--tz/--trend-days: {exc}", 2) from None
     try:
-        agr = load_agreement(_resolve_agreement(agreement))
+        agr = load_agreement(resolve_agreement(agreement))
     except (AgreementError, ValueError) as exc:
-        raise _fail(f"--agreement: {exc}", 2) from None
+        raise fail(f"--agreement: {exc}", 2) from None
     folder = out or data / "bulletins" / (day.isoformat() + ("-public" if public else ""))
-    store = _store(data)
+    store = open_store(data)
     try:
         res = build_bulletin(store, agr, day, folder, opts)
     finally:

@@ -16,8 +16,7 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli import _fail, app
-from truceline.cli_store import _Bar, _store
+from truceline.cli.common import Bar, app, fail, open_store
 from truceline.store.base import from_us
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -30,7 +29,7 @@ def _scenario_path(name: str) -> Path:
     for base in (SCENARIOS, Path("scenarios")):
         if (base / f"{name}.yaml").exists():
             return base / f"{name}.yaml"
-    raise _fail(f"--scenario: {name!r} is neither a file nor a scenario of the catalogue ({SCENARIOS})", 2)
+    raise fail(f"--scenario: {name!r} is neither a file nor a scenario of the catalogue ({SCENARIOS})", 2)
 
 
 def _step(n: int, total: int, text: str) -> float:
@@ -64,22 +63,22 @@ def demo(
         shutil.rmtree(out)
     sim, data = out / "simulation", out / "data"
     t = _step(1, total, f"simulating {spath.name} on the real line")
-    with _Bar("simulating") as bar:
+    with Bar("simulating") as bar:
         summary = simulate(load_scenario(spath), sim, progress=lambda _msg: None)
         bar("simulate", 1.0)
     c = summary.counts
     typer.echo(f"      {c['detections']:,} detections, {c['truth_violations']:,} true violations, {c['claims']} claims "
                f"({time.perf_counter() - t:.1f} s)", err=True)  # fmt: skip
-    store = _store(data)
+    store = open_store(data)
     try:
         t = _step(2, total, "ingesting the observations")
-        with _Bar("ingesting") as bar:
+        with Bar("ingesting") as bar:
             rep = ingest_files(store, [sim], progress=bar)
         typer.echo(f"      {rep.inserted:,} records stored, {rep.rejected} rejected ({time.perf_counter() - t:.1f} s)",
                    err=True)  # fmt: skip
         agr = load_agreement(sim / "agreement")
         t = _step(3, total, "processing: fusion and adjudication, window by window (first run compiles, ~1 min)")
-        with _Bar("processing") as bar:
+        with Bar("processing") as bar:
             ps = process(store, agr, progress=bar)
         typer.echo(f"      {ps.events:,} events, {ps.incidents:,} incidents, {ps.violations:,} violations, "
                    f"{ps.claims} claims judged ({time.perf_counter() - t:.1f} s)", err=True)  # fmt: skip
@@ -93,7 +92,7 @@ def demo(
         days = [days[0] + dt.timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
         bulletins = []
         public = dataclasses.replace(opts, public=True)
-        with _Bar("bulletins") as bar:
+        with Bar("bulletins") as bar:
             for k, day in enumerate(days):
                 res = build_bulletin(store, agr, day, data / "bulletins" / day.isoformat(), opts)
                 bulletins.append(res)
@@ -105,8 +104,8 @@ def demo(
             typer.echo(f"      {res.out / 'bulletin.html'} (and {res.out.name}-public/)", err=True)
         typer.echo(f"      ({time.perf_counter() - t:.1f} s; data up to {end:%Y-%m-%d %H:%M}Z)", err=True)
         t = _step(5, total, "scoring against the ground truth")
+        from truceline.scoring.score import score_dirs
         from truceline.service.export import export_results
-        from truceline.sim.score import score_dirs
 
         export_results(store, out / "results")
         card = score_dirs(sim, out / "results")

@@ -19,8 +19,8 @@ import pytest
 from pyproj import Geod
 
 from truceline.core import ClaimAssessment, Event, Incident, Violation, from_json_dict, to_json_dict
-from truceline.sim.matching import ANY_KIND, match_points
-from truceline.sim.score import (
+from truceline.scoring.matching import ANY_KIND, match_points
+from truceline.scoring.score import (
     ELLIPSE_CHI2_95,
     FAMILIES,
     Gates,

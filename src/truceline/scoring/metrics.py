@@ -1,9 +1,9 @@
 """The functions computing each scorecard section from a truth and a result set.
 
 Result events are matched one-to-one to true events within the event gates
-(:mod:`truceline.sim.matching`); events and side-of-line attribution are scored on those matches,
+(:mod:`truceline.scoring.matching`); events and side-of-line attribution are scored on those matches,
 incidents through them, violations by their own matching per rule family, and claims by id.
-Used by :func:`truceline.sim.score.score`; exact definitions in ``docs/scoring.md``.
+Used by :func:`truceline.scoring.score.score`; exact definitions in ``docs/scoring.md``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from truceline.core import ClaimVerdict, Event, EventKind, chi2_2dof_scale
-from truceline.sim.matching import ANY_KIND, Matching, match_points
-from truceline.sim.score_input import (
+from truceline.scoring.inputs import (
     CLAIM_TRUTHS,
     EXPECTED_VERDICTS,
     PARTIES,
@@ -27,7 +26,8 @@ from truceline.sim.score_input import (
     TruthIncident,
     TruthSet,
 )
-from truceline.sim.score_sections import (
+from truceline.scoring.matching import ANY_KIND, Matching, match_points
+from truceline.scoring.sections import (
     ATTR_COLS,
     SIDE_ROWS,
     VERDICT_COLS,

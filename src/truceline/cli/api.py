@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli import _fail, _resolve_agreement, app
-from truceline.cli_store import DEFAULT_DATA, DataDir, _store
+from truceline.cli.common import DEFAULT_DATA, DataDir, app, fail, open_store, resolve_agreement
 
 token_app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -28,9 +27,9 @@ def serve(
     from truceline.api import create_app
 
     try:
-        application = create_app(data, _resolve_agreement(agreement))
+        application = create_app(data, resolve_agreement(agreement))
     except (AgreementError, ValueError, RuntimeError, OSError) as exc:
-        raise _fail(f"serve: {exc}", 2) from None
+        raise fail(f"serve: {exc}", 2) from None
     typer.echo(f"truceline API on http://{host}:{port}/ (docs /docs, OGC /ogc), store {data}", err=True)
     uvicorn.run(application, host=host, port=port, log_level="info")
 
@@ -46,11 +45,11 @@ def token_create(
     """Make a token and print it once (the store keeps only its SHA-256 hash)."""
     from truceline.service.tokens import TokenError, create_token
 
-    store = _store(data)
+    store = open_store(data)
     try:
         token, rec = create_token(store, role, name, party)
     except TokenError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     finally:
         store.close()
     if as_json:
@@ -67,7 +66,7 @@ def token_list(data: DataDir = DEFAULT_DATA) -> None:
     """List the tokens (ids, names, roles; never the tokens)."""
     from truceline.service.tokens import list_tokens
 
-    store = _store(data)
+    store = open_store(data)
     try:
         for t in list_tokens(store):
             state = f"revoked {t.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if t.revoked_at else "active"
@@ -85,11 +84,11 @@ def token_revoke(
     """Revoke a token (it is kept, marked revoked, and authenticates nobody)."""
     from truceline.service.tokens import revoke_token
 
-    store = _store(data)
+    store = open_store(data)
     try:
         rec = revoke_token(store, token_id)
     except (LookupError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         store.close()
     typer.echo(f"revoked {rec.token_id} ({rec.role} {rec.name})")

@@ -1,8 +1,8 @@
 """What a scorecard holds: the matching :class:`Gates` and one frozen dataclass per section.
 
 Each section's ``to_dict`` gives its JSON-safe form (rates to 4 decimals, metres to 0.1, seconds to
-1 ms; NaN -> None). The values are computed by :mod:`truceline.sim.score_metrics` and gathered in
-:class:`truceline.sim.score.Scorecard`; definitions in ``docs/scoring.md``.
+1 ms; NaN -> None). The values are computed by :mod:`truceline.scoring.metrics` and gathered in
+:class:`truceline.scoring.score.Scorecard`; definitions in ``docs/scoring.md``.
 """
 
 from __future__ import annotations

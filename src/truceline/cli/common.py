@@ -1,0 +1,103 @@
+"""What the command groups of ``truceline`` share: the root app, errors, the data directory, the store, a bar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from truceline.store import SQLiteStore
+
+app = typer.Typer(
+    help="truceline: the information system of a ceasefire monitoring mission.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DEFAULT_COUNTRY = Path("../shared/data/admin/ua_oblasts_minregion_2020.geojson")
+DEFAULT_WORLD = Path("../shared/data/world/visionscarto_countries-50m.topojson.json")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def resolve_agreement(path: str) -> Path:
+    """A path, or the name of a shipped example (``default``, ``minsk2015``)."""
+    from truceline.agreement import EXAMPLES, example_path
+
+    if not Path(path).exists() and path in EXAMPLES:
+        return example_path(path)
+    return Path(path)
+
+
+def parse_when(value: str | None) -> dt.datetime | None:
+    """A date (taken as 12:00 UTC) or an ISO time with zone."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(12), tzinfo=dt.UTC)
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--date: {value!r} is not a date (YYYY-MM-DD) or ISO time", 2) from None
+    if t.tzinfo is None:
+        raise fail(f"--date: {value!r} has no timezone (add Z or +03:00)", 2)
+    return t
+
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        envvar="TRUCELINE_DATA",
+        help="Data directory of the store (env TRUCELINE_DATA; default ./truceline-data).",
+    ),
+]
+DEFAULT_DATA = Path(os.environ.get("TRUCELINE_DATA", "truceline-data"))
+
+
+def parse_time(value: str | None, option: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: {value!r} is not an ISO 8601 time", 2) from None
+    if t.tzinfo is None:
+        raise fail(f"{option}: {value!r} has no timezone (add Z or +03:00)", 2)
+    return t
+
+
+class Bar:
+    """A progress bar on stderr fed with fractions."""
+
+    def __init__(self, label: str) -> None:
+        self.cm = typer.progressbar(length=100, label=label, file=sys.stderr)
+        self.done = 0
+
+    def __enter__(self) -> Bar:
+        self.bar = self.cm.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cm.__exit__(None, None, None)
+
+    def __call__(self, _stage: str, frac: float) -> None:
+        pos = int(frac * 100)
+        if pos > self.done:
+            self.bar.update(pos - self.done)
+            self.done = pos
+
+
+def open_store(data: Path) -> SQLiteStore:
+    try:
+        return SQLiteStore(data)
+    except (ValueError, RuntimeError) as exc:
+        raise fail(f"--data: {exc}", 2) from None
+
