@@ -1,4 +1,9 @@
-"""Errors raised when a record is built from untrusted input.
+"""Errors raised when a record is built from untrusted input, and the domain errors of every layer.
+
+The domain errors (:class:`NotFound`, :class:`InvalidInput`, :class:`Conflict`, :class:`Forbidden`)
+say what went wrong in the user's terms; the API maps each to one HTTP status in one table
+(``api/errors.py``) and the CLI to one exit code. Any other exception is a programming error: a
+logged 500, never a 404 or 422 that would blame the client.
 
 :class:`RecordError` names the record type, the exact field (a dotted path such as
 ``"count.low"`` or ``"class_scores.impact"``; list items as ``"detection_ids[2]"``), the bad
@@ -9,7 +14,36 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ["MISSING", "FieldProblem", "RecordError"]
+__all__ = [
+    "MISSING",
+    "Conflict",
+    "DomainError",
+    "FieldProblem",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "RecordError",
+]
+
+
+class DomainError(Exception):
+    """An error the user caused or must act on (not a bug): the base of the four kinds below."""
+
+
+class NotFound(DomainError, LookupError):
+    """An unknown record, layer, bulletin, kind, token or file (HTTP 404)."""
+
+
+class InvalidInput(DomainError, ValueError):
+    """Input that is well formed but wrong: a bad field, parameter or value (HTTP 422, or 400 for a query)."""
+
+
+class Conflict(DomainError):
+    """The action does not fit the present state of the record (HTTP 409)."""
+
+
+class Forbidden(DomainError, PermissionError):
+    """The caller's role may not do this (HTTP 403)."""
 
 
 class _Missing:
