@@ -1,0 +1,1 @@
+"""Application use cases over the store: ingest, process, review, export, queries, tokens. No web imports."""
