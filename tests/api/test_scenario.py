@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import auth
+from tests.scenarios import one_sector_day
 from truceline.agreement import load_agreement
 from truceline.api import create_app
 from truceline.io.records import kind_for
@@ -26,15 +27,9 @@ from truceline.store import SQLiteStore
 
 pytestmark = pytest.mark.slow
 
-SCENARIO = {
-    "scenario": 1,
-    "name": "api",
-    "start": "2026-09-02T00:00:00+03:00",
-    "duration_h": 1,
-    "sectors": ["S3-DON-S"],
-    "activity": {"rounds_per_day": 900, "weapon_mix": {"howitzer_122mm": 0.5, "howitzer_152mm": 0.5}},
-    "claims": {"per_party_per_day": 48},
-}
+SCENARIO = one_sector_day(
+    "api", 1, {"howitzer_122mm": 0.5, "howitzer_152mm": 0.5}, rounds_per_day=900, claims_per_party_per_day=48
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.scenarios import one_sector_day
 from truceline.fusion.run import fuse
 from truceline.scoring.score import score_dirs
 from truceline.sim.run import simulate
@@ -19,24 +20,19 @@ pytestmark = pytest.mark.slow
 
 # Two sectors, six hours, the default weapon mix without MLRS ripples (see docs/fusion.md on
 # ripple fire from one launcher, which association does not yet separate).
-SCENARIO = {
-    "scenario": 1,
-    "name": "fusion-catalogue",
-    "start": "2026-09-02T00:00:00+03:00",
-    "duration_h": 6,
-    "sectors": ["S3-DON-S"],
-    "activity": {
-        "rounds_per_day": 600,
-        "weapon_mix": {
-            "mortar_82mm": 0.15,
-            "mortar_120mm": 0.25,
-            "tank_125mm": 0.05,
-            "howitzer_122mm": 0.2,
-            "howitzer_152mm": 0.2,
-            "howitzer_155mm": 0.05,
-        },
+SCENARIO = one_sector_day(
+    "fusion-catalogue",
+    6,
+    {
+        "mortar_82mm": 0.15,
+        "mortar_120mm": 0.25,
+        "tank_125mm": 0.05,
+        "howitzer_122mm": 0.2,
+        "howitzer_152mm": 0.2,
+        "howitzer_155mm": 0.05,
     },
-}
+    claims_per_party_per_day=None,
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.scenarios import SECTOR, one_sector_day
 from truceline.agreement import Agreement, load_agreement
 from truceline.service.ingest import ingest_files
 from truceline.service.process import process
@@ -20,26 +21,19 @@ from truceline.store import SQLiteStore
 
 DAY = "2026-09-02"
 
-SCENARIO = {
-    "scenario": 1,
-    "name": "report",
-    "start": "2026-09-02T00:00:00+03:00",
-    "duration_h": 4,
-    "sectors": ["S3-DON-S"],
-    "activity": {
-        "rounds_per_day": 600,
-        "weapon_mix": {"mortar_120mm": 0.3, "howitzer_122mm": 0.2, "howitzer_152mm": 0.2, "mlrs_122mm": 0.3},
-    },
-    "network": {
+SCENARIO = one_sector_day(
+    "report",
+    4,
+    {"mortar_120mm": 0.3, "howitzer_122mm": 0.2, "howitzer_152mm": 0.2, "mlrs_122mm": 0.3},
+    network={
         "outages": [
-            {"sector": "S3-DON-S", "start_h": 1, "end_h": 2, "health": "jammed", "share": 0.3, "party": "RU"},
-            {"sector": "S3-DON-S", "start_h": 3, "end_h": 4, "health": "destroyed", "share": 0.05},
+            {"sector": SECTOR, "start_h": 1, "end_h": 2, "health": "jammed", "share": 0.3, "party": "RU"},
+            {"sector": SECTOR, "start_h": 3, "end_h": 4, "health": "destroyed", "share": 0.05},
         ]
     },
-    "observers": {"fom_restrictions_per_day": 18},
-    "uav": {"sightings_per_day": 90, "in_zone_share": 0.5},
-    "claims": {"per_party_per_day": 24},
-}
+    observers={"fom_restrictions_per_day": 18},
+    uav={"sightings_per_day": 90, "in_zone_share": 0.5},
+)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.scenarios import one_sector_day
 from truceline.agreement import load_agreement
 from truceline.cli import app
 from truceline.scoring.score import score_dirs
@@ -31,18 +32,7 @@ from truceline.store import SQLiteStore
 
 pytestmark = pytest.mark.slow
 
-SCENARIO = {
-    "scenario": 1,
-    "name": "pipeline",
-    "start": "2026-09-02T00:00:00+03:00",
-    "duration_h": 3,
-    "sectors": ["S3-DON-S"],
-    "activity": {
-        "rounds_per_day": 600,
-        "weapon_mix": {"mortar_120mm": 0.4, "howitzer_122mm": 0.3, "howitzer_152mm": 0.3},
-    },
-    "claims": {"per_party_per_day": 24},
-}
+SCENARIO = one_sector_day("pipeline", 3)
 
 
 @pytest.fixture(scope="module")

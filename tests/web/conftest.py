@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.scenarios import one_sector_day
 from truceline.agreement import load_agreement
 from truceline.service.ingest import ingest_files
 from truceline.service.process import process
@@ -42,18 +43,7 @@ CHROMIUM_ARGS = [
 ]
 
 #: Two hours of one sector: some hundred incidents, ~15 s to simulate, ingest and process.
-SCENARIO: dict[str, Any] = {
-    "scenario": 1,
-    "name": "dashboard",
-    "start": "2026-09-02T00:00:00+03:00",
-    "duration_h": 2,
-    "sectors": ["S3-DON-S"],
-    "activity": {
-        "rounds_per_day": 600,
-        "weapon_mix": {"mortar_120mm": 0.4, "howitzer_122mm": 0.3, "howitzer_152mm": 0.3},
-    },
-    "claims": {"per_party_per_day": 24},
-}
+SCENARIO = one_sector_day("dashboard", 2)
 #: Detections arriving at or after this time are held back for the live-refresh step.
 HOLD_BACK_FROM = "2026-09-01T22:35:00"
 

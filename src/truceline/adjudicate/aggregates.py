@@ -1,13 +1,15 @@
 """Aggregates of findings: counts per reporting day, sector, oblast, rule family, kind and party.
 
 Counts are made as the OSCE Special Monitoring Mission counted them: a reporting day runs from the
-daily cut-off (19:30 Kyiv local time by default, see :class:`CutOff`) of the previous day to the
-cut-off of the day it is named after, so a violation at 20:00 local time on 2 September counts on
-3 September.
+daily cut-off (19:30 Kyiv local time by default, see :class:`~truceline.adjudicate.cutoff.CutOff`)
+of the previous day to the cut-off of the day it is named after, so a violation at 20:00 local time
+on 2 September counts on 3 September.
 
 Everything is vectorised: times are converted with a table of the time zone's offset changes
-(no per-record time-zone arithmetic), and points are placed in sectors and oblasts with prepared
-polygons (:class:`truceline.geo.areas.AreaIndex`), not per-row geometry loops.
+(:mod:`truceline.adjudicate.cutoff`, no per-record time-zone arithmetic), and points are placed in
+sectors and oblasts (:mod:`truceline.adjudicate.oblasts`) with prepared polygons
+(:class:`truceline.geo.areas.AreaIndex`), not per-row geometry loops. ``CutOff``, ``oblast_of``,
+``oblast_names`` and ``OUTSIDE`` are importable from here as well.
 
 Key values
 ----------
@@ -39,22 +41,18 @@ Key values
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import shapely
-from numpy.typing import ArrayLike, NDArray
-from shapely.geometry import shape
+from numpy.typing import NDArray
 
+from truceline.adjudicate.cutoff import CutOff
+from truceline.adjudicate.oblasts import OUTSIDE, oblast_names, oblast_of
 from truceline.agreement import Agreement
 from truceline.core import AttributionLevel, Violation
 from truceline.geo.areas import AreaIndex
@@ -80,287 +78,10 @@ KEYS = ("day", "sector", "oblast", "family", "rule", "kind", "weapon", "party", 
 DEFAULT_KEYS = ("day", "sector", "oblast", "family", "kind", "party")
 #: Sector of a point in no sector of responsibility.
 NO_SECTOR = "none"
-#: Oblast of a point in no unit of the packaged layer (Russia, Belarus, the open sea...).
-OUTSIDE = "outside"
 #: Party of a finding not attributed (to the level asked).
 UNATTRIBUTED = "unattributed"
 #: Kind or weapon of a finding that has none.
 UNSPECIFIED = "unspecified"
-
-#: The packaged oblast layer (``truceline/data``), see its README for source and licence.
-OBLAST_LAYER = "ua_oblasts.geojson"
-#: Properties of the layer naming each unit: English name, Ukrainian name, ISO 3166-2 code.
-_NAME_FIELDS = ("name", "name_uk", "iso_3166_2")
-
-_US_PER_S = 1_000_000
-_US_PER_DAY = 86_400 * _US_PER_S
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-#: Spacing of the samples used to find a time zone's offset changes (no zone changes twice in 6 h).
-_TZ_STEP_S = 6 * 3600
-
-
-# --------------------------------------------------------------------------------- cut-off
-@dataclass(frozen=True)
-class CutOff:
-    """The daily cut-off of the reporting day, in local time.
-
-    A reporting day ``D`` covers the local times ``[D-1 hh:mm, D hh:mm)``: it is named after the
-    date on which it ends, as the OSCE mission's daily reports were ("19:30 on 2 September to
-    19:30 on 3 September" is 3 September). An instant exactly at the cut-off opens the next day.
-    With a midnight cut-off (``hour=0, minute=0``) the day is the local calendar date.
-
-    Parameters
-    ----------
-    hour : int
-        Hour of the cut-off, 0-23 (local time). Default 19.
-    minute : int
-        Minute of the cut-off, 0-59. Default 30.
-    tz : str
-        IANA time-zone name of the local time; default ``"Europe/Kyiv"`` (EET, UTC+2, with
-        summer time EEST, UTC+3). ``"UTC"`` counts in UTC.
-
-    Raises
-    ------
-    ValueError
-        When a field is out of range or of the wrong type, or ``tz`` is not a known time zone;
-        the message names the field.
-
-    Notes
-    -----
-    The cut-off is a wall-clock time, so the reporting days around a change of summer time
-    last 23 or 25 hours (in Kyiv: the last Sundays of March and October).
-    """
-
-    hour: int = 19
-    minute: int = 30
-    tz: str = "Europe/Kyiv"
-
-    def __post_init__(self) -> None:
-        for name, value, top in (("hour", self.hour, 23), ("minute", self.minute, 59)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer):
-                raise ValueError(f"cutoff.{name}: {value!r} is not an integer")
-            if not 0 <= value <= top:
-                raise ValueError(f"cutoff.{name}: {value} is outside [0, {top}]")
-        if not isinstance(self.tz, str) or not self.tz:
-            raise ValueError(f"cutoff.tz: {self.tz!r} is not a time-zone name")
-        try:
-            ZoneInfo(self.tz)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"cutoff.tz: unknown time zone {self.tz!r}") from exc
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The local time zone."""
-        return ZoneInfo(self.tz)
-
-    @property
-    def offset_s(self) -> int:
-        """Seconds from local midnight to the cut-off."""
-        return int(self.hour) * 3600 + int(self.minute) * 60
-
-    def report_day(self, times: Sequence[dt.datetime] | NDArray[Any] | dt.datetime) -> NDArray[np.datetime64]:
-        """The reporting day of each time.
-
-        Parameters
-        ----------
-        times : sequence of aware datetime, datetime, or numpy datetime64 array
-            Instants; a ``datetime64`` array is read as UTC. Naive datetimes are refused.
-
-        Returns
-        -------
-        ndarray of datetime64[D]
-            One reporting day per time (``.astype(str)`` gives ISO dates; ``.tolist()`` gives
-            :class:`datetime.date`).
-
-        Raises
-        ------
-        ValueError
-            When a time is naive or not a datetime (the message names its index).
-        """
-        return self._days(_as_utc_us(times))
-
-    def _days(self, t_us: NDArray[np.int64]) -> NDArray[np.datetime64]:
-        if t_us.size == 0:
-            return np.empty(0, dtype="datetime64[D]")
-        local_us = t_us + _utc_offsets_s(self.tz, t_us // _US_PER_S) * _US_PER_S
-        days = (local_us - self.offset_s * _US_PER_S) // _US_PER_DAY
-        if self.offset_s:
-            days += 1  # named after the date on which the period ends
-        return days.astype("datetime64[D]")
-
-    def period(self, day: dt.date | str) -> tuple[dt.datetime, dt.datetime]:
-        """The UTC bounds ``[start, end)`` of a reporting day.
-
-        Parameters
-        ----------
-        day : date or ISO date string
-            The reporting day.
-
-        Returns
-        -------
-        tuple of datetime
-            Start (inclusive) and end (exclusive), aware, in UTC.
-        """
-        d = dt.date.fromisoformat(day) if isinstance(day, str) else day
-        end_date = d if self.offset_s else d + dt.timedelta(days=1)
-        wall = dt.time(int(self.hour), int(self.minute))
-        end = dt.datetime.combine(end_date, wall, tzinfo=self.zone).astimezone(dt.UTC)
-        start = dt.datetime.combine(end_date - dt.timedelta(days=1), wall, tzinfo=self.zone).astimezone(dt.UTC)
-        return start, end
-
-
-def _as_utc_us(times: Sequence[dt.datetime] | NDArray[Any] | dt.datetime) -> NDArray[np.int64]:
-    """Microseconds since 1970-01-01T00:00Z of each time."""
-    if isinstance(times, dt.datetime):
-        times = [times]
-    arr = np.asarray(times)
-    if arr.dtype.kind == "M":
-        return arr.astype("datetime64[us]").astype(np.int64).ravel()
-    flat = np.atleast_1d(arr).ravel()
-    out = np.empty(flat.size, dtype=np.int64)
-    one_us = dt.timedelta(microseconds=1)
-    for i, t in enumerate(flat):
-        if not isinstance(t, dt.datetime) or t.tzinfo is None or t.utcoffset() is None:
-            raise ValueError(f"times[{i}]: {t!r} is not a timezone-aware datetime")
-        out[i] = (t - _EPOCH) // one_us
-    return out
-
-
-def _offset_at(zone: ZoneInfo, t_s: int) -> int:
-    off = dt.datetime.fromtimestamp(t_s, zone).utcoffset()
-    assert off is not None
-    return int(off.total_seconds())
-
-
-def _utc_offsets_s(tz: str, t_s: NDArray[np.int64]) -> NDArray[np.int64]:
-    """UTC offset (seconds) of the zone at each instant (seconds since the epoch).
-
-    The zone is sampled every 6 hours over the span of the input; each change found between two
-    samples is located to the second by bisection, and every instant then takes the offset in
-    force with one :func:`numpy.searchsorted`.
-    """
-    zone = ZoneInfo(tz)
-    lo, hi = int(t_s.min()), int(t_s.max())
-    grid = np.arange(lo - lo % _TZ_STEP_S, hi + _TZ_STEP_S, _TZ_STEP_S, dtype=np.int64)
-    offs = np.array([_offset_at(zone, int(s)) for s in grid], dtype=np.int64)
-    starts = [int(grid[0])]
-    values = [int(offs[0])]
-    for k in np.flatnonzero(offs[1:] != offs[:-1]):
-        a, b = int(grid[k]), int(grid[k + 1])  # offset changes in (a, b]
-        while b - a > 1:
-            mid = (a + b) // 2
-            if _offset_at(zone, mid) == offs[k]:
-                a = mid
-            else:
-                b = mid
-        starts.append(b)
-        values.append(int(offs[k + 1]))
-    idx = np.searchsorted(np.asarray(starts, dtype=np.int64), t_s, side="right") - 1
-    result: NDArray[np.int64] = np.asarray(values, dtype=np.int64)[idx]
-    return result
-
-
-# ---------------------------------------------------------------------------------- oblasts
-@dataclass(frozen=True)
-class _OblastLayer:
-    names: dict[str, NDArray[np.str_]]
-    geoms: NDArray[np.object_]
-
-    @cached_property
-    def index(self) -> AreaIndex:
-        return AreaIndex(list(self.geoms))
-
-    @cached_property
-    def tree(self) -> shapely.STRtree:
-        return shapely.STRtree(self.geoms)
-
-    @cached_property
-    def outline(self) -> shapely.Geometry:
-        """Union of all units (prepared): a point in no unit but on this lies on a border."""
-        union = shapely.coverage_union_all(self.geoms)
-        shapely.prepare(union)
-        return union
-
-
-@lru_cache(maxsize=1)
-def _oblast_layer() -> _OblastLayer:
-    text = files("truceline").joinpath("data", OBLAST_LAYER).read_text(encoding="utf-8")
-    feats = json.loads(text)["features"]
-    geoms = np.array([shape(f["geometry"]) for f in feats], dtype=object)
-    names = {k: np.array([str(f["properties"][k]) for f in feats], dtype=str) for k in _NAME_FIELDS}
-    return _OblastLayer(names=names, geoms=geoms)
-
-
-def oblast_names(name: str = "name") -> tuple[str, ...]:
-    """Names of the 27 units of the packaged layer, in the layer's order (by ISO 3166-2 code).
-
-    Parameters
-    ----------
-    name : {"name", "name_uk", "iso_3166_2"}
-        Which property: English name (default), Ukrainian name, or ISO 3166-2 code.
-    """
-    return tuple(_layer_names(name).tolist())
-
-
-def _layer_names(name: str) -> NDArray[np.str_]:
-    layer = _oblast_layer()
-    if name not in layer.names:
-        raise ValueError(f"name: {name!r} is not one of {_NAME_FIELDS}")
-    return layer.names[name]
-
-
-def _oblast_index(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Index of the unit containing each point, or -1 (points on a border go to the lower index)."""
-    layer = _oblast_layer()
-    idx = layer.index.locate(lon, lat).astype(np.int64)
-    miss = np.flatnonzero(idx < 0)
-    if miss.size:  # AreaIndex leaves points on a border out: give them to a unit they touch
-        miss = miss[shapely.intersects_xy(layer.outline, lon[miss], lat[miss])]
-    if miss.size:
-        pt, poly = layer.tree.query(shapely.points(lon[miss], lat[miss]), predicate="intersects")
-        if pt.size:
-            best = np.full(miss.size, len(layer.geoms), dtype=np.int64)
-            np.minimum.at(best, pt, poly)
-            hit = best < len(layer.geoms)
-            idx[miss[hit]] = best[hit]
-    return idx
-
-
-def oblast_of(lon: ArrayLike, lat: ArrayLike, *, name: str = "name") -> NDArray[np.str_]:
-    """The oblast (first-level unit of Ukraine) of each point, from the packaged layer.
-
-    Parameters
-    ----------
-    lon, lat : array_like
-        WGS84 longitude and latitude, degrees (scalars accepted).
-    name : {"name", "name_uk", "iso_3166_2"}
-        Which property names the unit: English name (default, e.g. ``"Donetsk Oblast"``,
-        ``"Autonomous Republic of Crimea"``, ``"Sevastopol City"``), Ukrainian name, or ISO code.
-
-    Returns
-    -------
-    ndarray of str
-        One name per point; ``"outside"`` for points in no unit (e.g. in Russia, or at sea
-        beyond the coastline as drawn).
-
-    Raises
-    ------
-    InvalidCoordinateError
-        On a non-finite or out-of-range coordinate (names the point).
-
-    Notes
-    -----
-    The layer (``truceline/data/ua_oblasts.geojson``) is Minregion's 2020 layer simplified to
-    ~0.005 degrees (© Мінрегіон, CC BY-SA); it is loaded once. Crimea and Sevastopol are units
-    of Ukraine, as in the source. Borders are good to a few hundred metres: fine for counting,
-    not a legal boundary.
-    """
-    labels = _layer_names(name)
-    lon_a, lat_a = as_lonlat(lon, lat)
-    idx = _oblast_index(lon_a, lat_a)
-    table = np.append(labels, OUTSIDE)
-    result: NDArray[np.str_] = table[idx]  # -1 picks the appended OUTSIDE
-    return result
 
 
 # -------------------------------------------------------------------------------- the table
@@ -521,7 +242,18 @@ def aggregate(
     n = len(items)
     if n == 0:
         return AggregateTable(keys=keys, rows=[], cutoff=cut)
+    columns = _columns(items, keys, cut, agreement, min_level)
+    return AggregateTable(keys=keys, rows=_group(keys, columns, n), cutoff=cut)
 
+
+def _columns(
+    items: list[Violation],
+    keys: tuple[str, ...],
+    cut: CutOff,
+    agreement: Agreement | None,
+    min_level: AttributionLevel,
+) -> dict[str, NDArray[np.str_]]:
+    """The value of each grouping key for each finding (only the keys asked are computed)."""
     columns: dict[str, NDArray[np.str_]] = {}
     need = set(keys)
     if "day" in need:
@@ -556,8 +288,7 @@ def aggregate(
         columns["level"] = np.array([v.attribution.level.value for v in items])
     if "status" in need:
         columns["status"] = np.array([v.status.value for v in items])
-
-    return AggregateTable(keys=keys, rows=_group(keys, columns, n), cutoff=cut)
+    return columns
 
 
 def _group(keys: tuple[str, ...], columns: dict[str, NDArray[np.str_]], n: int) -> list[dict[str, str | int]]:

@@ -30,18 +30,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import numpy as np
 from pyproj import Geod
 
 from truceline.adjudicate.base import LAUNCH_KINDS
 from truceline.core import Claim, ClaimAssessment, Event, Incident, Provenance
-from truceline.core.enums import AttributionLevel, ClaimVerdict, EventKind
+from truceline.core.enums import AttributionLevel, ClaimVerdict, EventKind, Party
 
 GEOD = Geod(ellps="WGS84")
 ALGORITHM = "adjudicate.claims"
 VERSION = "1.0.0"
-
 
 
 @dataclass(frozen=True)
@@ -111,27 +111,49 @@ def _assess(
     prov = Provenance(
         algorithm=ALGORITHM, algorithm_version=VERSION, parameters=asdict(p), inputs=(c.id,), created_at=made
     )
-
-    def verdict(v: ClaimVerdict, why: str, evidence: Sequence[str] = (), cov: float | None = None) -> ClaimAssessment:
-        return ClaimAssessment(
-            id=f"ca-{c.id}",
-            claim_id=c.id,
-            verdict=v,
-            evidence_ids=tuple(dict.fromkeys(evidence)),
-            coverage_probability=None if cov is None else round(float(min(max(cov, 0.0), 1.0)), 4),
-            rationale=why,
-            provenance=prov,
-        )
-
+    say = partial(_verdict, c, prov)
     if processed_until is None or c.period.end + dt.timedelta(seconds=p.slack_s) > processed_until:
-        return verdict(ClaimVerdict.PENDING, "The claimed period has not been processed yet.")
+        return say(ClaimVerdict.PENDING, "The claimed period has not been processed yet.")
     if c.place is None:
-        return verdict(ClaimVerdict.INCONCLUSIVE, "The claim gives no place the mission can check.")
+        return say(ClaimVerdict.INCONCLUSIVE, "The claim gives no place the mission can check.")
     r_km = _radius_km(c, p)
+    want_launch = c.kind in LAUNCH_KINDS
+    where = f"within {r_km:.1f} km of the claimed place in the claimed period"
+    cand = _nearby(c, events, t, p, r_km, want_launch)
+    found = _from_evidence(c, cand, inc_of, want_launch, where, say)
+    if found is not None:
+        return found
+    return _from_silence(c, coverage, p, where, say)
+
+
+def _verdict(
+    c: Claim,
+    prov: Provenance,
+    v: ClaimVerdict,
+    why: str,
+    evidence: Sequence[str] = (),
+    cov: float | None = None,
+) -> ClaimAssessment:
+    """The assessment of claim ``c`` (evidence ids deduplicated, coverage clipped to [0, 1])."""
+    return ClaimAssessment(
+        id=f"ca-{c.id}",
+        claim_id=c.id,
+        verdict=v,
+        evidence_ids=tuple(dict.fromkeys(evidence)),
+        coverage_probability=None if cov is None else round(float(min(max(cov, 0.0), 1.0)), 4),
+        rationale=why,
+        provenance=prov,
+    )
+
+
+def _nearby(
+    c: Claim, events: list[Event], t: np.ndarray, p: ClaimParams, r_km: float, want_launch: bool
+) -> list[Event]:
+    """Events of the claimed kind (launch or impact) within the radius of the place, in the period."""
+    assert c.place is not None
     t0, t1 = c.period.start.timestamp() - p.slack_s, c.period.end.timestamp() + p.slack_s
     lo, hi = np.searchsorted(t, t0), np.searchsorted(t, t1, side="right")
     cand = events[lo:hi]
-    want_launch = c.kind in LAUNCH_KINDS
     cand = [e for e in cand if (e.kind is not EventKind.LAUNCH) != want_launch or e.kind is EventKind.UNDETERMINED]
     if cand:
         _, _, d = GEOD.inv(
@@ -141,8 +163,19 @@ def _assess(
             [e.position.lat_deg for e in cand],
         )
         cand = [e for e, dm in zip(cand, np.atleast_1d(d), strict=True) if dm <= r_km * 1000.0]
-    accused = c.accused_party
-    by_accused, by_other, unknown = [], [], []
+    return cand
+
+
+_Found = list[tuple[Event, Incident | None]]
+
+
+def _by_shooter(
+    cand: list[Event], inc_of: dict[str, Incident], accused: Party | None, want_launch: bool
+) -> tuple[_Found, _Found, _Found]:
+    """The events found, split by who fired them: the accused, another party, not established."""
+    by_accused: _Found = []
+    by_other: _Found = []
+    unknown: _Found = []
     for e in cand:
         inc = inc_of.get(e.id)
         # Who fired comes only from an incident's attribution (fusion blames a party only for a sure
@@ -161,12 +194,25 @@ def _assess(
             by_accused.append((e, inc))
         else:
             by_other.append((e, inc))
-    where = f"within {r_km:.1f} km of the claimed place in the claimed period"
+    return by_accused, by_other, unknown
+
+
+def _from_evidence(
+    c: Claim,
+    cand: list[Event],
+    inc_of: dict[str, Incident],
+    want_launch: bool,
+    where: str,
+    say: Callable[..., ClaimAssessment],
+) -> ClaimAssessment | None:
+    """The verdict from the events found near the place (None when none was found)."""
+    accused = c.accused_party
+    by_accused, by_other, unknown = _by_shooter(cand, inc_of, accused, want_launch)
     if by_accused:
         ids = [x for e, inc in by_accused for x in ((inc.id,) if inc else ()) + (e.id,)]
         who = f"launched from {accused.value}'s area" if accused else "located"
         n = len(by_accused)
-        return verdict(
+        return say(
             ClaimVerdict.CORROBORATED,
             f"{n} located {'firing' if want_launch else 'impact'}(s) {where}, {who}"
             f" (the claim counts {c.count.best}).",
@@ -175,7 +221,7 @@ def _assess(
     if by_other and not unknown:
         ids = [x for e, inc in by_other for x in ((inc.id,) if inc else ()) + (e.id,)]
         others = sorted({inc.attribution.party.value for e, inc in by_other if inc and inc.attribution.party})
-        return verdict(
+        return say(
             ClaimVerdict.CONTRADICTED,
             f"{len(by_other)} located event(s) {where}, but fired from {', '.join(others)}'s area, "
             f"not by {accused.value if accused else 'the accused'}; none attributable to the accused.",
@@ -183,26 +229,33 @@ def _assess(
         )
     if unknown:
         ids = [x for e, inc in unknown for x in ((inc.id,) if inc else ()) + (e.id,)]
-        return verdict(
+        return say(
             ClaimVerdict.INCONCLUSIVE,
             f"{len(unknown)} located event(s) {where}, but where they were fired from is not established.",
             ids,
         )
+    return None
+
+
+def _from_silence(
+    c: Claim, coverage: Callable[[Claim], float], p: ClaimParams, where: str, say: Callable[..., ClaimAssessment]
+) -> ClaimAssessment:
+    """The verdict when nothing was found near the place: it depends on the coverage there."""
     cov = float(coverage(c))
     n = max(int(c.count.low), 1)
     p_miss = (1.0 - cov * p.locate_efficiency) ** n
     if cov >= p.covered and p_miss <= p.miss_probability:
-        return verdict(
+        return say(
             ClaimVerdict.CONTRADICTED,
             f"No located event {where}, although the network would have detected it (P = {cov:.2f} per round; "
             f"P(missing all {n} claimed) = {p_miss:.3f}).",
             cov=cov,
         )
     if cov <= p.blind:
-        return verdict(
+        return say(
             ClaimVerdict.UNVERIFIABLE,
             f"No located event {where}; the network could not have detected it there (P = {cov:.2f}).",
             cov=cov,
         )
     why = "coverage there is partial" if cov < p.covered else f"{n} round(s) could have been missed"
-    return verdict(ClaimVerdict.INCONCLUSIVE, f"No located event {where}; {why} (P = {cov:.2f}).", cov=cov)
+    return say(ClaimVerdict.INCONCLUSIVE, f"No located event {where}; {why} (P = {cov:.2f}).", cov=cov)

@@ -14,7 +14,7 @@ import yaml
 
 from truceline.agreement.load import MANIFEST, manifest_path
 from truceline.agreement.schema import FORMAT_VERSION
-from truceline.geo.derive import LineDeriver, polygonal
+from truceline.geo.derive import Derivation, LineDeriver, polygonal
 from truceline.io.geojson import GeoJSONError, read_features, read_union, write_features
 
 _DATE = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})")
@@ -132,17 +132,7 @@ def derive_agreement(
     """
     out = Path(out_dir)
     (out / "layers").mkdir(parents=True, exist_ok=True)
-    if template is not None:
-        tpath = manifest_path(template)
-        manifest = yaml.safe_load(tpath.read_text(encoding="utf-8"))
-        for key in ("protected_sites", "sectors", "disengagement_areas"):
-            if manifest.get(key):
-                dest = out / manifest[key]
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                if (tpath.parent / manifest[key]).resolve() != dest.resolve():
-                    shutil.copyfile(tpath.parent / manifest[key], dest)
-    else:
-        manifest = default_manifest(snapshots[0][0])
+    manifest = _start_manifest(out, template) if template is not None else default_manifest(snapshots[0][0])
     deriver = LineDeriver(country, border_tolerance_km, min_piece_km)
     versions: list[dict[str, Any]] = []
     previous: shapely.Geometry | None = None
@@ -157,42 +147,65 @@ def derive_agreement(
         if previous is not None and shapely.equals_exact(d.line, previous, tolerance=1e-7):
             continue
         previous = d.line
-        tag = day.isoformat()
         src = (
             f"{path.name} ({source_attribution}); line = boundary minus border/coast "
             f"(tolerance {border_tolerance_km} km, pieces >= {min_piece_km} km)"
             + (f"; invalid polygon repaired: {'; '.join(repairs)}" if repairs else "")
         )
-        line_rel = f"layers/line_{tag}.geojson"
-        write_features(
-            out / line_rel,
-            [(d.line, {"version": tag, "length_km": round(d.line_length_km, 1)})],
-            attribution=source_attribution,
-        )
-        areas = {}
-        for party, geom in ((controlling_party, d.controlled), (other_party, d.rest)):
-            if rear_areas and party in rear_areas:  # its own state's territory next to the country
-                geom = with_rear_area(geom, rear_areas[party], country)
-            rel = f"layers/area_{party}_{tag}.geojson"
-            write_features(
-                out / rel,
-                [(geom, {"party": party, "version": tag})],
-                attribution=f"{source_attribution}; {OUTLINE_ATTRIBUTION}",
-            )
-            areas[party] = rel
-        versions.append(
-            {
-                "id": f"loc-{tag}",
-                "valid_from": f"{tag}T00:00:00+00:00",
-                "line": line_rel,
-                "controlled_areas": areas,
-                "source": src,
-            }
-        )
+        sides = [(controlling_party, d.controlled), (other_party, d.rest)]
+        if rear_areas:  # its own state's territory next to the country
+            sides = [(p, with_rear_area(g, rear_areas[p], country) if p in rear_areas else g) for p, g in sides]
+        versions.append(_write_version(out, day.isoformat(), d, sides, src, source_attribution))
     manifest["lines"] = versions
     mpath = out / MANIFEST
     mpath.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
     return mpath
+
+
+def _start_manifest(out: Path, template: str | Path) -> dict[str, Any]:
+    """The template agreement's manifest, its layer files copied into ``out``."""
+    tpath = manifest_path(template)
+    manifest: dict[str, Any] = yaml.safe_load(tpath.read_text(encoding="utf-8"))
+    for key in ("protected_sites", "sectors", "disengagement_areas"):
+        if manifest.get(key):
+            dest = out / manifest[key]
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if (tpath.parent / manifest[key]).resolve() != dest.resolve():
+                shutil.copyfile(tpath.parent / manifest[key], dest)
+    return manifest
+
+
+def _write_version(
+    out: Path,
+    tag: str,
+    d: Derivation,
+    sides: list[tuple[str, shapely.Geometry]],
+    src: str,
+    source_attribution: str,
+) -> dict[str, Any]:
+    """Write one line version's layers (the line, each party's area); return its manifest entry."""
+    line_rel = f"layers/line_{tag}.geojson"
+    write_features(
+        out / line_rel,
+        [(d.line, {"version": tag, "length_km": round(d.line_length_km, 1)})],
+        attribution=source_attribution,
+    )
+    areas = {}
+    for party, geom in sides:
+        rel = f"layers/area_{party}_{tag}.geojson"
+        write_features(
+            out / rel,
+            [(geom, {"party": party, "version": tag})],
+            attribution=f"{source_attribution}; {OUTLINE_ATTRIBUTION}",
+        )
+        areas[party] = rel
+    return {
+        "id": f"loc-{tag}",
+        "valid_from": f"{tag}T00:00:00+00:00",
+        "line": line_rel,
+        "controlled_areas": areas,
+        "source": src,
+    }
 
 
 def _read_control(path: Path) -> tuple[shapely.Geometry, list[str]]:

@@ -132,23 +132,10 @@ def agreement_derive(
 ) -> None:
     """Build the line of contact and both controlled areas from control-of-terrain snapshots."""
     from truceline.agreement import AgreementError, load_agreement
-    from truceline.agreement.build import collect_snapshots, derive_agreement, load_country
+    from truceline.agreement.build import derive_agreement, load_country
     from truceline.agreement.summary import summarize
 
-    def day(v: str | None, opt: str) -> dt.date | None:
-        try:
-            return dt.date.fromisoformat(v) if v else None
-        except ValueError:
-            raise fail(f"{opt}: {v!r} is not a date (YYYY-MM-DD)", 2) from None
-
-    d, s, u = day(date, "--date"), day(since, "--since"), day(until, "--until")
-    if d is not None and any(p.is_dir() for p in control):
-        s = u = d
-        d = None
-    try:
-        snaps = collect_snapshots(control, date=d, since=s, until=u, every_days=every)
-    except (ValueError, FileNotFoundError) as exc:
-        raise fail(f"--control: {exc}", 2) from None
+    snaps = _snapshots(control, date, since, until, every)
     if not country.exists():
         raise fail(f"--country: {country} not found", 2)
     from truceline.io.geojson import GeoJSONError
@@ -185,6 +172,29 @@ def agreement_derive(
         f"newest line {summary['line_length_km']:,.1f} km"
     )
 
+
+def _date_option(value: str | None, opt: str) -> dt.date | None:
+    """The date an option gives (None when not given); exit 2 naming the option when it is not one."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise fail(f"{opt}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
+
+
+def _snapshots(
+    control: list[Path], date: str | None, since: str | None, until: str | None, every: int
+) -> list[tuple[dt.date, Path]]:
+    """The dated snapshots ``--control`` names; ``--date`` with a folder takes that day of it."""
+    from truceline.agreement.build import collect_snapshots
+
+    d, s, u = _date_option(date, "--date"), _date_option(since, "--since"), _date_option(until, "--until")
+    if d is not None and any(p.is_dir() for p in control):
+        s = u = d
+        d = None
+    try:
+        return collect_snapshots(control, date=d, since=s, until=u, every_days=every)
+    except (ValueError, FileNotFoundError) as exc:
+        raise fail(f"--control: {exc}", 2) from None
 
 
 def _rear_areas(specs: list[str], world: Path) -> dict[str, Any]:

@@ -12,12 +12,17 @@ import datetime as dt
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from truceline.cli.common import Bar, app, fail, open_store
 from truceline.store.base import from_us
+
+if TYPE_CHECKING:
+    from truceline.agreement import Agreement
+    from truceline.report import BulletinResult
+    from truceline.store.base import Store
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -50,7 +55,6 @@ def demo(
 ) -> None:
     """Simulate, ingest, process, write the bulletin, serve the dashboard (see the module docstring)."""
     from truceline.agreement import load_agreement
-    from truceline.report import BulletinOptions, build_bulletin
     from truceline.service.ingest import ingest_files
     from truceline.service.process import process
     from truceline.sim.run import simulate
@@ -82,38 +86,8 @@ def demo(
             ps = process(store, agr, progress=bar)
         typer.echo(f"      {ps.events:,} events, {ps.incidents:,} incidents, {ps.violations:,} violations, "
                    f"{ps.claims} claims judged ({time.perf_counter() - t:.1f} s)", err=True)  # fmt: skip
-        t = _step(4, total, "writing the daily bulletins")
-        span = store.time_span_us()
-        assert span is not None
-        start = from_us(span[0])
-        end = start + dt.timedelta(seconds=load_scenario(spath).duration_h * 3600)
-        opts = BulletinOptions(pdf=pdf)
-        days = sorted({d.item() for d in opts.cutoff.report_day([start, end])})
-        days = [days[0] + dt.timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
-        bulletins = []
-        public = dataclasses.replace(opts, public=True)
-        with Bar("bulletins") as bar:
-            for k, day in enumerate(days):
-                res = build_bulletin(store, agr, day, data / "bulletins" / day.isoformat(), opts)
-                bulletins.append(res)
-                # The public edition (positions to 0.01 deg, no evidence ids): what the public and the
-                # parties' liaison officers are served.
-                build_bulletin(store, agr, day, data / "bulletins" / f"{day.isoformat()}-public", public)
-                bar("bulletin", (k + 1) / len(days))
-        for res in bulletins:
-            typer.echo(f"      {res.out / 'bulletin.html'} (and {res.out.name}-public/)", err=True)
-        typer.echo(f"      ({time.perf_counter() - t:.1f} s; data up to {end:%Y-%m-%d %H:%M}Z)", err=True)
-        t = _step(5, total, "scoring against the ground truth")
-        from truceline.scoring.score import score_dirs
-        from truceline.service.export import export_results
-
-        export_results(store, out / "results")
-        card = score_dirs(sim, out / "results")
-        v = card.violations.overall
-        typer.echo(f"      event F1 {card.events.f1:.3f}, violations precision {v.precision:.3f} "
-                   f"recall {v.recall:.3f}, claims accuracy {card.claims.accuracy:.3f}, false flags corroborated "
-                   f"{card.claims.false_flags_corroborated}", err=True)  # fmt: skip
-        (out / "scorecard.md").write_text(card.to_markdown(), encoding="utf-8")
+        bulletins = _bulletins(_step(4, total, "writing the daily bulletins"), store, agr, spath, data, pdf)
+        _score(_step(5, total, "scoring against the ground truth"), store, sim, out)
         token = None
         if serve:
             from truceline.service.tokens import create_token
@@ -135,3 +109,43 @@ def demo(
     uvicorn.run(create_app(data, sim / "agreement"), host=host, port=port, log_level="warning")
 
 
+def _bulletins(t: float, store: Store, agr: Agreement, spath: Path, data: Path, pdf: bool) -> list[BulletinResult]:
+    """Step 4: the internal and the public bulletin of every reporting day the scenario touches."""
+    from truceline.report import BulletinOptions, build_bulletin
+    from truceline.sim.scenario import load_scenario
+
+    span = store.time_span_us()
+    assert span is not None
+    start = from_us(span[0])
+    end = start + dt.timedelta(seconds=load_scenario(spath).duration_h * 3600)
+    opts = BulletinOptions(pdf=pdf)
+    days = sorted({d.item() for d in opts.cutoff.report_day([start, end])})
+    days = [days[0] + dt.timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
+    bulletins = []
+    public = dataclasses.replace(opts, public=True)
+    with Bar("bulletins") as bar:
+        for k, day in enumerate(days):
+            res = build_bulletin(store, agr, day, data / "bulletins" / day.isoformat(), opts)
+            bulletins.append(res)
+            # The public edition (positions to 0.01 deg, no evidence ids): what the public and the
+            # parties' liaison officers are served.
+            build_bulletin(store, agr, day, data / "bulletins" / f"{day.isoformat()}-public", public)
+            bar("bulletin", (k + 1) / len(days))
+    for res in bulletins:
+        typer.echo(f"      {res.out / 'bulletin.html'} (and {res.out.name}-public/)", err=True)
+    typer.echo(f"      ({time.perf_counter() - t:.1f} s; data up to {end:%Y-%m-%d %H:%M}Z)", err=True)
+    return bulletins
+
+
+def _score(t: float, store: Store, sim: Path, out: Path) -> None:
+    """Step 5: export the store's results and score them against the simulation's ground truth."""
+    from truceline.scoring.score import score_dirs
+    from truceline.service.export import export_results
+
+    export_results(store, out / "results")
+    card = score_dirs(sim, out / "results")
+    v = card.violations.overall
+    typer.echo(f"      event F1 {card.events.f1:.3f}, violations precision {v.precision:.3f} "
+               f"recall {v.recall:.3f}, claims accuracy {card.claims.accuracy:.3f}, false flags corroborated "
+               f"{card.claims.false_flags_corroborated}", err=True)  # fmt: skip
+    (out / "scorecard.md").write_text(card.to_markdown(), encoding="utf-8")

@@ -65,7 +65,31 @@ def example_records() -> dict[str, Record]:
     dict of str to Record
         Keys are the registry names (``"sensor"``, ``"detection"``, ...).
     """
-    kyiv = dt.timezone(dt.timedelta(hours=3))
+    sensor, status, detection = _sensor_records()
+    report, sighting, fom = _observer_records()
+    claim = _claim()
+    event, incident = _located(sensor, detection, report)
+    assessment = _assessment(claim, incident, event)
+    violation = _violation(event, incident, report)
+    records: list[Record] = [
+        _weather(),
+        sensor,
+        status,
+        detection,
+        report,
+        sighting,
+        fom,
+        claim,
+        assessment,
+        event,
+        incident,
+        violation,
+    ]
+    return {type(r).RECORD_TYPE: r for r in records}
+
+
+def _sensor_records() -> tuple[Sensor, SensorStatusReport, Detection]:
+    """A sensor, a status report of it and one of its detections."""
     sensor = Sensor(
         id="UK-AA-017",
         kind=SensorKind.ACOUSTIC_ARRAY,
@@ -94,6 +118,12 @@ def example_records() -> dict[str, Record]:
         amplitude_pa=41.7,
         class_scores={"impact": 0.82, "launch": 0.11},
     )
+    return sensor, status, detection
+
+
+def _observer_records() -> tuple[ObserverReport, Sighting, FreedomOfMovementRestriction]:
+    """What patrols and UAVs report: an observer report, a sighting, a restriction of movement."""
+    kyiv = dt.timezone(dt.timedelta(hours=3))
     report = ObserverReport(
         id="obs-0001",
         patrol_id="FR-PAT-2025-04-20-03",
@@ -130,6 +160,11 @@ def example_records() -> dict[str, Record]:
         restricting_party=Party.UKRAINE,
         description="denied passage at checkpoint, no reason given",
     )
+    return report, sighting, fom
+
+
+def _claim() -> Claim:
+    """A party's claim of shelling."""
     claim = Claim(
         id="clm-0001",
         claimant_kind=ClaimantKind.PARTY,
@@ -146,6 +181,11 @@ def example_records() -> dict[str, Record]:
         text="Enemy shelled the settlement 12 times overnight.",
         source_url="https://example.org/statement/2025-04-20",
     )
+    return claim
+
+
+def _located(sensor: Sensor, detection: Detection, report: ObserverReport) -> tuple[Event, Incident]:
+    """A located impact and the incident (launch and impact) it belongs to, attributed to a party."""
     provenance = Provenance(
         algorithm="fusion.locate.tdoa",
         algorithm_version="0.1.0",
@@ -193,6 +233,11 @@ def example_records() -> dict[str, Record]:
             created_at=_t(60),
         ),
     )
+    return event, incident
+
+
+def _assessment(claim: Claim, incident: Incident, event: Event) -> ClaimAssessment:
+    """The verdict on the claim, citing the incident and the event."""
     assessment = ClaimAssessment(
         id="cla-0001",
         claim_id=claim.id,
@@ -208,6 +253,11 @@ def example_records() -> dict[str, Record]:
             created_at=_t(7300),
         ),
     )
+    return assessment
+
+
+def _violation(event: Event, incident: Incident, report: ObserverReport) -> Violation:
+    """A finding of fire across the line, from the incident."""
     violation = Violation(
         id="vio-0001",
         rule_id="fire.impact_across_line",
@@ -222,7 +272,7 @@ def example_records() -> dict[str, Record]:
         incident_id=incident.id,
         event_ids=incident.event_ids,
         observation_ids=(report.id,),
-        attribution=attribution,
+        attribution=incident.attribution,
         confidence=0.95,
         status=VerificationStatus.CORROBORATED,
         provenance=Provenance(
@@ -233,6 +283,11 @@ def example_records() -> dict[str, Record]:
             created_at=_t(120),
         ),
     )
+    return violation
+
+
+def _weather() -> WeatherReport:
+    """A weather report near the examples."""
     weather = WeatherReport(
         id="wx-0001",
         time=_t(0),
@@ -242,18 +297,4 @@ def example_records() -> dict[str, Record]:
         wind_u_ms=12.0,
         wind_v_ms=-9.0,
     )
-    records: list[Record] = [
-        weather,
-        sensor,
-        status,
-        detection,
-        report,
-        sighting,
-        fom,
-        claim,
-        assessment,
-        event,
-        incident,
-        violation,
-    ]
-    return {type(r).RECORD_TYPE: r for r in records}
+    return weather

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from truceline import __version__
-from truceline.adjudicate.aggregates import CutOff
 from truceline.adjudicate.coverage import HEALTH_CODES, SensorNetwork
+from truceline.adjudicate.cutoff import CutOff
 from truceline.agreement import Agreement
 from truceline.core.enums import SensorHealth
 from truceline.report import exports, maps
@@ -335,44 +335,14 @@ def build_bulletin(
     timings["maps"] = time.perf_counter() - t0
 
     bid = bulletin_id(the_day, opts.public)
-    cut = f"{d.cutoff.hour:02d}:{d.cutoff.minute:02d}"
-    bulletin = Bulletin(
-        id=bid,
-        title="Daily Report of the Ceasefire Monitoring Mission",
-        subtitle=(
-            f"Based on information received as of {cut} ({d.cutoff.tz} time), "
-            f"{date_long(d.end.astimezone(d.cutoff.zone))}"
-        ),
-        marking="PUBLIC" if opts.public else "MISSION INTERNAL",
-        metadata=_metadata(d, bid, opts.public),
-        sections=[
-            summary_section(view),
-            regions_section(view),
-            findings_section(view),
-            attribution_section(view),
-            withdrawal_section(view),
-            claims_section(view),
-            fom_section(view),
-            sensors_section(view),
-            notable_section(view),
-            maps_sec,
-            trend_sec,
-            _method_section(d, opts),
-        ],
-        disclaimer=DISCLAIMER,
-    )
+    bulletin = _bulletin(d, bid, view, [maps_sec, trend_sec, _method_section(d, opts)])
     t0 = time.perf_counter()
     html = render_html(bulletin)
     (out / "bulletin.html").write_text(html, encoding="utf-8")
     timings["html"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    regions = [region_name(str(r)) for r in d.oblast]
-    rows = exports.findings_table(d.violations, regions, d.sector.tolist(), the_day.isoformat(), opts.public)
-    exports.write_csv(out / "findings.csv", rows, opts.public)
-    exports.write_geojson(out / "findings.geojson", rows, opts.public, name=bid, bulletin_id=bid)
-    exports.write_geoparquet(out / "findings.parquet", rows, opts.public)
-    exports.write_kml(out / "findings.kml", rows, f"Findings, {the_day.isoformat()} ({bid})", opts.public)
+    _write_exports(out, d, bid, opts.public)
     timings["exports"] = time.perf_counter() - t0
 
     if opts.pdf:
@@ -392,14 +362,61 @@ def build_bulletin(
             *(f.path for f in maps_sec.figures),
         ]
     )
-    manifest = {
+    manifest = _manifest(out, d, bid, opts.public, files)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return BulletinResult(bulletin, out, sorted([*files, "manifest.json"]), manifest, timings, d)
+
+
+def _bulletin(d: DayData, bid: str, view: View, drawn: list[Section]) -> Bulletin:
+    """The bulletin's model: title, metadata, the sections in reading order, ``drawn`` (maps, trend, method) last."""
+    cut = f"{d.cutoff.hour:02d}:{d.cutoff.minute:02d}"
+    return Bulletin(
+        id=bid,
+        title="Daily Report of the Ceasefire Monitoring Mission",
+        subtitle=(
+            f"Based on information received as of {cut} ({d.cutoff.tz} time), "
+            f"{date_long(d.end.astimezone(d.cutoff.zone))}"
+        ),
+        marking="PUBLIC" if view.public else "MISSION INTERNAL",
+        metadata=_metadata(d, bid, view.public),
+        sections=[
+            summary_section(view),
+            regions_section(view),
+            findings_section(view),
+            attribution_section(view),
+            withdrawal_section(view),
+            claims_section(view),
+            fom_section(view),
+            sensors_section(view),
+            notable_section(view),
+            *drawn,
+        ],
+        disclaimer=DISCLAIMER,
+    )
+
+
+def _write_exports(out: Path, d: DayData, bid: str, public: bool) -> None:
+    """The day's findings as CSV, GeoJSON, GeoParquet and KML."""
+    day = d.day.isoformat()
+    regions = [region_name(str(r)) for r in d.oblast]
+    rows = exports.findings_table(d.violations, regions, d.sector.tolist(), day, public)
+    exports.write_csv(out / "findings.csv", rows, public)
+    exports.write_geojson(out / "findings.geojson", rows, public, name=bid, bulletin_id=bid)
+    exports.write_geoparquet(out / "findings.parquet", rows, public)
+    exports.write_kml(out / "findings.kml", rows, f"Findings, {day} ({bid})", public)
+
+
+def _manifest(out: Path, d: DayData, bid: str, public: bool, files: list[str]) -> dict[str, Any]:
+    """What ``manifest.json`` says: the bulletin, its period, versions, counts, and every file with its SHA-256."""
+    a = d.agreement
+    return {
         "bulletin_id": bid,
-        "day": the_day.isoformat(),
+        "day": d.day.isoformat(),
         "period": {"start": utc_iso(d.start), "end": utc_iso(d.end), "tz": d.cutoff.tz},
         "generated_at": utc_iso(d.generated_at),
         "software": {"name": "truceline", "version": __version__},
-        "agreement": {"id": agreement.id, "version": agreement.version, "line_version": d.line.id if d.line else None},
-        "public": opts.public,
+        "agreement": {"id": a.id, "version": a.version, "line_version": d.line.id if d.line else None},
+        "public": public,
         "store_seq": d.store_seq,
         "counts": {
             "ceasefire_violations": d.tally.total,
@@ -410,5 +427,3 @@ def build_bulletin(
         },
         "files": [{"path": f, "bytes": (out / f).stat().st_size, "sha256": _sha256(out / f)} for f in files],
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return BulletinResult(bulletin, out, sorted([*files, "manifest.json"]), manifest, timings, d)

@@ -7,14 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
 
 from truceline.adjudicate import RULES
-from truceline.adjudicate.aggregates import oblast_of
 from truceline.adjudicate.coverage import HEALTH_CODES, NOT_INSTALLED, SensorNetwork
+from truceline.adjudicate.oblasts import oblast_of
 from truceline.core import Event, Violation
 from truceline.core.enums import EventKind, SensorHealth
 from truceline.report.model import Section, Table
@@ -112,6 +113,28 @@ def sensors_section(view: View) -> Section:
     if not d.sensors:
         sec.paragraphs.append("No sensors are registered in the store.")
         return sec
+    _availability(view, sec)
+    status = _status_table(view)
+    if status is not None:
+        sec.tables.append(status)
+    else:
+        sec.paragraphs.append("No sensor reported a degradation, outage, jamming or destruction in the period.")
+    interf = [v for v in d.violations if v.rule_id.startswith("monitoring_interference")]
+    if interf:
+        c = Counter(view.grade(v) for v in interf)
+        sec.paragraphs.append(
+            f"Interference with monitoring assets: {count_phrase(len(interf), 'finding')} ("
+            + join_and([f"{n} {g.lower() if g == 'Unattributed' else g}" for g, n in sorted(c.items())])
+            + "), attributed only where the status report names the party."
+        )
+    else:
+        sec.paragraphs.append("The Mission made no findings of interference with its monitoring assets.")
+    return sec
+
+
+def _availability(view: View, sec: Section) -> None:
+    """The network's size and availability over the period (a paragraph), and per contingent (a table)."""
+    d = view.data
     net = SensorNetwork.from_records(d.sensors, d.status_reports)
     hours = sensor_hours(net, d.start, d.end)
     contingent = np.array([s.contingent for s in d.sensors], dtype=str)
@@ -152,43 +175,34 @@ def sensors_section(view: View) -> Section:
             rows,
         )
     )
+
+
+def _status_table(view: View) -> Table | None:
+    """The status reports of the period other than ok, one row per health and reason (None: there were none)."""
+    d = view.data
     period = [r for r in d.status_reports if d.start <= r.time < d.end and r.health is not SensorHealth.OK]
-    if period:
-        by_id = {s.id: s.contingent for s in d.sensors}
-        groups: dict[tuple[str, str], list[tuple[dt.datetime, str]]] = {}
-        for r in period:
-            groups.setdefault((r.health.value, r.reason), []).append((r.time, by_id.get(r.sensor_id, "?")))
-        rows = [
-            [
-                h,
-                redact_ids(reason) if view.public else reason,
-                len(items),
-                view.t(min(t for t, _ in items)),
-                ", ".join(sorted({c for _, c in items})),
-            ]
-            for (h, reason), items in sorted(groups.items(), key=lambda kv: min(t for t, _ in kv[1]))
+    if not period:
+        return None
+    by_id = {s.id: s.contingent for s in d.sensors}
+    groups: dict[tuple[str, str], list[tuple[dt.datetime, str]]] = {}
+    for r in period:
+        groups.setdefault((r.health.value, r.reason), []).append((r.time, by_id.get(r.sensor_id, "?")))
+    rows = [
+        [
+            h,
+            redact_ids(reason) if view.public else reason,
+            len(items),
+            view.t(min(t for t, _ in items)),
+            ", ".join(sorted({c for _, c in items})),
         ]
-        sec.tables.append(
-            Table(
-                "Sensor status reports in the period (other than ok)",
-                ["Health", "Reason (as reported)", "Reports", "First", "Contingents"],
-                rows,
-                css="small",
-            )
-        )
-    else:
-        sec.paragraphs.append("No sensor reported a degradation, outage, jamming or destruction in the period.")
-    interf = [v for v in d.violations if v.rule_id.startswith("monitoring_interference")]
-    if interf:
-        c = Counter(view.grade(v) for v in interf)
-        sec.paragraphs.append(
-            f"Interference with monitoring assets: {count_phrase(len(interf), 'finding')} ("
-            + join_and([f"{n} {g.lower() if g == 'Unattributed' else g}" for g, n in sorted(c.items())])
-            + "), attributed only where the status report names the party."
-        )
-    else:
-        sec.paragraphs.append("The Mission made no findings of interference with its monitoring assets.")
-    return sec
+        for (h, reason), items in sorted(groups.items(), key=lambda kv: min(t for t, _ in kv[1]))
+    ]
+    return Table(
+        "Sensor status reports in the period (other than ok)",
+        ["Health", "Reason (as reported)", "Reports", "First", "Contingents"],
+        rows,
+        css="small",
+    )
 
 
 # ---------------------------------------------------------------------------------- notable
@@ -264,27 +278,43 @@ def _bursts(findings: list[Violation]) -> list[list[Violation]]:
     return out
 
 
-def notable_section(view: View) -> Section:
-    """What stood out: strikes near protected sites, fire in ceasefire windows, interference, salvos,
-    and fire findings attributed at the grade 'party'."""
-    d = view.data
-    sec = Section("notable", "Notable incidents")
-    idx = {v.id: i for i, v in enumerate(d.violations)}
+#: A row of the notable incidents: its time (for sorting) and its cells.
+_Row = tuple[dt.datetime, list[object]]
+#: Families listed one row per site or window and burst of fire.
+_SITE_FAMILIES = ("protected_site", "ceasefire_window")
+#: Families with their own section (restrictions, interference), not listed as attributed fire.
+_OWN_SECTION = ("freedom_of_movement", "monitoring_interference")
 
-    def family(v: Violation) -> str:
-        return v.rule_id.split(".", 1)[0]
+
+def _family(v: Violation) -> str:
+    return v.rule_id.split(".", 1)[0]
+
+
+def _tally(values: list[str]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in Counter(values).most_common())
+
+
+def _rule_title(fam: str) -> str:
+    return RULES[fam].title if fam in RULES else fam
+
+
+def _region_of(view: View) -> Callable[[Violation], str]:
+    """The region name of a finding of the day."""
+    d = view.data
+    idx = {v.id: i for i, v in enumerate(d.violations)}
 
     def region(v: Violation) -> str:
         return region_name(str(d.oblast[idx[v.id]]))
 
-    def tally(values: list[str]) -> str:
-        return ", ".join(f"{k} {n}" for k, n in Counter(values).most_common())
+    return region
 
-    rows: list[tuple[dt.datetime, list[object]]] = []
-    # Strikes near a site and fire in a window: one row per site or window and burst of fire.
-    for group in _bursts([v for v in d.violations if family(v) in ("protected_site", "ceasefire_window")]):
-        v0, fam = group[0], family(group[0])
-        what = RULES[fam].title if fam in RULES else fam
+
+def _site_rows(view: View, region: Callable[[Violation], str]) -> list[_Row]:
+    """Strikes near a site and fire in a window: one row per site or window and burst of fire."""
+    rows: list[_Row] = []
+    for group in _bursts([v for v in view.data.violations if _family(v) in _SITE_FAMILIES]):
+        v0, fam = group[0], _family(group[0])
+        what = _rule_title(fam)
         site = v0.rule_parameters.get("site_name") or v0.rule_parameters.get("window_id")
         dist = [number(v.rule_parameters.get("distance_to_site_km")) for v in group]
         if site:
@@ -297,59 +327,91 @@ def notable_section(view: View) -> Section:
             what if single else f"{what}: {len(group)} findings",
             view.place(v0.position.lon_deg, v0.position.lat_deg),
             ", ".join(sorted({region(v) for v in group})),
-            tally([weapon_label(v.weapon_class.value if v.weapon_class else None) for v in group]) if not single
+            _tally([weapon_label(v.weapon_class.value if v.weapon_class else None) for v in group]) if not single
             else weapon_label(v0.weapon_class.value if v0.weapon_class else None),
-            view.grade(v0) if single else tally([view.grade(v, probability=False) for v in group]),
-            v0.status.value if single else tally([v.status.value for v in group]),
+            view.grade(v0) if single else _tally([view.grade(v, probability=False) for v in group]),
+            v0.status.value if single else _tally([v.status.value for v in group]),
             view.ref(v0) if single else f"{view.ref(v0)}, ...",
         ]))  # fmt: skip
-    # Fire attributed at the grade 'party' (restrictions and interference are in their sections).
-    for v in d.violations:
-        if family(v) in ("protected_site", "ceasefire_window", "freedom_of_movement", "monitoring_interference"):
+    return rows
+
+
+def _attributed_rows(view: View, region: Callable[[Violation], str]) -> list[_Row]:
+    """Fire attributed at the grade 'party' (restrictions and interference are in their sections)."""
+    rows: list[_Row] = []
+    for v in view.data.violations:
+        if _family(v) in (*_SITE_FAMILIES, *_OWN_SECTION):
             continue
         if v.attribution.is_attributed:
             rows.append((v.time, [
-                view.t(v.time), RULES[family(v)].title if family(v) in RULES else family(v),
+                view.t(v.time), _rule_title(_family(v)),
                 view.place(v.position.lon_deg, v.position.lat_deg), region(v),
                 weapon_label(v.weapon_class.value if v.weapon_class else None), view.grade(v), v.status.value,
                 view.ref(v),
             ]))  # fmt: skip
-    # Interference: one row per kind and grade.
+    return rows
+
+
+def _interference_rows(view: View, region: Callable[[Violation], str]) -> list[_Row]:
+    """Interference: one row per kind and grade."""
     groups: dict[tuple[str, str], list[Violation]] = {}
-    for v in d.violations:
-        if family(v) == "monitoring_interference":
+    for v in view.data.violations:
+        if _family(v) == "monitoring_interference":
             groups.setdefault((v.rule_id, view.grade(v)), []).append(v)
+    rows: list[_Row] = []
     for (rule, grade), vs in groups.items():
         ref = "" if view.public else f" ({vs[0].id}{', ...' if len(vs) > 1 else ''})"
         rows.append((vs[0].time, [
             f"{view.t(vs[0].time)} - {local_time(vs[-1].time, view.tz, False)}",
             f"Interference with monitoring assets: {len(vs)} sensor(s) {rule.rsplit('.', 1)[-1]}",
             f"{len(vs)} sensor positions", ", ".join(sorted({region(v) for v in vs})), "-", grade,
-            tally([v.status.value for v in vs]), f"{len(vs)} findings{ref}",
+            _tally([v.status.value for v in vs]), f"{len(vs)} findings{ref}",
         ]))  # fmt: skip
-    big = sorted((s for s in salvos(d.events) if s.rounds >= SALVO_MIN_ROUNDS), key=lambda s: -s.rounds)[:SALVO_MAX]
-    if big:
-        first = [s.events[0].position for s in big]
-        regs = oblast_of([q.lon_deg for q in first], [q.lat_deg for q in first]).tolist()
-        for s, p, reg in zip(big, first, regs, strict=True):
-            e0 = s.events[0]
-            dur = (s.events[-1].origin_time - e0.origin_time).total_seconds()
-            weapons = Counter(e.weapon_class.value for e in s.events).most_common(1)[0][0]
-            rows.append(
-                (
-                    e0.origin_time,
-                    [
-                        view.t(e0.origin_time),
-                        f"Salvo: {s.rounds} rounds located in {dur:.0f} s (launch points)",
-                        view.place(p.lon_deg, p.lat_deg),
-                        region_name(str(reg)),
-                        weapon_label(weapons),
-                        _salvo_grade(s),
-                        "-",
-                        "-" if view.public else e0.id,
-                    ],
-                )
+    return rows
+
+
+def _salvo_rows(view: View) -> list[_Row]:
+    """The largest salvos (at least :data:`SALVO_MIN_ROUNDS` rounds, at most :data:`SALVO_MAX`)."""
+    big = sorted((s for s in salvos(view.data.events) if s.rounds >= SALVO_MIN_ROUNDS), key=lambda s: -s.rounds)
+    big = big[:SALVO_MAX]
+    if not big:
+        return []
+    first = [s.events[0].position for s in big]
+    regs = oblast_of([q.lon_deg for q in first], [q.lat_deg for q in first]).tolist()
+    rows: list[_Row] = []
+    for s, p, reg in zip(big, first, regs, strict=True):
+        e0 = s.events[0]
+        dur = (s.events[-1].origin_time - e0.origin_time).total_seconds()
+        weapons = Counter(e.weapon_class.value for e in s.events).most_common(1)[0][0]
+        rows.append(
+            (
+                e0.origin_time,
+                [
+                    view.t(e0.origin_time),
+                    f"Salvo: {s.rounds} rounds located in {dur:.0f} s (launch points)",
+                    view.place(p.lon_deg, p.lat_deg),
+                    region_name(str(reg)),
+                    weapon_label(weapons),
+                    _salvo_grade(s),
+                    "-",
+                    "-" if view.public else e0.id,
+                ],
             )
+        )
+    return rows
+
+
+def notable_section(view: View) -> Section:
+    """What stood out: strikes near protected sites, fire in ceasefire windows, interference, salvos,
+    and fire findings attributed at the grade 'party'."""
+    sec = Section("notable", "Notable incidents")
+    region = _region_of(view)
+    rows = [
+        *_site_rows(view, region),
+        *_attributed_rows(view, region),
+        *_interference_rows(view, region),
+        *_salvo_rows(view),
+    ]
     if not rows:
         sec.paragraphs.append(
             "Nothing stood out in the reporting period: no strike near a protected site, no fire during a local "

@@ -74,6 +74,18 @@ def _md_metrics(obj: Any, names: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def markdown(card: CardSections) -> str:
+    """The scorecard as Markdown: the headline, then events, side of line, incidents, violations, claims."""
+    out = _headline(card)
+    out += _events_md(card.events)
+    out += _side_md(card.side_of_line)
+    out += _incidents_md(card.incidents)
+    out += _violations_md(card.violations)
+    out += _claims_md(card.claims)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _headline(card: CardSections) -> list[str]:
+    """Title, gates, the false-flag line, the headline figures and the notes."""
     g = card.gates
     ev, side, inc, vio, cl = card.events, card.side_of_line, card.incidents, card.violations, card.claims
     out: list[str] = ["# Scorecard", ""]
@@ -102,8 +114,11 @@ def markdown(card: CardSections) -> str:
     out.append("")
     if card.notes:
         out += ["Notes: " + "; ".join(card.notes) + ".", ""]
+    return out
 
-    out += ["## Events", ""]
+
+def _events_md(ev: EventScore) -> list[str]:
+    out = ["## Events", ""]
     if not ev.has_results:
         out += ["_No result events (events.jsonl absent)._", ""]
     out += _md_metrics(
@@ -128,8 +143,11 @@ def markdown(card: CardSections) -> str:
         ],
     )
     out.append("")
+    return out
 
-    out += ["## Side-of-line attribution (matched events)", ""]
+
+def _side_md(side: SideScore) -> list[str]:
+    out = ["## Side-of-line attribution (matched events)", ""]
     out += _md_matrix("truth side \\ result", side.confusion, ATTR_COLS)
     out.append("")
     out += _md_metrics(
@@ -143,34 +161,39 @@ def markdown(card: CardSections) -> str:
         ],
     )
     out.append("")
+    return out
 
-    out += ["## Incidents", ""]
+
+def _incidents_md(inc: IncidentScore) -> list[str]:
+    out = ["## Incidents", ""]
     if not inc.has_truth:
-        out += ["_No incident truth (incidents.jsonl absent)._", ""]
-    else:
-        if not inc.has_results:
-            out += ["_No result incidents (incidents.jsonl absent)._", ""]
-        out += _md_metrics(
-            inc,
-            [
-                ("n_truth_paired", "truth launch-impact pairs"),
-                ("n_result_paired", "result launch-impact pairs"),
-                ("correct_pairs", "correct pairs"),
-                ("pairing_precision", "pairing precision"),
-                ("pairing_recall", "pairing recall"),
-                ("pairing_f1", "pairing F1"),
-                ("n_linked", "result incidents linked to one truth incident"),
-                ("n_blamed", "linked incidents blaming a party"),
-                ("n_wrong_blame", "wrong blame"),
-                ("wrong_blame_rate", "wrong-blame rate"),
-                ("n_blamed_unlinked", "blame on unlinked incidents"),
-            ],
-        )
-        out.append("")
-        out += _md_matrix("truth firing party \\ blamed", inc.attribution_confusion, ATTR_COLS)
-        out.append("")
+        return [*out, "_No incident truth (incidents.jsonl absent)._", ""]
+    if not inc.has_results:
+        out += ["_No result incidents (incidents.jsonl absent)._", ""]
+    out += _md_metrics(
+        inc,
+        [
+            ("n_truth_paired", "truth launch-impact pairs"),
+            ("n_result_paired", "result launch-impact pairs"),
+            ("correct_pairs", "correct pairs"),
+            ("pairing_precision", "pairing precision"),
+            ("pairing_recall", "pairing recall"),
+            ("pairing_f1", "pairing F1"),
+            ("n_linked", "result incidents linked to one truth incident"),
+            ("n_blamed", "linked incidents blaming a party"),
+            ("n_wrong_blame", "wrong blame"),
+            ("wrong_blame_rate", "wrong-blame rate"),
+            ("n_blamed_unlinked", "blame on unlinked incidents"),
+        ],
+    )
+    out.append("")
+    out += _md_matrix("truth firing party \\ blamed", inc.attribution_confusion, ATTR_COLS)
+    out.append("")
+    return out
 
-    out += ["## Violations", ""]
+
+def _violations_md(vio: ViolationScore) -> list[str]:
+    out = ["## Violations", ""]
     if not vio.has_truth:
         out += ["_No violation truth (violations.jsonl absent)._", ""]
     if not vio.has_results:
@@ -194,31 +217,33 @@ def markdown(card: CardSections) -> str:
         rows,
     )
     out.append("")
+    return out
 
-    out += ["## Claims", ""]
+
+def _claims_md(cl: ClaimScore) -> list[str]:
+    out = ["## Claims", ""]
     if not cl.has_truth:
-        out += ["_No claim truth (claims.jsonl absent)._", ""]
-    else:
-        if not cl.has_results:
-            out += ["_No result verdicts (claim_verdicts.jsonl absent)._", ""]
-        ff = str(cl.false_flags_corroborated)
-        if cl.false_flags_corroborated:
-            ff = f"**{ff} — FAIL** ({', '.join(cl.false_flag_corroborated_ids)})"
-        out += _md_table(
-            ["metric", "value"],
-            [
-                ["**false flags corroborated (must be 0)**", ff],
-                ["claims", str(cl.n_truth)],
-                ["assessed", str(cl.n_assessed)],
-                ["verdicts for unknown claims", str(cl.n_unknown_claims)],
-                ["correct verdicts", str(cl.n_correct)],
-                ["accuracy (all claims)", _md_num(cl.accuracy)],
-                ["accuracy (assessed claims)", _md_num(cl.accuracy_assessed)],
-            ],
-        )
-        out.append("")
-        out += _md_matrix("expected \\ verdict", cl.confusion, VERDICT_COLS)
-        out.append("")
-        out += _md_matrix("truth \\ verdict", cl.by_truth, VERDICT_COLS)
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"
+        return [*out, "_No claim truth (claims.jsonl absent)._", ""]
+    if not cl.has_results:
+        out += ["_No result verdicts (claim_verdicts.jsonl absent)._", ""]
+    ff = str(cl.false_flags_corroborated)
+    if cl.false_flags_corroborated:
+        ff = f"**{ff} — FAIL** ({', '.join(cl.false_flag_corroborated_ids)})"
+    out += _md_table(
+        ["metric", "value"],
+        [
+            ["**false flags corroborated (must be 0)**", ff],
+            ["claims", str(cl.n_truth)],
+            ["assessed", str(cl.n_assessed)],
+            ["verdicts for unknown claims", str(cl.n_unknown_claims)],
+            ["correct verdicts", str(cl.n_correct)],
+            ["accuracy (all claims)", _md_num(cl.accuracy)],
+            ["accuracy (assessed claims)", _md_num(cl.accuracy_assessed)],
+        ],
+    )
+    out.append("")
+    out += _md_matrix("expected \\ verdict", cl.confusion, VERDICT_COLS)
+    out.append("")
+    out += _md_matrix("truth \\ verdict", cl.by_truth, VERDICT_COLS)
+    out.append("")
+    return out

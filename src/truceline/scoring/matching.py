@@ -150,6 +150,50 @@ def match_points(
     rk = _as_kind(result_kind, rt.size)
     tk = _as_kind(truth_kind, tt.size)
 
+    found = _candidates(rt, rlon, rlat, rk, tt, tlon, tlat, tk, time_gate_s, distance_gate_m)
+    if found is None:
+        empty_i = np.zeros(0, dtype=np.intp)
+        empty_f = np.zeros(0, dtype=np.float64)
+        return Matching(empty_i, empty_i, empty_f, empty_f, empty_f, 0, 0)
+    cand_r, cand_t, cand_dt, cand_d, cand_az = found
+    cost = (cand_dt / time_gate_s) ** 2 + (cand_d / distance_gate_m) ** 2
+
+    chosen = _solve_components(cand_r, cand_t, cost, rt.size, tt.size)
+    n_components = int(chosen[1])
+    sel = chosen[0]
+    sel = sel[np.argsort(cand_r[sel], kind="stable")]
+    return Matching(
+        result_index=cand_r[sel],
+        truth_index=cand_t[sel],
+        dt_s=cand_dt[sel],
+        distance_m=cand_d[sel],
+        azimuth_deg=cand_az[sel],
+        n_candidates=int(cand_r.size),
+        n_components=n_components,
+    )
+
+
+_Candidates = tuple[
+    NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
+]
+
+
+def _candidates(
+    rt: NDArray[np.float64],
+    rlon: NDArray[np.float64],
+    rlat: NDArray[np.float64],
+    rk: NDArray[np.int64],
+    tt: NDArray[np.float64],
+    tlon: NDArray[np.float64],
+    tlat: NDArray[np.float64],
+    tk: NDArray[np.int64],
+    time_gate_s: float,
+    distance_gate_m: float,
+) -> _Candidates | None:
+    """The candidate pairs within both gates and of compatible kinds (None when there is none).
+
+    Returns the result index, truth index, ``dt``, geodesic distance and azimuth of each pair.
+    """
     order = np.argsort(tt, kind="stable")
     tt_sorted = tt[order]
     pair_r: list[NDArray[np.intp]] = []
@@ -173,30 +217,14 @@ def match_points(
         pair_dt.append(dt[ok])
         pair_d.append(dist[ok])
         pair_az.append(np.asarray(az, dtype=np.float64)[ok])
-
-    empty_i = np.zeros(0, dtype=np.intp)
-    empty_f = np.zeros(0, dtype=np.float64)
     if not pair_r or sum(a.size for a in pair_r) == 0:
-        return Matching(empty_i, empty_i, empty_f, empty_f, empty_f, 0, 0)
-    cand_r = np.concatenate(pair_r)
-    cand_t = np.concatenate(pair_t)
-    cand_dt = np.concatenate(pair_dt)
-    cand_d = np.concatenate(pair_d)
-    cand_az = np.concatenate(pair_az)
-    cost = (cand_dt / time_gate_s) ** 2 + (cand_d / distance_gate_m) ** 2
-
-    chosen = _solve_components(cand_r, cand_t, cost, rt.size, tt.size)
-    n_components = int(chosen[1])
-    sel = chosen[0]
-    sel = sel[np.argsort(cand_r[sel], kind="stable")]
-    return Matching(
-        result_index=cand_r[sel],
-        truth_index=cand_t[sel],
-        dt_s=cand_dt[sel],
-        distance_m=cand_d[sel],
-        azimuth_deg=cand_az[sel],
-        n_candidates=int(cand_r.size),
-        n_components=n_components,
+        return None
+    return (
+        np.concatenate(pair_r),
+        np.concatenate(pair_t),
+        np.concatenate(pair_dt),
+        np.concatenate(pair_d),
+        np.concatenate(pair_az),
     )
 
 

@@ -71,6 +71,31 @@ def write_oracle(
         (dt.datetime.fromisoformat(e["time"]) for e in truth_events), default=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     )
     prov = Provenance(algorithm=ALGORITHM, algorithm_version=VERSION, created_at=made)
+    events = _events(truth_events, prov, sigma_m, shift_east_m, swap_sides)
+    incidents = _incidents(_truth(truth_dir, "incidents.jsonl"), events, prov)
+    violations = [_violation(v, prov) for v in _truth(truth_dir, "violations.jsonl")]
+    verdicts = [
+        ClaimAssessment(
+            id=f"cla-{c['claim_id']}",
+            claim_id=c["claim_id"],
+            verdict=ClaimVerdict(c["expected_verdict"]),
+            rationale=f"oracle: the claim is {c['truth']}",
+            provenance=prov,
+        )
+        for c in _truth(truth_dir, "claims.jsonl")
+    ]
+    return {
+        "events": write_records(out / "events.jsonl", events),
+        "incidents": write_records(out / "incidents.jsonl", incidents),
+        "violations": write_records(out / "violations.jsonl", violations),
+        "claim_verdicts": write_records(out / "claim_verdicts.jsonl", verdicts),
+    }
+
+
+def _events(
+    truth_events: list[dict[str, Any]], prov: Provenance, sigma_m: float, shift_east_m: float, swap_sides: int
+) -> list[Event]:
+    """Every detectable true event, located (shifted east if asked) and attributed to its side (or swapped)."""
     events: list[Event] = []
     swapped = 0
     for e in truth_events:
@@ -105,10 +130,15 @@ def write_oracle(
                 provenance=prov,
             )
         )
+    return events
+
+
+def _incidents(truth_incidents: list[dict[str, Any]], events: list[Event], prov: Provenance) -> list[Incident]:
+    """Every true incident whose launch and impact were both located, blamed on the party that fired."""
     have = {ev.id for ev in events}
     times = {ev.id: ev.origin_time for ev in events}
     incidents = []
-    for i in _truth(truth_dir, "incidents.jsonl"):
+    for i in truth_incidents:
         launch, impact = f"ev-{i['launch_event_id']}", f"ev-{i['impact_event_id']}"
         if launch not in have or impact not in have:
             continue
@@ -128,37 +158,23 @@ def write_oracle(
                 provenance=prov,
             )
         )
-    violations = [
-        Violation(
-            id=f"vio-{v['id']}",
-            rule_id=f"{v['family']}.oracle",
-            rule_version=VERSION,
-            time=dt.datetime.fromisoformat(v["time"]),
-            position=Position(lon_deg=v["lon"], lat_deg=v["lat"]),
-            observation_ids=tuple(v["source_ids"]) or (v["id"],),
-            attribution=(
-                Attribution(level=AttributionLevel.PARTY, party=Party(v["party"]), evidence=("oracle",))
-                if v["party"]
-                else Attribution()
-            ),
-            confidence=1.0,
-            provenance=prov,
-        )
-        for v in _truth(truth_dir, "violations.jsonl")
-    ]
-    verdicts = [
-        ClaimAssessment(
-            id=f"cla-{c['claim_id']}",
-            claim_id=c["claim_id"],
-            verdict=ClaimVerdict(c["expected_verdict"]),
-            rationale=f"oracle: the claim is {c['truth']}",
-            provenance=prov,
-        )
-        for c in _truth(truth_dir, "claims.jsonl")
-    ]
-    return {
-        "events": write_records(out / "events.jsonl", events),
-        "incidents": write_records(out / "incidents.jsonl", incidents),
-        "violations": write_records(out / "violations.jsonl", violations),
-        "claim_verdicts": write_records(out / "claim_verdicts.jsonl", verdicts),
-    }
+    return incidents
+
+
+def _violation(v: dict[str, Any], prov: Provenance) -> Violation:
+    """A true violation as found, attributed to its party at the grade 'party'."""
+    return Violation(
+        id=f"vio-{v['id']}",
+        rule_id=f"{v['family']}.oracle",
+        rule_version=VERSION,
+        time=dt.datetime.fromisoformat(v["time"]),
+        position=Position(lon_deg=v["lon"], lat_deg=v["lat"]),
+        observation_ids=tuple(v["source_ids"]) or (v["id"],),
+        attribution=(
+            Attribution(level=AttributionLevel.PARTY, party=Party(v["party"]), evidence=("oracle",))
+            if v["party"]
+            else Attribution()
+        ),
+        confidence=1.0,
+        provenance=prov,
+    )

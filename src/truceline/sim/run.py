@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -26,6 +26,11 @@ from truceline.sim.scenario import Scenario
 from truceline.sim.truth import TruthEvents, TruthViolation
 from truceline.sim.weapons import CATALOGUE
 from truceline.sim.weather import WeatherField, build_weather
+
+if TYPE_CHECKING:
+    from truceline.sim.claims import ClaimOutput
+    from truceline.sim.observers import PatrolOutput
+    from truceline.sim.sightings import SightingOutput
 
 Progress = Callable[[str], None]
 
@@ -77,13 +82,7 @@ def simulate(
     obs.mkdir(parents=True, exist_ok=True)
     truth_dir.mkdir(parents=True, exist_ok=True)
     say("agreement")
-    agreement = resolve_agreement(scenario.agreement, base_dir)
-    start = scenario.start.astimezone(dt.UTC)
-    if scenario.line_moves:
-        agreement = apply_line_moves(agreement, scenario.line_moves, start, out / "agreement")
-    else:
-        copy_agreement(agreement, out / "agreement")
-        agreement = load_agreement(out / "agreement")
+    agreement = _agreement(scenario, base_dir, out / "agreement")
     world = build_world(scenario, agreement)
     r_net, r_wx, r_act, r_prop, r_obs, r_uav, r_claims = np.random.default_rng(seed).spawn(7)
     lap("agreement")
@@ -113,23 +112,8 @@ def simulate(
     violations = _round_violations(events, rounds, labels) + _interference(world, net)
     violations += patrols.violations + uav.violations
     c = summary.counts
-    c["sensors"] = write_records(obs / "sensors.jsonl", _sensor_records(world, net, scenario))
-    c["sensor_status_reports"] = write_records(obs / "sensor_status.jsonl", _status_records(world, net))
-    c["weather_reports"] = write_records(obs / "weather.jsonl", _weather_records(world, weather))
-    c["detections"], c["false_detections"] = _write_detections(world, net, det, obs / "detections", fmt, truth_dir)
-    c["observer_reports"] = write_records(obs / "observer_reports.jsonl", patrols.reports)
-    c["fom_restrictions"] = write_records(obs / "fom_restrictions.jsonl", patrols.restrictions)
-    c["sightings"] = write_records(obs / "sightings.jsonl", uav.sightings)
-    c["claims"] = write_records(obs / "claims.jsonl", claims.claims)
-    c["rounds"] = len(rounds)
-    c["truth_events"] = write_records(truth_dir / "events.jsonl", _event_rows(world, events))
-    c["truth_detectable_events"] = int(events.detectable.sum())
-    c["truth_incidents"] = write_records(truth_dir / "incidents.jsonl", _incident_rows(events, rounds, labels))
-    t_iso = iso_times(world.start, np.array([v.t_s for v in violations]))
-    c["truth_violations"] = write_records(
-        truth_dir / "violations.jsonl", (v.to_json(str(t)) for v, t in zip(violations, t_iso, strict=True))
-    )
-    write_records(truth_dir / "claims.jsonl", (t.to_json() for t in claims.truth))
+    c.update(_write_observations(obs, truth_dir, world, net, weather, det, scenario, fmt, patrols, uav, claims))
+    c.update(_write_truth(truth_dir, world, rounds, labels, events, violations, claims))
     (out / "scenario.yaml").write_text(
         yaml.safe_dump({**scenario.model_dump(mode="json"), "seed": seed}, sort_keys=False), encoding="utf-8"
     )
@@ -149,6 +133,65 @@ def simulate(
         },
     )
     return summary
+
+
+def _agreement(scenario: Scenario, base_dir: Path | None, out: Path) -> Agreement:
+    """The scenario's agreement, written to ``out``: copied, or with the scenario's line moves applied."""
+    agreement = resolve_agreement(scenario.agreement, base_dir)
+    start = scenario.start.astimezone(dt.UTC)
+    if scenario.line_moves:
+        return apply_line_moves(agreement, scenario.line_moves, start, out)
+    copy_agreement(agreement, out)
+    return load_agreement(out)
+
+
+def _write_observations(
+    obs: Path,
+    truth_dir: Path,
+    world: World,
+    net: SensorNet,
+    weather: WeatherField,
+    det: Detections,
+    scenario: Scenario,
+    fmt: str,
+    patrols: PatrolOutput,
+    uav: SightingOutput,
+    claims: ClaimOutput,
+) -> dict[str, int]:
+    """Write what the mission receives (``observations/``); return the count per kind."""
+    c: dict[str, int] = {}
+    c["sensors"] = write_records(obs / "sensors.jsonl", _sensor_records(world, net, scenario))
+    c["sensor_status_reports"] = write_records(obs / "sensor_status.jsonl", _status_records(world, net))
+    c["weather_reports"] = write_records(obs / "weather.jsonl", _weather_records(world, weather))
+    c["detections"], c["false_detections"] = _write_detections(world, net, det, obs / "detections", fmt, truth_dir)
+    c["observer_reports"] = write_records(obs / "observer_reports.jsonl", patrols.reports)
+    c["fom_restrictions"] = write_records(obs / "fom_restrictions.jsonl", patrols.restrictions)
+    c["sightings"] = write_records(obs / "sightings.jsonl", uav.sightings)
+    c["claims"] = write_records(obs / "claims.jsonl", claims.claims)
+    return c
+
+
+def _write_truth(
+    truth_dir: Path,
+    world: World,
+    rounds: Rounds,
+    labels: Any,
+    events: TruthEvents,
+    violations: list[TruthViolation],
+    claims: ClaimOutput,
+) -> dict[str, int]:
+    """Write the ground truth (``truth/``, for the scorer only); return the count per kind."""
+    c: dict[str, int] = {}
+    c["rounds"] = len(rounds)
+    c["truth_events"] = write_records(truth_dir / "events.jsonl", _event_rows(world, events))
+    c["truth_detectable_events"] = int(events.detectable.sum())
+    c["truth_incidents"] = write_records(truth_dir / "incidents.jsonl", _incident_rows(events, rounds, labels))
+    t_iso = iso_times(world.start, np.array([v.t_s for v in violations]))
+    c["truth_violations"] = write_records(
+        truth_dir / "violations.jsonl", (v.to_json(str(t)) for v, t in zip(violations, t_iso, strict=True))
+    )
+    write_records(truth_dir / "claims.jsonl", (t.to_json() for t in claims.truth))
+    return c
 
 
 def _sources(world: World, r: Rounds) -> Sources:
