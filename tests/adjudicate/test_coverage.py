@@ -6,6 +6,7 @@ import ast
 import datetime as dt
 import itertools
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,16 @@ from truceline.adjudicate.coverage import (
     expected_sensors,
     period_probability,
 )
-from truceline.core import Position, Sensor, SensorHealth, SensorKind, SensorStatusReport, WeaponClass
+from truceline.core import (
+    DEFAULT_NOISE,
+    NoiseModel,
+    Position,
+    Sensor,
+    SensorHealth,
+    SensorKind,
+    SensorStatusReport,
+    WeaponClass,
+)
 
 GEOD = Geod(ellps="WGS84")
 T0 = dt.datetime(2026, 9, 2, 6, 0, tzinfo=dt.UTC)
@@ -81,14 +91,13 @@ def rows_sensors(length_km: float = 200.0, spacing_km: float = 5.0, offset_km: f
 
 def test_defaults_mirror_the_simulator_and_the_fusion_rule() -> None:
     """Tests may import sim; the module may not. Its constants must still agree with it."""
-    from truceline.fusion.associate import AssocParams
     from truceline.sim.scenario import Propagation
     from truceline.sim.weapons import CATALOGUE
 
     m, sim = DetectionModel(), Propagation()
     assert (m.threshold_db, m.detection_sigma_db) == (sim.threshold_db, sim.detection_sigma_db)
     assert (m.absorption_db_per_km, m.max_range_km) == (sim.absorption_db_per_km, sim.max_range_km)
-    assert m.min_sensors == AssocParams().min_stations == 6
+    assert m.min_sensors == 6
     for wc in {w.weapon_class for w in CATALOGUE.values()}:
         of_class = [w for w in CATALOGUE.values() if w.weapon_class is wc]
         assert m.level_db(wc, "launch") == min(w.launch_db for w in of_class)
@@ -98,6 +107,25 @@ def test_defaults_mirror_the_simulator_and_the_fusion_rule() -> None:
     assert m.level_db(WeaponClass.HEAVY_MLRS, "launch") == weakest.launch_db
     assert m.level_db(WeaponClass.SMALL_ARMS, "impact") is None
     json.dumps(m.as_dict(), allow_nan=False)
+
+
+def test_coverage_counts_as_detected_what_the_association_reports() -> None:
+    """One NoiseModel holds the detection requirement: coverage and the association read the same value."""
+    from truceline.fusion import kernels as K
+    from truceline.fusion.associate import AssocParams
+    from truceline.fusion.run import FusionParams
+
+    assert DetectionModel().noise is AssocParams().noise is FusionParams().noise is DEFAULT_NOISE
+    assert NoiseModel() == DEFAULT_NOISE and DEFAULT_NOISE.min_sensors == 6
+    net = SensorNetwork.from_records(grid_sensors(3, spacing_km=10.0))  # 9 sensors: the centre is heard by ~5.8
+    p = {}
+    for k in (4, 6, 8):
+        noise = NoiseModel(min_sensors=k)
+        model = DetectionModel(noise=noise)
+        assert model.min_sensors == k == AssocParams(noise=noise).vector()[K.P_MIN_STATIONS]
+        assert model.as_dict()["min_sensors"] == k == AssocParams(noise=noise).as_dict()["min_stations"]
+        p[k] = float(detection_probability(net, *CENTRE, T0, MORTAR, model=model))
+    assert p[4] > p[6] + 0.2 and p[6] > p[8] + 0.2  # coverage counts what the association requires
 
 
 def test_the_module_does_not_import_sim_store_web_or_cli() -> None:
@@ -169,7 +197,8 @@ def test_dynamic_programme_equals_enumeration_of_all_subsets(k: int) -> None:
     net = SensorNetwork.from_records([sensor(i, *p) for i, p in enumerate(pos)], reports)
     points = [CENTRE, at_km(5.0, -3.0), at_km(-12.0, 9.0)]
     for sigma in (0.0, 2.0):
-        model = DetectionModel(min_sensors=k, source_sigma_db=sigma)  # 7 Gauss-Hermite nodes when sigma > 0
+        # 7 Gauss-Hermite nodes when sigma > 0
+        model = DetectionModel(noise=NoiseModel(min_sensors=k), source_sigma_db=sigma)
         lons, lats = np.array(points).T
         p = detection_probability(net, lons, lats, T0, MORTAR, model=model)
         for got, (lon, lat) in zip(p, points, strict=True):
@@ -252,7 +281,7 @@ def test_health_semantics_installation_and_ties() -> None:
     assert list(net.health_at(late)) == [code[SensorHealth.OK]] * 2
     assert net.change_times(T0 - H, late) == [T0, T0 + H, T0 + 3 * H, late]
     assert net.change_times(T0, T0) == []
-    m1 = DetectionModel(min_sensors=1, source_sigma_db=0.0)
+    m1 = DetectionModel(noise=NoiseModel(min_sensors=1), source_sigma_db=0.0)
     p_before, p_after = (detection_probability(net, *at_km(3, 0), t, ART, model=m1) for t in (late - H, late))
     assert p_before == pytest.approx(1.0, abs=1e-5) and p_after == pytest.approx(1.0, abs=1e-5)  # 1, then 2 hear
     assert expected_sensors(net, *at_km(3, 0), late - H, ART, model=m1) == pytest.approx(1.0, abs=1e-5)
@@ -343,16 +372,19 @@ def test_bad_input_names_the_argument() -> None:
     with pytest.raises(ValueError, match="sensors"):
         SensorNetwork.from_records(grid_sensors(3) + grid_sensors(3))
     bad = (
-        ("min_sensors", 0),
-        ("min_sensors", 2.5),
         ("detection_sigma_db", 0.0),
         ("max_range_km", float("inf")),
         ("absorption_db_per_km", -1.0),
         ("quadrature_points", True),
+        ("noise", 6),
     )
     for field, value in bad:
         with pytest.raises(ValueError, match=field):
             DetectionModel(**dict[str, Any]({field: value}))
+    for field, value in (("min_sensors", 0), ("min_sensors", 2.5), ("path_sigma_s", -0.01), ("path_fraction", math.nan),
+                         ("sound_speed_sigma_ms", True)):  # fmt: skip
+        with pytest.raises(ValueError, match=field):
+            NoiseModel(**dict[str, Any]({field: value}))
 
 
 # --------------------------------------------------------------------------- against the simulator

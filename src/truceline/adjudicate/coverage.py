@@ -2,7 +2,8 @@
 
 A claimed shelling where coverage is good and no located event matches is ``contradicted``; with
 no coverage it is ``unverifiable``. Coverage is P(at least ``min_sensors`` sensors hear a source of
-the weapon class): the fusion engine locates an event only with that many. The physics mirrors the
+the weapon class): the fusion engine locates an event only with that many (both read it from one
+:class:`~truceline.core.NoiseModel`, ``DetectionModel.noise``). The physics mirrors the
 simulator's (``truceline.sim.propagation``) in calm air (wind only lowers detection): a sensor at
 geodesic distance ``d`` (>= 1 m, <= ``max_range_km``) hears with probability
 ``Phi((SL + e - 20 log10(d / 1 m) - alpha d - threshold) / detection_sigma_db)``, ``e ~ N(0,
@@ -24,7 +25,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 from scipy.special import ndtr
 
-from truceline.core import Sensor, SensorHealth, SensorStatusReport, WeaponClass
+from truceline.core import DEFAULT_NOISE, NoiseModel, Sensor, SensorHealth, SensorStatusReport, WeaponClass
 
 __all__ = ["HEALTH_CODES", "NOT_INSTALLED", "CoverageGrid", "DetectionModel", "SensorNetwork", "coverage_grid",
            "detection_probability", "expected_sensors", "period_probability"]  # fmt: skip
@@ -65,14 +66,20 @@ _LEVELS_DB: dict[str, dict[str, float]] = {
 class DetectionModel:
     """Detection physics and the fusion rule; defaults are the simulator's ``Propagation`` ones.
 
+    The fusion rule (how many sensors must hear a source) is ``noise.min_sensors``, the
+    association's own detection requirement, so that one :class:`~truceline.core.NoiseModel`
+    changes both.
+
     Attributes
     ----------
     threshold_db, detection_sigma_db : float
         Threshold of a healthy sensor, dB re 20 uPa (85); the level's fluctuation about it, dB (5).
     absorption_db_per_km, max_range_km : float
         Atmospheric absorption, dB/km (0.01); nothing is heard beyond ``max_range_km``, km (80).
-    degraded_penalty_db, min_sensors : float, int
-        Threshold increase of a ``degraded`` sensor, dB (10); sensors needed to locate a source (6).
+    degraded_penalty_db : float
+        Threshold increase of a ``degraded`` sensor, dB (10).
+    noise : NoiseModel
+        Its ``min_sensors``: sensors needed to locate a source (6); also :attr:`min_sensors`.
     source_sigma_db, quadrature_points : float, int
         Spread of a round's level about the nominal one, dB (2, as the simulator draws it); the
         Gauss-Hermite nodes integrating it (7; 1: the nominal level only).
@@ -91,7 +98,7 @@ class DetectionModel:
     absorption_db_per_km: float = 0.01
     max_range_km: float = 80.0
     degraded_penalty_db: float = 10.0
-    min_sensors: int = 6
+    noise: NoiseModel = DEFAULT_NOISE
     source_sigma_db: float = 2.0
     quadrature_points: int = 7
     source_level_db: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: dict(_LEVELS_DB))
@@ -104,9 +111,15 @@ class DetectionModel:
             v, positive = getattr(self, name), name in ("detection_sigma_db", "max_range_km")
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf or (positive and v == 0):
                 raise ValueError(f"{name}: must be a finite number {'>' if positive else '>='} 0 (got {v!r})")
-        for name in ("min_sensors", "quadrature_points"):
-            if isinstance(v := getattr(self, name), bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name}: must be an integer >= 1 (got {v!r})")
+        if isinstance(v := self.quadrature_points, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"quadrature_points: must be an integer >= 1 (got {v!r})")
+        if not isinstance(self.noise, NoiseModel):
+            raise ValueError(f"noise: must be a NoiseModel (got {self.noise!r})")
+
+    @property
+    def min_sensors(self) -> int:
+        """Sensors that must hear a source for it to be located: the noise model's, as the association's."""
+        return self.noise.min_sensors
 
     def level_db(self, weapon_class: WeaponClass | str, kind: str) -> float | None:
         """Nominal source level at 1 m of a class and kind, dB re 20 uPa; None if inaudible."""
@@ -117,8 +130,11 @@ class DetectionModel:
         return None if wc in self.inaudible_classes else float(levels[kind])
 
     def as_dict(self) -> dict[str, Any]:
-        """The parameters as JSON-ready values (provenance, GeoJSON metadata)."""
-        return {**asdict(self), "source_level_db": {k: dict(v) for k, v in self.source_level_db.items()},
+        """The parameters as JSON-ready values (provenance, GeoJSON metadata); the noise model as its
+        ``min_sensors``, in the place that value has always had."""
+        out = {("min_sensors" if f.name == "noise" else f.name): getattr(self, f.name) for f in fields(self)}
+        return {**out, "min_sensors": self.min_sensors,
+                "source_level_db": {k: dict(v) for k, v in self.source_level_db.items()},
                 "fallback_level_db": dict(self.fallback_level_db), "hearing_kinds": sorted(self.hearing_kinds),
                 "inaudible_classes": sorted(self.inaudible_classes)}  # fmt: skip
 

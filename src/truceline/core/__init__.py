@@ -10,6 +10,7 @@ Four kinds of record are kept apart, always:
 
 Build records from untrusted input with :func:`parse_record` / :func:`from_json_dict`
 (errors are :class:`RecordError` naming the field); write them with :func:`to_json_dict`.
+:class:`NoiseModel` is the noise and detection model of an arrival that fusion and coverage share.
 See ``docs/codebook.md`` for the full reference.
 """
 
@@ -48,6 +49,7 @@ from truceline.core.errors import MISSING, FieldProblem, RecordError
 from truceline.core.events import Event, Incident, Provenance
 from truceline.core.findings import Violation
 from truceline.core.ids import ID_PATTERN, canonical_json, is_valid_id, make_id
+from truceline.core.noise import DEFAULT_NOISE, NoiseModel
 from truceline.core.observations import (
     Detection,
     FreedomOfMovementRestriction,
@@ -67,6 +69,7 @@ from truceline.core.uncertainty import (
 )
 
 __all__ = [
+    "DEFAULT_NOISE",
     "ID_PATTERN",
     "MISSING",
     "RECORD_TYPES",
@@ -88,6 +91,7 @@ __all__ = [
     "GeoPrecision",
     "GeoUncertainty",
     "Incident",
+    "NoiseModel",
     "ObservationMode",
     "ObserverReport",
     "Party",

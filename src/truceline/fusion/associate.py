@@ -12,12 +12,13 @@ stream give the same events on the same input.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from truceline.core import DEFAULT_NOISE, NoiseModel
 from truceline.fusion import kernels as K
 from truceline.fusion.inputs import SensorTable, WeatherTable
 from truceline.fusion.seeding import run_entries
@@ -32,7 +33,17 @@ VERSION = "1.0"
 
 @dataclass(frozen=True)
 class AssocParams:
-    """Association settings (units in the names). The defaults suit rows of sensors 5 km apart."""
+    """Association settings (units in the names). The defaults suit rows of sensors 5 km apart.
+
+    The noise of an arrival and the number of sensors an event needs come from ``noise`` (the
+    :class:`~truceline.core.NoiseModel` the location and coverage use too). The search is
+    stricter about the sound speed than the physics: its gates and χ² test model the sound-speed
+    error as ``search_sound_speed_scale`` times the model's (0.6 × 0.5 = 0.3 m/s), a setting of
+    the search (like its gates), not a claim about the weather; the final location uses the
+    physical sigma, so that its ellipses are calibrated. ``fusion.json`` and provenance write the
+    model's values flat (:meth:`as_dict`): ``min_stations``, ``path_sigma_s``, ``path_fraction``
+    and, as ``sound_speed_sigma_ms``, the search sigma.
+    """
 
     grid_m: float = 1000.0
     region_radius_m: float = 40_000.0
@@ -45,10 +56,8 @@ class AssocParams:
     gate_sigmas: float = 4.0
     gate_max_s: float = 3.0
     min_seed: int = 5
-    min_stations: int = 6
-    path_sigma_s: float = 0.02
-    path_fraction: float = 0.001
-    sound_speed_sigma_ms: float = 0.3
+    noise: NoiseModel = DEFAULT_NOISE
+    search_sound_speed_scale: float = 0.6
     back_s: float = 320.0
     max_chi2_dof: float = 2.0
     duplicate_s: float = 1.0
@@ -67,11 +76,11 @@ class AssocParams:
         prm[K.P_COARSE_TOL] = self.coarse_tol_s
         prm[K.P_GATE] = self.gate_sigmas
         prm[K.P_MIN_SEED] = self.min_seed
-        prm[K.P_MIN_STATIONS] = self.min_stations
+        prm[K.P_MIN_STATIONS] = self.noise.min_sensors
         prm[K.P_GATHER_R] = self.gather_radius_m
-        prm[K.P_PATH_SIGMA] = self.path_sigma_s
-        prm[K.P_PATH_FRAC] = self.path_fraction
-        prm[K.P_SIGMA_C] = self.sound_speed_sigma_ms
+        prm[K.P_PATH_SIGMA] = self.noise.path_sigma_s
+        prm[K.P_PATH_FRAC] = self.noise.path_fraction
+        prm[K.P_SIGMA_C] = self.search_sound_speed_sigma_ms
         prm[K.P_BACK_S] = self.back_s
         prm[K.P_MAX_CHI2] = self.max_chi2_dof
         prm[K.P_GATE_MAX] = self.gate_max_s
@@ -88,8 +97,27 @@ class AssocParams:
         prm[K.P_RATIO] = self.clear_ratio
         return prm
 
+    @property
+    def search_sound_speed_sigma_ms(self) -> float:
+        """The sound-speed sigma of the association's gates and χ² test, m/s (see the class docstring)."""
+        return self.search_sound_speed_scale * self.noise.sound_speed_sigma_ms
+
     def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+        """The settings as ``fusion.json`` and provenance write them: the noise model's values flat,
+        in the place and under the keys they have always had (``min_stations``, ``path_sigma_s``,
+        ``path_fraction``, ``sound_speed_sigma_ms`` = the search sigma)."""
+        out: dict[str, float | int] = {}
+        for f in fields(self):
+            if f.name == "noise":
+                out |= {
+                    "min_stations": self.noise.min_sensors,
+                    "path_sigma_s": self.noise.path_sigma_s,
+                    "path_fraction": self.noise.path_fraction,
+                    "sound_speed_sigma_ms": self.search_sound_speed_sigma_ms,
+                }
+            elif f.name != "search_sound_speed_scale":
+                out[f.name] = getattr(self, f.name)
+        return out
 
 
 class _Grow:

@@ -19,7 +19,7 @@ when the fit is worse than the stated errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,9 +52,10 @@ class LocateInput:
     wind_u, wind_v : (E,) or (E, S)
         Wind components, per event or per path, m/s.
     sigma_c : float
-        Uncertainty of the effective sound speed, m/s (weather error).
+        Uncertainty of the effective sound speed, m/s (weather error); keyword-only, no default:
+        the caller passes its :class:`~truceline.core.NoiseModel`'s (``sound_speed_sigma_ms``).
     path_sigma_s : float
-        Per-path travel-time jitter, s.
+        Per-path travel-time jitter, s; keyword-only, the model's ``path_sigma_s``.
     """
 
     sx: FloatArray
@@ -67,8 +68,9 @@ class LocateInput:
     wind_v: FloatArray
     bearing_deg: FloatArray | None = None
     sigma_b_deg: FloatArray | None = None
-    sigma_c: float = 1.0
-    path_sigma_s: float = 0.02
+    _: KW_ONLY
+    sigma_c: float
+    path_sigma_s: float
 
 
 @dataclass(frozen=True)

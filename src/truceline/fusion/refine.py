@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from truceline.core import DEFAULT_NOISE, NoiseModel
 from truceline.fusion.associate import AssocEvent
 from truceline.fusion.inputs import FusionInput
 from truceline.fusion.locate import LocateInput, LocateResult, locate
@@ -39,9 +40,7 @@ def _input(
     x: FloatArray,
     y: FloatArray,
     t0: FloatArray,
-    sigma_c: float,
-    path_sigma_s: float,
-    path_fraction: float,
+    noise: NoiseModel,
 ) -> tuple[LocateInput, FloatArray]:
     mask = det >= 0
     d = np.where(mask, det, 0)
@@ -55,7 +54,7 @@ def _input(
     has_b = mask & ~np.isnan(bearing)
     bearing_grid = np.where(has_b, (bearing + inp.sensors.north_deg[s]) % 360.0, np.nan)
     travel = np.hypot(sx - x[:, None], sy - y[:, None]) / np.maximum(c * k[:, None], 1.0)
-    sigma_t = np.sqrt(tab.time_sigma_s[d] ** 2 + (path_fraction * travel) ** 2)
+    sigma_t = noise.timing_sigma_s(tab.time_sigma_s[d], travel)
     li = LocateInput(
         sx=sx,
         sy=sy,
@@ -67,20 +66,19 @@ def _input(
         wind_v=v * k[:, None],
         bearing_deg=bearing_grid if has_b.any() else None,
         sigma_b_deg=np.where(has_b, tab.bearing_sigma_deg[d], np.nan) if has_b.any() else None,
-        sigma_c=sigma_c,
-        path_sigma_s=path_sigma_s,
+        sigma_c=noise.sound_speed_sigma_ms,
+        path_sigma_s=noise.path_sigma_s,
     )
     return li, k
 
 
-def refine(
-    inp: FusionInput,
-    events: list[AssocEvent],
-    sigma_c: float = 0.5,
-    path_sigma_s: float = 0.02,
-    path_fraction: float = 0.001,
-) -> Refined:
-    """Locate every associated event with all its arrivals; see the module docstring."""
+def refine(inp: FusionInput, events: list[AssocEvent], noise: NoiseModel | None = None) -> Refined:
+    """Locate every associated event with all its arrivals; see the module docstring.
+
+    Each arrival's variance is the ``noise`` model's (default :data:`~truceline.core.DEFAULT_NOISE`),
+    with its physical sound-speed sigma.
+    """
+    noise = noise or DEFAULT_NOISE
     n = len(events)
     width = max((e.members.size for e in events), default=1)
     det = np.full((n, width), -1, np.int64)
@@ -89,7 +87,7 @@ def refine(
     x0 = np.array([e.x for e in events])
     y0 = np.array([e.y for e in events])
     t0 = np.array([e.t0 for e in events])
-    li, k = _input(inp, det, x0, y0, t0, sigma_c, path_sigma_s, path_fraction)
+    li, k = _input(inp, det, x0, y0, t0, noise)
     fit = locate(li, x0, y0)
     mx, my = mirror_start(li.sx, li.sy, li.mask, fit.x, fit.y)
     mirror = locate(li, mx, my)
@@ -118,14 +116,20 @@ def _swap(a: LocateResult, b: LocateResult, sel: NDArray[np.bool_]) -> tuple[Loc
 
 
 def merge_mirror_duplicates(
-    inp: FusionInput, events: list[AssocEvent], ref: Refined, dup_s: float = 1.0, dup_m: float = 1500.0
+    inp: FusionInput,
+    events: list[AssocEvent],
+    ref: Refined,
+    dup_s: float = 1.0,
+    dup_m: float = 1500.0,
+    noise: NoiseModel | None = None,
 ) -> list[AssocEvent] | None:
     """Merge events that are one source seen twice: once at its mirror image (from the first sensors to
     hear it, all in one row) and once where it is. Returns the merged list, or None if nothing merged.
 
     Event ``a`` duplicates a bigger event ``b`` (origin times within ``dup_s``, places apart) when
     ``a``'s arrivals, solved from ``b``'s position, stay there with all (but one) as inliers and a
-    consistent fit; ``b`` then takes ``a``'s arrivals at sensors it lacks.
+    consistent fit; ``b`` then takes ``a``'s arrivals at sensors it lacks. The fit uses the ``noise``
+    model :func:`refine` used (default :data:`~truceline.core.DEFAULT_NOISE`).
     """
     n = len(events)
     if n < 2:
@@ -150,7 +154,7 @@ def merge_mirror_duplicates(
     ia, ib = np.array(pa), np.array(pb)
     # Do the smaller event's arrivals fit the bigger one's position (its other local solution)?
     sub = ref.det[ia]
-    li, _ = _input(inp, sub, fit.x[ib], fit.y[ib], fit.t0[ib], 0.5, 0.02, 0.001)
+    li, _ = _input(inp, sub, fit.x[ib], fit.y[ib], fit.t0[ib], noise or DEFAULT_NOISE)
     alt = locate(li, fit.x[ib], fit.y[ib])
     n_obs = (sub >= 0).sum(axis=1)
     ok = (

@@ -14,7 +14,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,17 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from truceline.agreement import EXAMPLES, Agreement, example_path, load_agreement
-from truceline.core import Attribution, Event, GeoUncertainty, Incident, Position, Provenance, TimeWindow
+from truceline.core import (
+    DEFAULT_NOISE,
+    Attribution,
+    Event,
+    GeoUncertainty,
+    Incident,
+    NoiseModel,
+    Position,
+    Provenance,
+    TimeWindow,
+)
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
 from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
@@ -38,7 +48,12 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class FusionParams:
-    """Everything after association (see ``docs/fusion.md``)."""
+    """Everything after association (see ``docs/fusion.md``).
+
+    ``noise`` is the run's :class:`~truceline.core.NoiseModel` (the association's too: a run
+    refuses an :class:`AssocParams` with another one); the location takes its physical sound-speed
+    sigma and path noise. ``fusion.json`` and provenance write its values flat (:meth:`as_dict`).
+    """
 
     attribute_probability: float = 0.99
     kind_log_odds: float = 3.0
@@ -50,11 +65,24 @@ class FusionParams:
     gross_support: int = 20
     crowd_m: float = 3000.0
     crowd_s: float = 60.0
-    sound_speed_sigma_ms: float = 0.5
-    path_sigma_s: float = 0.02
-    path_fraction: float = 0.001
+    noise: NoiseModel = DEFAULT_NOISE
     pair_speed_tolerance: float = 0.06
     step_s: float = 600.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The parameters as ``fusion.json`` and provenance write them: the noise model's values flat,
+        in the place and under the keys they have always had."""
+        out: dict[str, float | int] = {}
+        for f in fields(self):
+            if f.name == "noise":
+                out |= {
+                    "sound_speed_sigma_ms": self.noise.sound_speed_sigma_ms,
+                    "path_sigma_s": self.noise.path_sigma_s,
+                    "path_fraction": self.noise.path_fraction,
+                }
+            else:
+                out[f.name] = getattr(self, f.name)
+        return out
 
 
 @dataclass
@@ -123,7 +151,7 @@ def fuse(
         "timings_s": {k: round(v, 3) for k, v in summary.timings_s.items()},
         "latency_s": summary.latency_s,
         "association": {"algorithm": ALGORITHM, "version": VERSION, "parameters": assoc.as_dict()},
-        "fusion": asdict(params),
+        "fusion": params.as_dict(),
     }
     (out / "fusion.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return summary
@@ -146,6 +174,8 @@ def fuse_input(
     """
     assoc = assoc or AssocParams()
     params = params or FusionParams()
+    if assoc.noise != params.noise:
+        raise ValueError(f"assoc.noise {assoc.noise} and params.noise {params.noise} differ: a run has one noise model")
     timings_s = {} if timings_s is None else timings_s
     t = time.perf_counter()
     events = associate(
@@ -160,11 +190,11 @@ def fuse_input(
     )
     timings_s["associate"] = time.perf_counter() - t
     t = time.perf_counter()
-    ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
-    merged = merge_mirror_duplicates(inp, events, ref)
+    ref = refine(inp, events, params.noise)
+    merged = merge_mirror_duplicates(inp, events, ref, noise=params.noise)
     if merged is not None:
         events = merged
-        ref = refine(inp, events, params.sound_speed_sigma_ms, params.path_sigma_s, params.path_fraction)
+        ref = refine(inp, events, params.noise)
     timings_s["locate"] = time.perf_counter() - t
     t = time.perf_counter()
     records = build_records(inp, agr, events, ref, params, assoc, tag)
@@ -194,16 +224,8 @@ def build_records(
         return {"events": [], "incidents": []}
     times = [inp.time_of(t) for t in fit.t0]
     cov = fit.cov_xy
-    p0, dist_km = first_party_probability(agr, inp.proj, times, fit.x, fit.y, cov)
-    pm_first, _ = first_party_probability(agr, inp.proj, times, ref.mirror.x, ref.mirror.y, ref.mirror.cov_xy)
     pm = ref.p_mirror
-    p_first = np.where(pm > 0, (1 - pm) * p0 + pm * np.nan_to_num(pm_first, nan=0.5), p0)
-    # An event can be grossly mislocated despite a small ellipse (arrivals of neighbouring rounds in
-    # it): mix in that chance, larger for events few sensors heard.
-    n_sensors = (fit.inlier & (ref.det >= 0)).sum(axis=1)
-    crowded = _crowded(fit.x, fit.y, fit.t0, params.crowd_m, params.crowd_s)
-    p_gross = np.where((n_sensors < params.gross_support) | crowded, params.gross_rate_small, params.gross_rate)
-    p_first = gross_error_mix(p_first, dist_km, p_gross, params.gross_sigma_km)
+    p_first, dist_km = _side_probability(inp, agr, ref, times, params)
     parties = list(agr.parties)
     lo = kind_log_odds(inp, ref.det, fit.inlier)
     kinds = np.where(lo > params.kind_log_odds, 0, np.where(lo < -params.kind_log_odds, 1, 2))
@@ -218,9 +240,7 @@ def build_records(
     weapon[pairs.launch] = pairs.ballistic
     weapon[pairs.impact] = pairs.ballistic
     made = inp.time_of(float(np.nanmax(fit.t0)))
-    prov_params = {"assoc_" + k: v for k, v in assoc.as_dict().items() if isinstance(v, int | float)} | {
-        k: v for k, v in asdict(params).items() if isinstance(v, int | float)
-    }
+    prov_params = _provenance_parameters(assoc, params)
     ids = [f"ev-{_stamp(t)}-{tag}{i:05d}" for i, t in enumerate(times)]
     out_events = []
     for i in range(n):
@@ -259,6 +279,30 @@ def build_records(
     deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
     incidents = _incidents(out_events, pairs, kinds, sure_launch, deep, made, prov_params)
     return {"events": out_events, "incidents": incidents}
+
+
+def _side_probability(
+    inp: FusionInput, agr: Agreement, ref: Refined, times: list[dt.datetime], params: FusionParams
+) -> tuple[FloatArray, FloatArray]:
+    """P(first party) of each event and its signed distance to the line, km: the fit's probability,
+    mixed with its mirror image's and with the chance of a gross mislocation."""
+    fit, pm = ref.fit, ref.p_mirror
+    p0, dist_km = first_party_probability(agr, inp.proj, times, fit.x, fit.y, fit.cov_xy)
+    pm_first, _ = first_party_probability(agr, inp.proj, times, ref.mirror.x, ref.mirror.y, ref.mirror.cov_xy)
+    p_first = np.where(pm > 0, (1 - pm) * p0 + pm * np.nan_to_num(pm_first, nan=0.5), p0)
+    # An event can be grossly mislocated despite a small ellipse (arrivals of neighbouring rounds in
+    # it): mix in that chance, larger for events few sensors heard.
+    n_sensors = (fit.inlier & (ref.det >= 0)).sum(axis=1)
+    crowded = _crowded(fit.x, fit.y, fit.t0, params.crowd_m, params.crowd_s)
+    p_gross = np.where((n_sensors < params.gross_support) | crowded, params.gross_rate_small, params.gross_rate)
+    return gross_error_mix(p_first, dist_km, p_gross, params.gross_sigma_km), dist_km
+
+
+def _provenance_parameters(assoc: AssocParams, params: FusionParams) -> dict[str, float | int]:
+    """Every numeric setting of the run, for the records' provenance (association ones as ``assoc_*``)."""
+    return {"assoc_" + k: v for k, v in assoc.as_dict().items() if isinstance(v, int | float)} | {
+        k: v for k, v in params.as_dict().items() if isinstance(v, int | float)
+    }
 
 
 def _crowded(x: FloatArray, y: FloatArray, t0: FloatArray, within_m: float, within_s: float) -> NDArray[np.bool_]:
