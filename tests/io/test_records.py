@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from truceline.core import Claim, Sensor, SensorStatusReport, Sighting, WeatherReport
-from truceline.io.detections import DetectionProblem
+from truceline.io.detections import DetectionFileError, read_detections
 from truceline.io.records import (
     DetectionBatch,
     RecordBatch,
@@ -318,9 +318,19 @@ def test_detection_problems_become_record_problems(tmp_path: Path) -> None:
         (4, "d3", "bearing_deg", "400", "must be in [0, 360)"),
         (5, "d1", "id", "d1", "duplicate id (first on line 2)"),
     ]
-    raw = DetectionProblem(str(path), 4, "bearing_deg", "400", "must be in [0, 360)", record_id="d3")
-    assert RecordProblem.from_detection_problem(raw) == batch.problems[1]
+    # One problem type: the bulk reader's own problems are the same records, its pseudo-fields in
+    # parentheses (as its error message has always named them).
+    raw = read_detections(path, on_error="collect").problems
+    assert [(p.line, p.record_id, p.field) for p in raw] == [
+        (3, "d2", "(row)"),
+        (4, "d3", "bearing_deg"),
+        (5, "d1", "id"),
+    ]
+    assert raw[1] == batch.problems[1] and isinstance(raw[1], RecordProblem)
     assert str(batch.problems[1]) == f"{path}:4: record 'd3': bearing_deg: '400' — must be in [0, 360)"
+    with pytest.raises(DetectionFileError) as exc:
+        read_detections(path)
+    assert str(exc.value) == f"{path}:3: (row): 'd2,S1' — 2 cells, header has 9"  # no record part
 
 
 def test_a_detections_file_without_a_usable_header(tmp_path: Path) -> None:

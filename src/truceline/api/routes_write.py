@@ -17,6 +17,7 @@ from truceline.api.errors import NotFound, Unprocessable
 from truceline.api.models import MergeBody, ReviewBody, SplitBody, TokenBody
 from truceline.core import to_json_dict
 from truceline.service import queries, review, tokens
+from truceline.service.queries.ingest import DEFAULT_FORMAT, body_formats
 from truceline.service.tokens import Principal
 from truceline.store.base import ApiToken
 
@@ -70,16 +71,19 @@ def act(kind: str, record_id: str, action: str, store: StoreDep, who: ReviewWho,
 
 
 # -- ingest ----------------------------------------------------------------------------------------
+def _body_schema(fmt_name: str) -> dict[str, Any]:
+    if fmt_name == DEFAULT_FORMAT:  # a JSON array of records
+        return {"type": "array", "items": {"type": "object"}}
+    return {"type": "string"}
+
+
 _INGEST_BODY = {
     "requestBody": {
         "required": True,
         "description": "Records of the kind in the path: a JSON array (or {\"records\": [...]}), NDJSON "
         "(Content-Type: application/x-ndjson), or for detections CSV (text/csv).",
-        "content": {
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
-            "text/csv": {"schema": {"type": "string"}},
-        },
+        # The media types the registry of formats reads observations from, the default first.
+        "content": {f.media_types[0]: {"schema": _body_schema(f.name)} for f in body_formats()},
     }
 }
 

@@ -20,8 +20,9 @@ from scipy.spatial import cKDTree
 
 from truceline.core import Sensor, WeatherReport
 from truceline.geo.projection import LocalProjection
-from truceline.io.detections import DetectionFileError, DetectionProblem, DetectionTable, read_detections
+from truceline.io.detections import DetectionFileError, DetectionTable, read_detections
 from truceline.io.jsonl import read_typed
+from truceline.io.problems import RecordProblem
 
 __all__ = ["FusionInput", "SensorTable", "WeatherTable", "grid_north_deg", "load_inputs", "sound_speed_ms"]
 
@@ -235,8 +236,8 @@ def inputs_from_records(
     unknown = np.flatnonzero(det_sensor < 0)
     if unknown.size:
         problems = [
-            DetectionProblem(
-                det_source or source, int(table.line[i]), "sensor_id", str(table.sensor_ids[i]), "unknown sensor"
+            RecordProblem(
+                det_source or source, int(table.line[i]), None, "sensor_id", str(table.sensor_ids[i]), "unknown sensor"
             )
             for i in unknown[:20]
         ]

@@ -2,11 +2,18 @@
 
 A day on the line holds ~1,000,000 detections, too many for one pydantic record each, so this
 reader converts columns with NumPy and checks them the way :class:`truceline.core.Detection`
-does: every problem names the file, the line and the field. ``on_error="raise"`` (the default)
-stops at the first bad line; ``"collect"`` keeps every good row and returns the problems (a row
-with the wrong number of cells, bytes that are not UTF-8 or a JSON line that is not a valid
-``Detection`` included; only a missing or unusable header stops the file). A UTF-8 byte order
-mark at the start of the file is accepted.
+does: every problem (a :class:`~truceline.io.problems.RecordProblem`) names the file, the line
+and the field. ``on_error="raise"`` (the default) stops at the first bad line; ``"collect"``
+keeps every good row and returns the problems (a row with the wrong number of cells, bytes that
+are not UTF-8 or a JSON line that is not a valid ``Detection`` included; only a missing or
+unusable header stops the file). A UTF-8 byte order mark at the start of the file is accepted.
+The source is a path or an open stream (:mod:`truceline.io.streams`).
+
+This reader's messages (``FILE:LINE: FIELD: 'VALUE' — REASON``, :class:`DetectionFileError`) name
+its own pseudo-fields in parentheses: ``(row)``, ``(header)``, ``(encoding)`` for CSV, ``(record)``
+for a JSON line that is not a valid ``Detection`` as a whole;
+:func:`truceline.io.records.read_detection_file` gives them as every other reader does
+(``<row>``...).
 """
 
 from __future__ import annotations
@@ -16,8 +23,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,8 +31,12 @@ from numpy.typing import NDArray
 from truceline.core import Detection, RecordError, parse_record
 from truceline.io.jsonl import iter_json_lines
 from truceline.io.problems import RecordProblem
+from truceline.io.streams import Source, path_of, source_name, text_lines
 
-__all__ = ["DetectionFileError", "DetectionProblem", "DetectionTable", "read_detections"]
+__all__ = ["FILE_SUFFIXES", "DetectionFileError", "DetectionTable", "read_detections"]
+
+FILE_SUFFIXES: Final = (".csv", ".jsonl")
+"""The file names this reader tells apart: a ``.jsonl`` file is JSON Lines, a ``.csv`` file CSV."""
 
 FloatArray = NDArray[np.float64]
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -41,31 +51,13 @@ NUMERIC = (
 )
 
 
-@dataclass(frozen=True)
-class DetectionProblem:
-    """One rejected line: where, which field, what was there and why.
-
-    ``record_id`` is the detection's id where the line gave one (not part of the message).
-    """
-
-    path: str
-    line: int
-    field: str
-    value: str
-    reason: str
-    record_id: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.field}: {self.value!r} — {self.reason}"
-
-
 class DetectionFileError(ValueError):
-    """A detections file has a bad line (the first one found is in the message)."""
+    """A detections file has a bad line (the first one found is in the message, without its record id)."""
 
-    def __init__(self, problems: list[DetectionProblem]) -> None:
+    def __init__(self, problems: list[RecordProblem]) -> None:
         self.problems = problems
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"{problems[0]}{more}")
+        super().__init__(f"{problems[0].without_record()}{more}")
 
 
 @dataclass
@@ -86,7 +78,7 @@ class DetectionTable:
     launch_score: FloatArray
     impact_score: FloatArray
     line: NDArray[np.int64]
-    problems: list[DetectionProblem] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.t_us.size)
@@ -112,16 +104,47 @@ COLUMNS = (
 )
 
 
-def read_detections(path: str | Path, on_error: Literal["raise", "collect"] = "raise") -> DetectionTable:
-    """Read ``.csv`` (columns of docs/formats.md) or ``.jsonl`` (``Detection`` records)."""
-    p = Path(path)
-    if not p.exists():
+def read_detections(
+    path: Source,
+    on_error: Literal["raise", "collect"] = "raise",
+    *,
+    encoding: Literal["csv", "jsonl"] | None = None,
+    name: str | None = None,
+) -> DetectionTable:
+    """Read ``.csv`` (columns of docs/formats.md) or ``.jsonl`` (``Detection`` records).
+
+    Parameters
+    ----------
+    path : str, PathLike or stream
+        The file (JSON Lines if its name ends in ``.jsonl``, else CSV), or an open stream.
+    on_error : {"raise", "collect"}
+        Stop at the first bad line, or keep every good row and list the problems in
+        ``table.problems``.
+    encoding : {"csv", "jsonl"}, optional
+        What the source holds (required for a stream; default for a path: by its name).
+    name : str, optional
+        What problems call the file (default: the path, or the stream's name).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the path does not exist.
+    DetectionFileError
+        At the first bad line (``on_error="raise"``), or for a missing or unusable CSV header.
+    """
+    p = path_of(path)
+    if p is not None and not p.exists():
         raise FileNotFoundError(f"{p}: no such detections file")
-    problems: list[DetectionProblem] = []
+    if encoding is None:
+        if p is None:
+            raise ValueError("read_detections: a stream needs its encoding ('csv' or 'jsonl')")
+        encoding = "jsonl" if p.suffix == ".jsonl" else "csv"
+    where = source_name(path if p is None else p, name)
+    problems: list[RecordProblem] = []
     collect = on_error == "collect"
-    rows = _jsonl_rows(p, problems, collect) if p.suffix == ".jsonl" else _csv_rows(p, problems, collect)
-    lines, raw = rows
-    table = _convert(str(p), lines, raw, problems)
+    rows_of = _jsonl_rows if encoding == "jsonl" else _csv_rows
+    lines, raw = rows_of(path, where, problems, collect)
+    table = _convert(where, lines, raw, problems)
     if problems and on_error == "raise":
         raise DetectionFileError(problems)
     table.problems = problems
@@ -130,11 +153,8 @@ def read_detections(path: str | Path, on_error: Literal["raise", "collect"] = "r
     for i, rid in enumerate(table.ids.tolist()):
         if rid in seen:
             dup[i] = True
-            problems.append(
-                DetectionProblem(
-                    str(p), int(table.line[i]), "id", rid, f"duplicate id (first on line {seen[rid]})", record_id=rid
-                )
-            )
+            reason = f"duplicate id (first on line {seen[rid]})"
+            problems.append(RecordProblem(where, int(table.line[i]), rid, "id", rid, reason))
         else:
             seen[rid] = int(table.line[i])
     if dup.any():
@@ -145,7 +165,7 @@ def read_detections(path: str | Path, on_error: Literal["raise", "collect"] = "r
     return table
 
 
-def _utf8_lines(p: Path, fh: Iterable[str], problems: list[DetectionProblem], collect: bool) -> Iterator[str]:
+def _utf8_lines(where: str, fh: Iterable[str], problems: list[RecordProblem], collect: bool) -> Iterator[str]:
     """Pass the lines of a file opened with ``errors="surrogateescape"``; a line with bytes that are
     not UTF-8 becomes a problem (raised unless ``collect``) and an empty line for the CSV reader."""
     for lineno, line in enumerate(fh, start=1):
@@ -155,9 +175,10 @@ def _utf8_lines(p: Path, fh: Iterable[str], problems: list[DetectionProblem], co
             except UnicodeEncodeError as exc:
                 raw = line.rstrip("\r\n").encode("utf-8", "surrogateescape")
                 bad = line[exc.start].encode("utf-8", "surrogateescape")
-                problem = DetectionProblem(
-                    str(p),
+                problem = RecordProblem(
+                    where,
                     lineno,
+                    None,
                     "(encoding)",
                     raw.decode("utf-8", "backslashreplace")[:120],
                     f"not valid UTF-8: byte 0x{bad[0]:02X}",
@@ -170,18 +191,20 @@ def _utf8_lines(p: Path, fh: Iterable[str], problems: list[DetectionProblem], co
         yield line
 
 
-def _csv_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tuple[list[int], dict[str, list[str]]]:
-    with p.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-        lines_in = _utf8_lines(p, fh, problems, collect)
+def _csv_rows(
+    source: Source, where: str, problems: list[RecordProblem], collect: bool
+) -> tuple[list[int], dict[str, list[str]]]:
+    with text_lines(source, encoding="utf-8-sig", errors="surrogateescape") as fh:
+        lines_in = _utf8_lines(where, fh, problems, collect)
         reader = csv.reader(lines_in)
         try:
             header = next(reader)
         except StopIteration:
-            raise DetectionFileError([DetectionProblem(str(p), 1, "(header)", "", "empty file")]) from None
+            raise DetectionFileError([RecordProblem(where, 1, None, "(header)", "", "empty file")]) from None
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             raise DetectionFileError(
-                [DetectionProblem(str(p), 1, "(header)", ",".join(header), f"missing column(s) {missing}")]
+                [RecordProblem(where, 1, None, "(header)", ",".join(header), f"missing column(s) {missing}")]
             )
         cols: dict[str, list[str]] = {c: [] for c in header}
         lines: list[int] = []
@@ -192,9 +215,8 @@ def _csv_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tuple
                 continue
             if len(row) != width:
                 rid = row[id_col] if len(row) > id_col and row[id_col] else None
-                problem = DetectionProblem(
-                    str(p), lineno, "(row)", ",".join(row), f"{len(row)} cells, header has {width}", record_id=rid
-                )
+                reason = f"{len(row)} cells, header has {width}"
+                problem = RecordProblem(where, lineno, rid, "(row)", ",".join(row), reason)
                 if not collect:
                     raise DetectionFileError([problem])
                 problems.append(problem)
@@ -205,23 +227,22 @@ def _csv_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tuple
     return lines, cols
 
 
-def _jsonl_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tuple[list[int], dict[str, list[str]]]:
+def _jsonl_rows(
+    source: Source, where: str, problems: list[RecordProblem], collect: bool
+) -> tuple[list[int], dict[str, list[str]]]:
     """JSON Lines through the codebook record (full validation), then flattened to strings."""
     lines: list[int] = []
     cols: dict[str, list[str]] = {c: [] for c in (*REQUIRED, *NUMERIC)}
-    for lineno, obj in iter_json_lines(p):
+    for lineno, obj in iter_json_lines(source, where):
         if isinstance(obj, RecordProblem):
-            problem = DetectionProblem(str(p), lineno, obj.field, obj.value, obj.reason, record_id=obj.record_id)
             if not collect:
-                raise DetectionFileError([problem])
-            problems.append(problem)
+                raise DetectionFileError([obj])
+            problems.append(obj)
             continue
         try:
             d = parse_record(Detection, obj)
         except RecordError as exc:
-            problem = DetectionProblem(
-                str(p), lineno, exc.field or "(record)", str(exc.value), exc.reason, record_id=exc.record_id
-            )
+            problem = RecordProblem(where, lineno, exc.record_id, exc.field or "(record)", str(exc.value), exc.reason)
             if not collect:
                 raise DetectionFileError([problem]) from None
             problems.append(problem)
@@ -240,7 +261,7 @@ def _jsonl_rows(p: Path, problems: list[DetectionProblem], collect: bool) -> tup
 
 
 def _floats(
-    path: str, name: str, values: list[str] | None, lines: NDArray[np.int64], problems: list[DetectionProblem]
+    path: str, name: str, values: list[str] | None, lines: NDArray[np.int64], problems: list[RecordProblem]
 ) -> FloatArray:
     n = lines.size
     if values is None:
@@ -254,15 +275,15 @@ def _floats(
             try:
                 out[i] = float(v)
             except ValueError:
-                problems.append(DetectionProblem(path, int(lines[i]), name, v, "not a number"))
+                problems.append(RecordProblem(path, int(lines[i]), None, name, v, "not a number"))
     bad = ~np.isfinite(out) & (arr != "nan")
     for k in np.flatnonzero(bad & ~np.isnan(out)):
-        problems.append(DetectionProblem(path, int(lines[k]), name, values[k], "not a finite number"))
+        problems.append(RecordProblem(path, int(lines[k]), None, name, values[k], "not a finite number"))
     return out
 
 
 def _times(
-    path: str, values: list[str], lines: NDArray[np.int64], problems: list[DetectionProblem]
+    path: str, values: list[str], lines: NDArray[np.int64], problems: list[RecordProblem]
 ) -> NDArray[np.int64]:
     """ISO 8601 with an offset -> µs since the epoch (fast path for UTC ``+00:00`` / ``Z``)."""
     arr = np.array(values)
@@ -278,16 +299,16 @@ def _times(
         try:
             t = dt.datetime.fromisoformat(v)
         except ValueError:
-            problems.append(DetectionProblem(path, int(lines[i]), "arrival_time", v, "not an ISO 8601 time"))
+            problems.append(RecordProblem(path, int(lines[i]), None, "arrival_time", v, "not an ISO 8601 time"))
             continue
         if t.tzinfo is None:
-            problems.append(DetectionProblem(path, int(lines[i]), "arrival_time", v, "time has no timezone"))
+            problems.append(RecordProblem(path, int(lines[i]), None, "arrival_time", v, "time has no timezone"))
             continue
         out[i] = (t - EPOCH) // dt.timedelta(microseconds=1)
     return out
 
 
-def _name_records(problems: list[DetectionProblem], lines: NDArray[np.int64], ids: NDArray[np.str_]) -> None:
+def _name_records(problems: list[RecordProblem], lines: NDArray[np.int64], ids: NDArray[np.str_]) -> None:
     """Fill in the detection id of problems found on converted rows (``lines`` ascending)."""
     for k, prob in enumerate(problems):
         if prob.record_id is not None or not lines.size:
@@ -298,14 +319,14 @@ def _name_records(problems: list[DetectionProblem], lines: NDArray[np.int64], id
 
 
 def _convert(
-    path: str, lines_list: list[int], raw: dict[str, list[str]], problems: list[DetectionProblem]
+    path: str, lines_list: list[int], raw: dict[str, list[str]], problems: list[RecordProblem]
 ) -> DetectionTable:
     lines = np.asarray(lines_list, dtype=np.int64)
     ids = np.array(raw["id"], dtype=str) if lines.size else np.zeros(0, dtype=str)
     sensors = np.array(raw["sensor_id"], dtype=str) if lines.size else np.zeros(0, dtype=str)
     for name, arr in (("id", ids), ("sensor_id", sensors)):
         for i in np.flatnonzero(np.char.str_len(np.char.strip(arr)) == 0) if arr.size else []:
-            problems.append(DetectionProblem(path, int(lines[i]), name, "", "required, empty"))
+            problems.append(RecordProblem(path, int(lines[i]), None, name, "", "required, empty"))
     t_us = _times(path, raw["arrival_time"], lines, problems) if lines.size else np.zeros(0, dtype=np.int64)
     f = {name: _floats(path, name, raw.get(name), lines, problems) for name in NUMERIC}
     sigma = f["time_sigma_s"]
@@ -326,7 +347,7 @@ def _convert(
     for name, bad, reason in checks:
         col = raw.get(name)
         for i in np.flatnonzero(bad):
-            problems.append(DetectionProblem(path, int(lines[i]), name, col[i] if col else "", reason))
+            problems.append(RecordProblem(path, int(lines[i]), None, name, col[i] if col else "", reason))
     good = np.ones(lines.size, dtype=bool)
     bad_lines = {p.line for p in problems}
     if bad_lines:

@@ -1,10 +1,16 @@
-"""GeoJSON read/write (plain or gzip), strict: a bad feature raises naming file, feature and field."""
+"""GeoJSON read/write (plain or gzip), strict: a bad feature raises naming file, feature and field.
+
+Readers take a path or an open stream, writers a path or an open stream
+(:mod:`truceline.io.streams`); registered as ``geojson`` in :mod:`truceline.io.formats`.
+Besides features with any geometry, rows with ``lon``/``lat`` columns are written as point
+features (:func:`write_point_rows`, the bulletin's findings) and read back (:func:`read_point_rows`).
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +18,8 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
+
+from truceline.io.streams import Source, Target, path_of, read_bytes, source_name, text_target, write_bytes
 
 
 class GeoJSONError(ValueError):
@@ -44,15 +52,30 @@ class Feature:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
-def _open_text(path: Path) -> str:
-    if path.suffix == ".gz":
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            return fh.read()
-    return path.read_text(encoding="utf-8")
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
-def read_features(path: str | Path) -> list[Feature]:
+def _read_text(source: Source) -> str:
+    """The text of a file (gzip if its name ends in ``.gz``) or of a stream (gzip told by its first bytes)."""
+    p = path_of(source)
+    if p is not None:
+        if p.suffix == ".gz":
+            with gzip.open(p, "rt", encoding="utf-8") as fh:
+                return fh.read()
+        return p.read_text(encoding="utf-8")
+    raw = read_bytes(source)
+    return (gzip.decompress(raw) if raw.startswith(_GZIP_MAGIC) else raw).decode("utf-8")
+
+
+def read_features(path: Source, name: str | None = None) -> list[Feature]:
     """Read a FeatureCollection, a single Feature or a bare geometry (``.gz`` allowed).
+
+    Parameters
+    ----------
+    path : str, PathLike or stream
+        The file, or an open stream (gzip or not).
+    name : str, optional
+        What errors call the file (default: the path, or the stream's name).
 
     Raises
     ------
@@ -62,9 +85,10 @@ def read_features(path: str | Path) -> list[Feature]:
     FileNotFoundError
         When the file does not exist.
     """
-    p = Path(path)
+    pp = path_of(path)
+    p = Path(name) if name is not None else (pp if pp is not None else Path(source_name(path)))
     try:
-        doc = json.loads(_open_text(p))
+        doc = json.loads(_read_text(path))
     except (json.JSONDecodeError, UnicodeDecodeError, OSError, EOFError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
@@ -130,23 +154,65 @@ def _reduce_precision(geom: shapely.Geometry, decimals: int) -> shapely.Geometry
 
 
 def write_features(
-    path: str | Path,
+    path: Target,
     features: Iterable[tuple[shapely.Geometry, Mapping[str, Any]]],
     precision: int = 6,
     **members: Any,
-) -> Path:
-    """Write a FeatureCollection; ``precision`` decimals (6 ~ 0.1 m); extra top-level members."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+) -> int:
+    """Write a FeatureCollection; ``precision`` decimals (6 ~ 0.1 m); extra top-level members.
+
+    ``path`` is a file (gzip if its name ends in ``.gz``; its folder is made) or an open stream.
+    Returns the number of features written.
+    """
     feats = [to_feature_dict(_reduce_precision(g, precision), props) for g, props in features]
     doc = {"type": "FeatureCollection", **members, "features": feats}
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    if p.suffix == ".gz":
+    p = path_of(path)
+    if p is not None and p.suffix == ".gz":
+        p.parent.mkdir(parents=True, exist_ok=True)
         with gzip.open(p, "wt", encoding="utf-8") as fh:
             fh.write(text)
+    elif p is not None:
+        write_bytes(p, text.encode("utf-8"))
     else:
-        p.write_text(text, encoding="utf-8")
-    return p
+        with text_target(path) as fh:
+            fh.write(text)
+    return len(feats)
+
+
+def write_point_rows(
+    path: Target,
+    rows: Sequence[Mapping[str, Any]],
+    precision: int = 7,
+    lon: str = "lon",
+    lat: str = "lat",
+    **members: Any,
+) -> int:
+    """Write rows with longitude/latitude columns as an RFC 7946 FeatureCollection of points.
+
+    Each row is a point at ``(row[lon], row[lat])`` (WGS84 degrees) whose properties are the
+    other columns, in the row's order; ``precision`` decimals; extra top-level ``members``.
+    Returns the number of rows written.
+    """
+    feats = [(shapely.Point(r[lon], r[lat]), {k: v for k, v in r.items() if k not in (lon, lat)}) for r in rows]
+    return write_features(path, feats, precision=precision, **members)
+
+
+def read_point_rows(path: Source, lon: str = "lon", lat: str = "lat", name: str | None = None) -> list[dict[str, Any]]:
+    """The point features of a GeoJSON file as rows: ``lon``, ``lat`` and the properties.
+
+    Raises
+    ------
+    GeoJSONError
+        As :func:`read_features`, and for a feature that is not a point.
+    """
+    rows: list[dict[str, Any]] = []
+    for i, f in enumerate(read_features(path, name)):
+        if not isinstance(f.geometry, shapely.Point):
+            where = name or source_name(path)
+            raise GeoJSONError(where, f"not a point ({f.geometry.geom_type})", feature=i, field="geometry")
+        rows.append({lon: f.geometry.x, lat: f.geometry.y, **f.properties})
+    return rows
 
 
 def read_union(path: str | Path) -> shapely.Geometry:

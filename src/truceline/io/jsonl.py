@@ -1,9 +1,11 @@
-"""JSON Lines: one codebook record (or plain object) per line.
+"""JSON Lines (``.jsonl``, ``.ndjson``): one codebook record (or plain object) per line.
 
-Writing (:func:`write_records`), and two readers with one strictness (no duplicate keys, no
+Writing (:func:`write_records`), and readers with one strictness (no duplicate keys, no
 NaN/Infinity, objects only, UTF-8): :func:`iter_json_lines` yields every line's object or its
 :class:`~truceline.io.problems.RecordProblem` and never stops (what ``truceline ingest`` needs);
 :func:`read_objects` and :func:`read_typed` stop at the first bad line (files the system wrote).
+Each takes a path or an open stream (:mod:`truceline.io.streams`); the format is registered as
+``jsonl`` in :mod:`truceline.io.formats`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from truceline.core import Record, to_json_dict
 from truceline.io.problems import ENCODING_FIELD, JSON_FIELD, RECORD_FIELD, RecordProblem, json_type, value_text
+from truceline.io.streams import Source, Target, binary_lines, source_name, text_target
 
 R = TypeVar("R", bound=Record)
 
@@ -25,12 +27,13 @@ def dumps(obj: Mapping[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def write_records(path: str | Path, records: Iterable[Record | Mapping[str, Any]]) -> int:
-    """Write records (codebook records or JSON-safe mappings), one per line; return the count."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+def write_records(target: Target, records: Iterable[Record | Mapping[str, Any]]) -> int:
+    """Write records (codebook records or JSON-safe mappings), one per line; return the count.
+
+    ``target`` is a path (its folder is made) or an open stream.
+    """
     n = 0
-    with p.open("w", encoding="utf-8") as fh:
+    with text_target(target) as fh:
         for r in records:
             fh.write(dumps(to_json_dict(r) if isinstance(r, Record) else r))
             fh.write("\n")
@@ -38,7 +41,7 @@ def write_records(path: str | Path, records: Iterable[Record | Mapping[str, Any]
     return n
 
 
-def read_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_objects(path: Source) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number, object)`` for each non-blank line, stopping at the first bad one.
 
     The fail-fast form of :func:`iter_json_lines` (same strictness), for files the system wrote
@@ -54,7 +57,7 @@ def read_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             raise ValueError(str(item))
         yield lineno, item
 
-def read_typed(path: str | Path, cls: type[R]) -> list[R]:
+def read_typed(path: Source, cls: type[R]) -> list[R]:
     """Every line of ``path`` parsed as a ``cls`` record, strictly.
 
     Raises
@@ -65,12 +68,21 @@ def read_typed(path: str | Path, cls: type[R]) -> list[R]:
     from truceline.core import RecordError, parse_record
 
     out: list[R] = []
+    name = source_name(path)
     for lineno, obj in read_objects(path):
         try:
             out.append(parse_record(cls, obj))
         except RecordError as exc:
-            raise ValueError(f"{path}:{lineno}: {exc}") from None
+            raise ValueError(f"{name}:{lineno}: {exc}") from None
     return out
+
+
+def first_object(path: Source) -> dict[str, Any] | None:
+    """The first line that is a JSON object (bad lines passed over), or None."""
+    for _, item in iter_json_lines(path):
+        if isinstance(item, dict):
+            return item
+    return None
 
 
 # --------------------------------------------------------------------------- strict reading
@@ -138,13 +150,16 @@ def _encoding_problem(path: str, line: int, raw: bytes, exc: UnicodeDecodeError)
     return RecordProblem(path, line, record_id, ENCODING_FIELD, _around(raw, exc.start), _utf8_reason(raw, exc))
 
 
-def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | RecordProblem]]:
+def iter_json_lines(path: Source, name: str | None = None) -> Iterator[tuple[int, dict[str, Any] | RecordProblem]]:
     """Read JSON Lines one line at a time, strictly, without stopping at a bad line.
 
     Parameters
     ----------
-    path : str or Path
-        The file (not checked here: see :func:`truceline.io.records.read_records`).
+    path : str, PathLike or stream
+        The file (not checked here: see :func:`truceline.io.records.read_records`), or an open
+        binary or text stream.
+    name : str, optional
+        What problems call the file (default: the path, or the stream's name).
 
     Yields
     ------
@@ -155,8 +170,8 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | Re
         (``<encoding>``), invalid JSON, duplicate keys, NaN/Infinity (``<json>``), a JSON value
         that is not an object (``<record>``). A UTF-8 byte order mark opening the file is dropped.
     """
-    name = str(path)
-    with open(path, "rb") as fh:
+    name = source_name(path, name)
+    with binary_lines(path) as fh:
         for lineno, raw in enumerate(fh, start=1):
             if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]

@@ -24,23 +24,16 @@ from truceline.core import (
     Sighting,
     WeatherReport,
 )
+from truceline.io.formats import observation_suffixes
 
 __all__ = [
-    "DETECTION_SUFFIXES",
     "DISTINCTIVE_FIELDS",
     "FILE_STEMS",
-    "JSONL_SUFFIXES",
-    "JSON_SUFFIXES",
     "RECORD_CLASSES",
     "RecordKind",
     "kind_for",
     "parse_kind",
 ]
-
-JSONL_SUFFIXES: Final = (".jsonl", ".ndjson")
-JSON_SUFFIXES: Final = (".json",)
-DETECTION_SUFFIXES: Final = (".csv", ".jsonl")
-
 
 class RecordKind(StrEnum):
     """The kinds of observation file ``truceline ingest`` reads; values are the record-type names."""
@@ -140,7 +133,7 @@ def parse_kind(name: str | RecordKind) -> RecordKind:
 
 def _kind_from_name(path: Path) -> RecordKind | None:
     stem = path.name.lower()
-    for suffix in (*JSONL_SUFFIXES, *JSON_SUFFIXES, ".csv"):
+    for suffix in observation_suffixes():
         if stem.endswith(suffix):
             stem = stem[: -len(suffix)]
             break

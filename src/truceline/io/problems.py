@@ -1,19 +1,18 @@
 """Problems found in input files: which file, line, record and field, what was there, and why.
 
 A :class:`RecordProblem` reads ``FILE:LINE: record 'ID': FIELD: 'VALUE' — REASON`` (without the
-record part when the line gave no id). Every strict reader of :mod:`truceline.io` reports with it.
+record part when the line gave no id). Every strict reader of :mod:`truceline.io` reports with it,
+the bulk reader of detections included (whose error message leaves the record part out:
+:meth:`RecordProblem.without_record`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from truceline.core import MISSING, RecordError
-
-if TYPE_CHECKING:
-    from truceline.io.detections import DetectionProblem
 
 __all__ = ["ENCODING_FIELD", "FILE_FIELD", "JSON_FIELD", "RECORD_FIELD", "RecordProblem", "json_type", "value_text"]
 
@@ -70,13 +69,15 @@ class RecordProblem:
         record = f" record {self.record_id!r}:" if self.record_id is not None else ""
         return f"{self.path}:{self.line}:{record} {self.field}: {self.value!r} — {self.reason}"
 
-    @classmethod
-    def from_detection_problem(cls, problem: DetectionProblem) -> RecordProblem:
-        """The same problem from the bulk detections reader (pseudo-fields ``(row)`` become ``<row>``)."""
-        name = problem.field
-        if name.startswith("(") and name.endswith(")"):
-            name = f"<{name[1:-1]}>"
-        return cls(problem.path, problem.line, problem.record_id, name, problem.value, problem.reason)
+    def without_record(self) -> str:
+        """``FILE:LINE: FIELD: 'VALUE' — REASON``: the message without the record part.
+
+        Examples
+        --------
+        >>> RecordProblem("detections.csv", 4, "d3", "bearing_deg", "400", "must be in [0, 360)").without_record()
+        "detections.csv:4: bearing_deg: '400' — must be in [0, 360)"
+        """
+        return f"{self.path}:{self.line}: {self.field}: {self.value!r} — {self.reason}"
 
     @classmethod
     def from_record_error(cls, path: str, line: int, exc: RecordError) -> list[RecordProblem]:

@@ -28,12 +28,16 @@ Short aliases are accepted wherever a kind is given (``sensor_status``, ``weathe
 
 Encodings
 ---------
+The encodings are the observation formats of the registry (:mod:`truceline.io.formats`); a file's
+is told by its suffix, a stream's (an API request body) is given:
+
 - JSON Lines (``.jsonl``, ``.ndjson``): one object per line, read line by line (a large file is
   never held as a list of lines). ``line`` is the physical line number, from 1; lines end at
   ``\\n``. A UTF-8 byte order mark at the start of the file is accepted.
 - JSON (``.json``): an array of objects, or one object ``{"records": [...]}`` (optionally with a
   ``"record_type"``). The document is loaded at once. ``line`` is the 1-based index of the object
-  in the array (not a text line); a problem with the document as a whole has line 0.
+  in the array (not a text line); a problem with the document as a whole has line 0. Detections
+  in JSON are read from streams only (the API), a file of them must be ``.csv`` or ``.jsonl``.
 - CSV (``.csv``): detections only, through the bulk reader
   :func:`truceline.io.detections.read_detections` (columns with NumPy).
 
@@ -50,31 +54,36 @@ later one with the same id is a problem (``id``: "duplicate id, first on line N"
 same record (equal after parsing, so ``Z`` and ``+00:00`` are the same time), which is a repeat.
 
 Layout: kinds and their inference in :mod:`truceline.io.kinds`, the problem record in
-:mod:`truceline.io.problems`, the strict line reader in :mod:`truceline.io.jsonl`; this module
-reads whole files into batches (and re-exports the names above for its callers).
+:mod:`truceline.io.problems`, the formats and their readers in :mod:`truceline.io.formats`
+(JSON Lines in :mod:`truceline.io.jsonl`, JSON documents in :mod:`truceline.io.jsondoc`, bulk
+detections in :mod:`truceline.io.detections`); this module reads whole files or streams into
+batches (:mod:`truceline.io.batches`; it re-exports the names above for its callers).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
+import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
-import numpy as np
-from numpy.typing import NDArray
-
-from truceline.core import Record, RecordError, parse_record
-from truceline.io.detections import DetectionFileError, DetectionTable, read_detections
-from truceline.io.jsonl import _around, _decode, _json_reason, iter_json_lines
+from truceline.core.errors import InvalidInput
+from truceline.io.batches import DetectionBatch, RecordBatch, RecordCollector, empty_table
+from truceline.io.detections import FILE_SUFFIXES, DetectionFileError, read_detections
+from truceline.io.formats import (
+    Format,
+    UnknownFormat,
+    format_for_path,
+    format_named,
+    observation_formats,
+    observation_suffixes,
+)
+from truceline.io.jsondoc import document_items
+from truceline.io.jsonl import iter_json_lines
 from truceline.io.kinds import (
-    DETECTION_SUFFIXES,
     DISTINCTIVE_FIELDS,
     FILE_STEMS,
-    JSON_SUFFIXES,
-    JSONL_SUFFIXES,
     RECORD_CLASSES,
     RecordKind,
     _kind_from_name,
@@ -87,9 +96,8 @@ from truceline.io.problems import (
     JSON_FIELD,
     RECORD_FIELD,
     RecordProblem,
-    json_type,
-    value_text,
 )
+from truceline.io.streams import Source, path_of, source_name
 
 __all__ = [
     "DISTINCTIVE_FIELDS",
@@ -107,134 +115,12 @@ __all__ = [
     "kind_for",
     "parse_kind",
     "read_any",
+    "read_csv_detections",
     "read_detection_file",
+    "read_json_detections",
+    "read_jsonl_detections",
     "read_records",
 ]
-
-
-class _Outcome:
-    """What both kinds of batch say about their problems."""
-
-    problems: list[RecordProblem]
-
-    @property
-    def ok(self) -> bool:
-        """True if no line was rejected."""
-        return not self.problems
-
-    @property
-    def rejected_lines(self) -> list[int]:
-        """The lines with at least one problem, ascending."""
-        return sorted({p.line for p in self.problems})
-
-
-@dataclass
-class RecordBatch(_Outcome):
-    """The outcome of reading one file of records: every good record, every problem.
-
-    Attributes
-    ----------
-    path : str
-        The file.
-    kind : RecordKind
-        What it holds.
-    records : list of Record
-        The good records, in file order (an exact repeat kept once).
-    lines : list of int
-        The line (or ``.json`` object index) of each record.
-    problems : list of RecordProblem
-        Every rejected line, in file order; a line with several bad fields has one problem each.
-    repeats : int
-        Lines that repeat an earlier record exactly (same id, equal record): not problems, not
-        kept twice.
-    """
-
-    path: str
-    kind: RecordKind
-    records: list[Record] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    problems: list[RecordProblem] = field(default_factory=list)
-    repeats: int = 0
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-
-@dataclass
-class DetectionBatch(_Outcome):
-    """The outcome of reading a detections file with the bulk reader.
-
-    Attributes
-    ----------
-    path : str
-        The file.
-    table : DetectionTable
-        The good detections as columns (``table.line``: the line of each row).
-    problems : list of RecordProblem
-        Every rejected line, in file order (``record_id``: the detection id where known).
-    kind : RecordKind
-        Always ``RecordKind.DETECTION``.
-    repeats : int
-        Always 0: the bulk reader reports every duplicate id as a problem, identical or not.
-    """
-
-    path: str
-    table: DetectionTable
-    problems: list[RecordProblem] = field(default_factory=list)
-    kind: RecordKind = RecordKind.DETECTION
-    repeats: int = 0
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    @property
-    def lines(self) -> NDArray[np.int64]:
-        """The line of each detection in ``table``."""
-        return self.table.line
-
-
-class _Collector:
-    """Turns ``(line, object)`` pairs into records and problems, checking ids for duplicates."""
-
-    def __init__(self, path: str, kind: RecordKind) -> None:
-        self.batch = RecordBatch(path, kind)
-        self.cls = kind.record_class
-        self.index: dict[str, int] = {}
-
-    def problem(self, item: RecordProblem) -> None:
-        self.batch.problems.append(item)
-
-    def add(self, line: int, obj: dict[str, Any]) -> None:
-        batch = self.batch
-        rid = obj.get("id")
-        rid = rid if isinstance(rid, str) else None
-        if "record_type" in obj:
-            obj = dict(obj)
-            declared = obj.pop("record_type")
-            try:
-                same = isinstance(declared, str) and parse_kind(declared) is batch.kind
-            except ValueError:
-                same = False
-            if not same:
-                reason = f"expected {batch.kind.value!r}, the kind of this file"
-                self.problem(RecordProblem(batch.path, line, rid, "record_type", value_text(declared), reason))
-                return
-        try:
-            record = parse_record(self.cls, obj)
-        except RecordError as exc:
-            batch.problems.extend(RecordProblem.from_record_error(batch.path, line, exc))
-            return
-        first = self.index.get(record.id)
-        if first is not None:
-            if batch.records[first] == record:
-                batch.repeats += 1
-            else:
-                reason = f"duplicate id, first on line {batch.lines[first]}"
-                self.problem(RecordProblem(batch.path, line, record.id, "id", record.id, reason))
-            return
-        self.index[record.id] = len(batch.records)
-        batch.records.append(record)
-        batch.lines.append(line)
 
 
 def _check_file(p: Path) -> None:
@@ -252,103 +138,53 @@ def _unsupported(p: Path, allowed: tuple[str, ...]) -> ValueError:
     return ValueError(f"{p}: unsupported file type {p.suffix or '(none)'!r}; expected {', '.join(allowed)}")
 
 
-def _first_object(p: Path) -> dict[str, Any] | None:
-    """The first object of a JSON Lines file, a JSON document or a CSV header (as keys)."""
-    suffix = _suffix(p)
-    if suffix in JSONL_SUFFIXES:
-        for _, item in iter_json_lines(p):
-            if isinstance(item, dict):
-                return item
-        return None
-    if suffix == ".csv":
-        with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            header = next(csv.reader(fh), None)
-        return dict.fromkeys(header, "") if header else None
-    doc, _ = _load_json(p)
-    if isinstance(doc, dict) and isinstance(doc.get("records"), list):
-        head = {k: v for k, v in doc.items() if k == "record_type"}
-        items = doc["records"]
-        if head:
-            return head
-        return items[0] if items and isinstance(items[0], dict) else None
-    if isinstance(doc, list) and doc and isinstance(doc[0], dict):
-        return doc[0]
-    return None
+def _stream_format(format: str | Format | None, name: str) -> Format:
+    """The observation format of a stream: the one given, else the one its name tells."""
+    fmt = format_named(format) if format is not None else format_for_path(name, observation_formats())
+    if fmt is None or not fmt.observations:
+        known = ", ".join(f.name for f in observation_formats())
+        told = f"format {fmt.name!r} holds no observations" if fmt else "cannot tell its format"
+        raise UnknownFormat(f"{name}: {told}; give the format, one of: {known}")
+    return fmt
 
 
-def _resolve_kind(p: Path, kind: str | RecordKind | None) -> RecordKind:
+def _records_format(p: Path, format: str | Format | None) -> Format:
+    """The format of a file of records (JSON Lines, JSON), or the reason it has none."""
+    fmt = format_named(format) if format is not None else format_for_path(p, observation_formats())
+    if fmt is not None and fmt.items is None and fmt.detections is not None:
+        raise ValueError(f"{p}: {fmt.title} holds detections only; read it with read_detection_file or read_any")
+    if fmt is None or fmt.items is None:
+        raise _unsupported(p, tuple(s for f in observation_formats() if f.items is not None for s in f.suffixes))
+    return fmt
+
+
+def _resolve_kind(p: Path, kind: str | RecordKind | None, fmt: Format) -> RecordKind:
     if kind is not None:
         return parse_kind(kind)
     named = _kind_from_name(p)
-    return named if named is not None else kind_for(p, _first_object(p))
+    return named if named is not None else kind_for(p, fmt.read_first_object(p))
 
 
-def _load_json(p: Path) -> tuple[Any, RecordProblem | None]:
-    raw = p.read_bytes()
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        reason = f"not valid UTF-8: byte 0x{raw[exc.start]:02X} on text line {line}"
-        return None, RecordProblem(str(p), 0, None, ENCODING_FIELD, _around(raw, exc.start), reason)
-    if not text.strip():
-        return [], None
-    try:
-        return _decode(text), None
-    except ValueError as exc:
-        if isinstance(exc, json.JSONDecodeError):
-            reason = f"not valid JSON: {exc.msg} (text line {exc.lineno}, column {exc.colno})"
-            shown = text[max(0, exc.pos - 40) : exc.pos + 40]
-        else:
-            reason, shown = _json_reason(exc), ""
-        return None, RecordProblem(str(p), 0, None, JSON_FIELD, value_text(shown), reason)
-
-
-def _json_items(p: Path, collector: _Collector) -> None:
-    doc, problem = _load_json(p)
-    if problem is not None:
-        collector.problem(problem)
-        return
-    if isinstance(doc, dict):
-        items = doc.get("records")
-        extra = sorted(set(doc) - {"records", "record_type"})
-        if not isinstance(items, list):
-            reason = "expected an array of objects, or an object with a 'records' array"
-            collector.problem(RecordProblem(str(p), 0, None, "records", value_text(items), reason))
-            return
-        for key in extra:
-            reason = "unknown key (a document holds 'records' and optionally 'record_type')"
-            collector.problem(RecordProblem(str(p), 0, None, key, value_text(doc[key]), reason))
-        if "record_type" in doc:
-            items = [{"record_type": doc["record_type"], **o} if isinstance(o, dict) else o for o in items]
-    elif isinstance(doc, list):
-        items = doc
-    else:
-        reason = f"expected an array of objects, or an object with a 'records' array; got {json_type(doc)}"
-        collector.problem(RecordProblem(str(p), 0, None, FILE_FIELD, value_text(doc), reason))
-        return
-    for index, obj in enumerate(items, start=1):
-        if isinstance(obj, dict):
-            collector.add(index, obj)
-        else:
-            reason = f"expected a JSON object, got {json_type(obj)}"
-            collector.problem(RecordProblem(str(p), index, None, RECORD_FIELD, value_text(obj), reason))
-
-
-def read_records(path: str | Path, kind: str | RecordKind | None = None) -> RecordBatch:
-    """Read a JSON Lines or JSON file of codebook records, keeping every good one.
+def read_records(
+    path: Source, kind: str | RecordKind | None = None, *, format: str | Format | None = None, name: str | None = None
+) -> RecordBatch:
+    """Read a JSON Lines or JSON file (or stream) of codebook records, keeping every good one.
 
     Parameters
     ----------
-    path : str or Path
+    path : str, PathLike or stream
         A ``.jsonl`` / ``.ndjson`` file (streamed line by line) or a ``.json`` document (an array
-        of objects, or ``{"records": [...]}``; ``line`` is then the 1-based object index).
+        of objects, or ``{"records": [...]}``; ``line`` is then the 1-based object index); or an
+        open binary or text stream of either.
     kind : str or RecordKind, optional
         What the file holds (any alias of :func:`parse_kind`); inferred by :func:`kind_for` when
-        not given. Detections are accepted too (one pydantic record each); for bulk detections use
-        :func:`read_detection_file`.
+        not given (a stream's from its ``name`` only). Detections are accepted too (one pydantic
+        record each); for bulk detections use :func:`read_detection_file`.
+    format : str or Format, optional
+        ``"jsonl"`` or ``"json"`` (:mod:`truceline.io.formats`): for a stream whose ``name`` does
+        not tell; a file's suffix tells.
+    name : str, optional
+        What the batch and its problems call the file (default: the path, or the stream's name).
 
     Returns
     -------
@@ -365,18 +201,20 @@ def read_records(path: str | Path, kind: str | RecordKind | None = None) -> Reco
     ValueError
         If ``path`` is a directory, a CSV or another unsupported type, or the kind is unknown.
     """
-    p = Path(path)
-    _check_file(p)
-    suffix = _suffix(p)
-    if suffix == ".csv":
-        raise ValueError(f"{p}: CSV holds detections only; read it with read_detection_file or read_any")
-    if suffix not in (*JSONL_SUFFIXES, *JSON_SUFFIXES):
-        raise _unsupported(p, (*JSONL_SUFFIXES, *JSON_SUFFIXES))
-    collector = _Collector(str(p), _resolve_kind(p, kind))
-    if suffix in JSON_SUFFIXES:
-        _json_items(p, collector)
-        return collector.batch
-    for line, item in iter_json_lines(p):
+    p = path_of(path)
+    if p is None:
+        where = source_name(path, name)
+        fmt = _stream_format(format, where)
+        if fmt.items is None:
+            raise InvalidInput(f"{where}: {fmt.title} holds detections only; read it with read_detection_file")
+        resolved = parse_kind(kind) if kind is not None else kind_for(where)
+    else:
+        _check_file(p)
+        where = name if name is not None else str(p)
+        fmt = _records_format(p, format)
+        resolved = _resolve_kind(p, kind, fmt)
+    collector = RecordCollector(where, resolved)
+    for line, item in fmt.read_items(path, where):
         if isinstance(item, RecordProblem):
             collector.problem(item)
         else:
@@ -384,29 +222,30 @@ def read_records(path: str | Path, kind: str | RecordKind | None = None) -> Reco
     return collector.batch
 
 
-def _empty_table() -> DetectionTable:
-    no_float = np.zeros(0, dtype=np.float64)
-    return DetectionTable(
-        np.zeros(0, dtype=str),
-        np.zeros(0, dtype=str),
-        np.zeros(0, dtype=np.int64),
-        no_float,
-        no_float.copy(),
-        no_float.copy(),
-        no_float.copy(),
-        no_float.copy(),
-        no_float.copy(),
-        np.zeros(0, dtype=np.int64),
-    )
+def _bracketed(problem: RecordProblem) -> RecordProblem:
+    """The bulk reader's pseudo-fields in the form of every other reader: ``(row)`` -> ``<row>``."""
+    name = problem.field
+    if name.startswith("(") and name.endswith(")"):
+        return replace(problem, field=f"<{name[1:-1]}>")
+    return problem
 
 
-def read_detection_file(path: str | Path) -> DetectionBatch:
-    """Read ``detections.csv`` or ``detections.jsonl`` with the bulk reader, keeping every good row.
+def read_detection_file(path: Source, *, format: str | Format | None = None, name: str | None = None) -> DetectionBatch:
+    """Read ``detections.csv`` or ``detections.jsonl`` (or a stream of either) in bulk, keeping every good row.
 
     A thin wrapper of :func:`truceline.io.detections.read_detections` with ``on_error="collect"``:
-    its problems become :class:`RecordProblem` (``record_id`` the detection id where the line gave
-    one). A file whose header is unusable (empty, required columns missing) gives an empty table
-    and one problem on line 1 (``<header>``).
+    its problems are given with the pseudo-fields of every reader (``<row>``, ``<header>``...;
+    ``record_id`` the detection id where the line gave one). A file whose header is unusable
+    (empty, required columns missing) gives an empty table and one problem on line 1 (``<header>``).
+
+    Parameters
+    ----------
+    path : str, PathLike or stream
+        The file (``.csv`` or ``.jsonl``, lower case), or an open stream.
+    format : str or Format, optional
+        ``"csv"`` or ``"jsonl"``: what a stream holds (a file's suffix tells).
+    name : str, optional
+        What the batch and its problems call the file (default: the path, or the stream's name).
 
     Raises
     ------
@@ -415,28 +254,69 @@ def read_detection_file(path: str | Path) -> DetectionBatch:
     ValueError
         If ``path`` is a directory or neither ``.csv`` nor ``.jsonl``.
     """
-    p = Path(path)
-    _check_file(p)
-    if _suffix(p) not in DETECTION_SUFFIXES or p.suffix != p.suffix.lower():
-        raise _unsupported(p, DETECTION_SUFFIXES)
+    p = path_of(path)
+    encoding: Literal["csv", "jsonl"] | None = None
+    if p is None:
+        where = source_name(path, name)
+        told = _stream_format(format, where).name
+        if told not in ("csv", "jsonl"):
+            raise InvalidInput(f"{where}: detections are read in bulk from CSV or JSON Lines, not {told}")
+        encoding = "csv" if told == "csv" else "jsonl"
+    else:
+        _check_file(p)
+        if _suffix(p) not in FILE_SUFFIXES or p.suffix != p.suffix.lower():
+            raise _unsupported(p, FILE_SUFFIXES)
+        where = name if name is not None else str(p)
     try:
-        table = read_detections(p, on_error="collect")
+        table = read_detections(path if p is None else p, on_error="collect", encoding=encoding, name=where)
     except DetectionFileError as exc:
-        return DetectionBatch(str(p), _empty_table(), [RecordProblem.from_detection_problem(q) for q in exc.problems])
-    problems = [RecordProblem.from_detection_problem(q) for q in table.problems]
+        return DetectionBatch(where, empty_table(), [_bracketed(q) for q in exc.problems])
+    problems = [_bracketed(q) for q in table.problems]
     problems.sort(key=lambda q: q.line)
-    return DetectionBatch(str(p), table, problems)
+    return DetectionBatch(where, table, problems)
 
 
-def read_any(path: str | Path, kind: str | RecordKind | None = None) -> RecordBatch | DetectionBatch:
-    """Read any observation file: detections (``.csv``, ``.jsonl``) in bulk, the rest as records.
+def read_csv_detections(source: Source, name: str) -> DetectionBatch:
+    """Detections in CSV, in bulk (the ``csv`` format's detections reader)."""
+    return read_detection_file(source, format="csv", name=name)
+
+
+def read_jsonl_detections(source: Source, name: str) -> DetectionBatch:
+    """Detections in JSON Lines, in bulk (the ``jsonl`` format's detections reader)."""
+    return read_detection_file(source, format="jsonl", name=name)
+
+
+def read_json_detections(source: Source, name: str) -> DetectionBatch:
+    """Detections in a JSON document (an array, or ``{"records": [...]}``), in bulk.
+
+    Each object is read as the line of its 1-based index in the array (what ``line`` means for
+    JSON); a document that is not JSON or holds no array is one problem on line 0.
+    """
+    items, problem = document_items(source, name)
+    if problem is not None:
+        return DetectionBatch(name, empty_table(), [problem])
+    lines = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in items).encode("utf-8")
+    return read_detection_file(io.BytesIO(lines), format="jsonl", name=name)
+
+
+def read_any(
+    path: Source, kind: str | RecordKind | None = None, *, format: str | Format | None = None, name: str | None = None
+) -> RecordBatch | DetectionBatch:
+    """Read any observation file or stream: detections in bulk, the rest as records.
 
     Parameters
     ----------
-    path : str or Path
-        An observation file (see the module docs for names and encodings).
+    path : str, PathLike or stream
+        An observation file (see the module docs for names and encodings), or an open binary or
+        text stream (an API request body).
     kind : str or RecordKind, optional
-        What it holds; inferred by :func:`kind_for` when not given (a CSV from its header).
+        What it holds; inferred by :func:`kind_for` when not given (a CSV from its header; a
+        stream from its ``name`` only).
+    format : str or Format, optional
+        The observation format of a stream (``"jsonl"``, ``"json"``, ``"csv"``; see
+        :mod:`truceline.io.formats`) when its ``name`` does not tell; a file's suffix tells.
+    name : str, optional
+        What the batch and its problems call the file (default: the path, or the stream's name).
 
     Returns
     -------
@@ -448,19 +328,32 @@ def read_any(path: str | Path, kind: str | RecordKind | None = None) -> RecordBa
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If ``path`` is a directory or of an unsupported type, or its kind cannot be told; detections
-        are read from ``.csv`` or ``.jsonl`` only.
+        If ``path`` is a directory or of an unsupported type, or its kind cannot be told, or its
+        format does not hold its kind; detections files are read from ``.csv`` or ``.jsonl`` only.
     """
-    p = Path(path)
+    p = path_of(path)
+    if p is None:
+        where = source_name(path, name)
+        fmt = _stream_format(format, where)
+        resolved = parse_kind(kind) if kind is not None else kind_for(where)
+        refusal = fmt.refusal(resolved)
+        if refusal is not None:
+            raise InvalidInput(f"{where}: {refusal}")
+        if resolved is RecordKind.DETECTION:
+            batch: RecordBatch | DetectionBatch = fmt.read_detections(path, where)
+            return batch
+        return read_records(path, resolved, format=fmt, name=where)
     _check_file(p)
-    suffix = _suffix(p)
-    if suffix not in (*JSONL_SUFFIXES, *JSON_SUFFIXES, ".csv"):
-        raise _unsupported(p, (*JSONL_SUFFIXES, *JSON_SUFFIXES, ".csv"))
-    resolved = _resolve_kind(p, kind)
+    found = format_for_path(p, observation_formats())
+    if found is None:
+        raise _unsupported(p, observation_suffixes())
+    fmt = found
+    resolved = _resolve_kind(p, kind, fmt)
     if resolved is RecordKind.DETECTION:
-        if suffix not in DETECTION_SUFFIXES:
-            raise ValueError(f"{p}: detections are read from .csv or .jsonl, not {p.suffix!r}")
-        return read_detection_file(p)
-    if suffix == ".csv":
-        raise ValueError(f"{p}: CSV holds detections only, not {resolved.value} records")
-    return read_records(p, resolved)
+        if _suffix(p) not in FILE_SUFFIXES:
+            raise ValueError(f"{p}: detections are read from {' or '.join(FILE_SUFFIXES)}, not {p.suffix!r}")
+        return read_detection_file(p, name=name)
+    refusal = fmt.refusal(resolved)
+    if refusal is not None:
+        raise ValueError(f"{p}: {refusal}")
+    return read_records(p, resolved, format=fmt, name=name)

@@ -2,6 +2,8 @@
 
 Only what country layers need: Polygon and MultiPolygon geometries of GeometryCollections,
 with their properties. Strict: a malformed file raises :class:`GeoJSONError` naming the object.
+Read only (nothing here writes TopoJSON); the source is a path or an open stream. Registered as
+``topojson`` in :mod:`truceline.io.formats`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import shapely
 
 from truceline.io.geojson import Feature, GeoJSONError
+from truceline.io.streams import Source, path_of, read_bytes, source_name
 
 
 def _decode_arcs(doc: dict[str, Any]) -> list[np.ndarray]:
@@ -48,11 +51,22 @@ def _polygons(arcs: list[np.ndarray], polys: list[list[list[int]]]) -> list[shap
     return out
 
 
-def read_topojson(path: str | Path, layer: str) -> list[Feature]:
-    """Features of one object (layer) of a TopoJSON file, as Shapely (multi)polygons in degrees."""
-    p = Path(path)
+def read_topojson(path: Source, layer: str, name: str | None = None) -> list[Feature]:
+    """Features of one object (layer) of a TopoJSON file, as Shapely (multi)polygons in degrees.
+
+    Parameters
+    ----------
+    path : str, PathLike or stream
+        The file, or an open stream.
+    layer : str
+        The object to read (``"countries"``).
+    name : str, optional
+        What errors call the file (default: the path, or the stream's name).
+    """
+    pp = path_of(path)
+    p = Path(name) if name is not None else (pp if pp is not None else Path(source_name(path)))
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(pp.read_text(encoding="utf-8") if pp is not None else read_bytes(path).decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise GeoJSONError(p, f"not readable JSON ({exc})") from None
     if doc.get("type") != "Topology" or layer not in doc.get("objects", {}):

@@ -6,29 +6,25 @@ order). An internal bulletin keeps full precision and the evidence ids; a public
 positions to 0.01 degree (~1 km), drops the location sigma finer than that, and omits the ids of
 the evidence (incident, events, observations), keeping a short public reference of each finding.
 
-GeoParquet is written with pyarrow: the geometry as WKB points (shapely) and the GeoParquet 1.0
-``geo`` metadata (encoding, geometry types, CRS as PROJJSON, bbox) written by hand, so no
-GeoPandas is needed.
+This module holds what is the bulletin's own: which findings, which columns, how public rows are
+rounded and redacted, the KML folders per rule family in the family colours. The formats are
+written by :mod:`truceline.io` (:mod:`~truceline.io.csv`, :mod:`~truceline.io.geojson`,
+:mod:`~truceline.io.geoparquet`, :mod:`~truceline.io.kml`).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
-import shapely
-from pyproj import CRS
 
 from truceline.core import Violation
-from truceline.io.geojson import write_features
+from truceline.io import csv as csv_io
+from truceline.io import geojson, geoparquet, kml
 from truceline.report.text import FAMILY_COLOURS, redact_ids, utc_iso
 
 __all__ = [
@@ -165,94 +161,37 @@ def _columns(public: bool) -> dict[str, pa.DataType]:
 
 def write_csv(path: Path, rows: Sequence[dict[str, Any]], public: bool = False) -> Path:
     """Write the findings as CSV (UTF-8, header row, ``\\n`` line ends; empty cell for none)."""
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(_columns(public)), lineterminator="\n")
-        w.writeheader()
-        w.writerows({k: ("" if val is None else val) for k, val in r.items()} for r in rows)
+    csv_io.write_rows(path, rows, list(_columns(public)))
     return path
 
 
 def write_geojson(path: Path, rows: Sequence[dict[str, Any]], public: bool = False, **members: Any) -> Path:
     """Write the findings as an RFC 7946 FeatureCollection of points (lon/lat, WGS84)."""
-    feats = [(shapely.Point(r["lon"], r["lat"]), {k: v for k, v in r.items() if k not in ("lon", "lat")}) for r in rows]
-    return write_features(path, feats, precision=PUBLIC_DECIMALS if public else 7, **members)
-
-
-def _crs84_projjson() -> dict[str, Any]:
-    doc: dict[str, Any] = CRS.from_string("OGC:CRS84").to_json_dict()
-    return doc
+    geojson.write_point_rows(path, rows, precision=PUBLIC_DECIMALS if public else 7, **members)
+    return path
 
 
 def write_geoparquet(path: Path, rows: Sequence[dict[str, Any]], public: bool = False) -> Path:
     """Write the findings as GeoParquet 1.0: WKB point geometry column ``geometry`` and ``geo`` metadata."""
-    cols = _columns(public)
-    lon = np.array([r["lon"] for r in rows], dtype=np.float64)
-    lat = np.array([r["lat"] for r in rows], dtype=np.float64)
-    wkb = shapely.to_wkb(shapely.points(lon, lat), output_dimension=2) if rows else np.empty(0, dtype=object)
-    arrays = [pa.array([r[k] for r in rows], type=t) for k, t in cols.items()]
-    table = pa.Table.from_arrays([*arrays, pa.array(list(wkb), type=pa.binary())], names=[*cols, "geometry"])
-    bbox = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())] if rows else []
-    geo = {
-        "version": "1.0.0",
-        "primary_column": "geometry",
-        "columns": {
-            "geometry": {
-                "encoding": "WKB",
-                "geometry_types": ["Point"],
-                "crs": _crs84_projjson(),
-                "edges": "planar",
-                **({"bbox": bbox} if bbox else {}),
-            }
-        },
-    }
-    meta = dict(table.schema.metadata or {})
-    meta[b"geo"] = json.dumps(geo).encode("utf-8")
-    pq.write_table(table.replace_schema_metadata(meta), path, compression="zstd")
+    geoparquet.write_geoparquet(path, rows, _columns(public))
     return path
-
-
-def _kml_colour(hex_rgb: str) -> str:
-    """``#rrggbb`` -> KML ``aabbggrr`` (opaque)."""
-    r, g, b = hex_rgb[1:3], hex_rgb[3:5], hex_rgb[5:7]
-    return f"ff{b}{g}{r}"
 
 
 def write_kml(path: Path, rows: Sequence[dict[str, Any]], title: str, public: bool = False) -> Path:
     """Write the findings as KML 2.2: one folder per rule family, a point placemark per finding.
 
     Every column goes to the placemark's ``ExtendedData``; the name is the rule and the time, the
-    ``TimeStamp`` the finding's time.
+    ``TimeStamp`` the finding's time; each family's icon has its colour in the bulletin.
     """
-    cols = [k for k in _columns(public) if k not in ("lon", "lat")]
-    nd = PUBLIC_DECIMALS if public else 7
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<kml xmlns="http://www.opengis.net/kml/2.2">',
-        "<Document>",
-        f"<name>{escape(title)}</name>",
-    ]
-    families = sorted({r["family"] for r in rows})
-    for fam in families:
-        colour = _kml_colour(FAMILY_COLOURS.get(fam, "#888888"))
-        out.append(
-            f'<Style id="{escape(fam)}"><IconStyle><color>{colour}</color><scale>0.6</scale></IconStyle></Style>'
-        )
-    for fam in families:
-        out.append(f"<Folder><name>{escape(fam)}</name>")
-        for r in rows:
-            if r["family"] != fam:
-                continue
-            data = "".join(
-                f'<Data name="{k}"><value>{escape("" if r[k] is None else str(r[k]))}</value></Data>' for k in cols
-            )
-            out.append(
-                f"<Placemark><name>{escape(r['rule_id'])} {escape(r['time_utc'])}</name>"
-                f"<styleUrl>#{escape(fam)}</styleUrl>"
-                f"<TimeStamp><when>{escape(r['time_utc'])}</when></TimeStamp>"
-                f"<ExtendedData>{data}</ExtendedData>"
-                f"<Point><coordinates>{r['lon']:.{nd}f},{r['lat']:.{nd}f}</coordinates></Point></Placemark>"
-            )
-        out.append("</Folder>")
-    out += ["</Document>", "</kml>", ""]
-    path.write_text("\n".join(out), encoding="utf-8")
+    kml.write_kml(
+        path,
+        rows,
+        title,
+        list(_columns(public)),
+        group="family",
+        label=("rule_id", "time_utc"),
+        time="time_utc",
+        colours=FAMILY_COLOURS,
+        decimals=PUBLIC_DECIMALS if public else 7,
+    )
     return path

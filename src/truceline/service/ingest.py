@@ -1,6 +1,7 @@
 """``truceline ingest``: observation files into the store, every good record kept, every bad one named.
 
-Per file: read strictly (:mod:`truceline.io.records`; detections in bulk), check references
+Per file: read strictly (:mod:`truceline.io.records`, in the format the registry
+:mod:`truceline.io.formats` tells from the file name; detections in bulk), check references
 (a detection or status report must name a registered sensor), then append to the store. The
 store is idempotent by id: a record sent again identically is a *repeat*; the same id with other
 content is a *conflict*, rejected (observations are never overwritten). Sensor registries are
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from truceline.io.formats import observation_suffixes
 from truceline.io.records import DetectionBatch, RecordBatch, RecordKind, RecordProblem, kind_for, read_any
 from truceline.store.base import Store
 
@@ -84,13 +86,15 @@ class IngestReport:
 
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:
-    """Files to ingest: files as given; a directory gives its ``.jsonl``/``.json``/``.csv`` files
-    (and those of its ``observations/`` folder, as a simulation writes it)."""
+    """Files to ingest: files as given; a directory gives its files of an observation format
+    (``.jsonl``, ``.ndjson``, ``.json``, ``.csv``: :func:`truceline.io.formats.observation_suffixes`),
+    and those of its ``observations/`` folder, as a simulation writes it."""
     out: list[Path] = []
+    suffixes = observation_suffixes()
     for p in map(Path, paths):
         if p.is_dir():
             d = p / "observations" if (p / "observations").is_dir() else p
-            out += sorted(f for f in d.iterdir() if f.suffix in (".jsonl", ".json", ".csv", ".ndjson"))
+            out += sorted(f for f in d.iterdir() if f.suffix in suffixes)
         elif p.exists():
             out.append(p)
         else:

@@ -1,22 +1,22 @@
-"""Ingest of API request bodies, with the validation and idempotency of ``truceline ingest``."""
+"""Ingest of API request bodies, with the validation and idempotency of ``truceline ingest``.
+
+The body's format is the one the registry (:mod:`truceline.io.formats`) gives for its
+``Content-Type`` (JSON when there is none); the body is read as a stream, where it stands.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import tempfile
+import io
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from truceline.io.formats import Format, format_for_media_type, format_named, media_type_essence, observation_formats
 from truceline.io.records import DetectionBatch, RecordKind, RecordProblem, parse_kind, read_any
 from truceline.service.queries.filters import QueryError, UnknownKind
 from truceline.store.base import Store
 
-# ----------------------------------------------------------------------------------- ingest
-_NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
-                 "application/jsonlines", "application/json-lines")  # fmt: skip
-_CSV_TYPES = ("text/csv", "application/csv")
+#: The format of a body sent without a ``Content-Type``.
+DEFAULT_FORMAT: Final = "json"
 
 
 @dataclass
@@ -60,24 +60,30 @@ class IngestOutcome:
         }
 
 
-def _body_format(media_type: str | None, kind: RecordKind) -> str:
-    mt = (media_type or "application/json").split(";", 1)[0].strip().lower()
-    if mt in _NDJSON_TYPES:
-        return "ndjson"
-    if mt in _CSV_TYPES:
-        if kind is not RecordKind.DETECTION:
-            raise QueryError("Content-Type", f"CSV holds detections only, not {kind.value} records")
-        return "csv"
-    if mt == "application/json" or mt.endswith("+json"):
-        return "json"
-    raise QueryError("Content-Type", f"{mt!r}: send application/json (an array), application/x-ndjson or, "
-                                     "for detections, text/csv")  # fmt: skip
+def body_formats() -> tuple[Format, ...]:
+    """The formats a request body may have: the default (JSON) first, then the registry's other
+    observation formats."""
+    default = format_named(DEFAULT_FORMAT)
+    return (default, *(f for f in observation_formats() if f is not default))
+
+
+def _body_format(media_type: str | None, kind: RecordKind) -> Format:
+    mt = media_type_essence(media_type or format_named(DEFAULT_FORMAT).media_types[0])
+    fmt = format_for_media_type(mt, observation_formats())
+    if fmt is None:
+        raise QueryError("Content-Type", f"{mt!r}: send application/json (an array), application/x-ndjson or, "
+                                         "for detections, text/csv")  # fmt: skip
+    refusal = fmt.refusal(kind.value)
+    if refusal is not None:
+        raise QueryError("Content-Type", refusal)
+    return fmt
 
 
 def ingest_body(store: Store, kind: str, body: bytes, media_type: str | None, source: str) -> IngestOutcome:
     """Ingest a request body of one kind of record, with the validation and idempotency of ``truceline ingest``.
 
-    The body is read by the same strict readers as a file (:func:`truceline.io.records.read_any`)
+    The body is read, as a stream, by the same strict readers as a file
+    (:func:`truceline.io.records.read_any`, in the format the registry gives for ``media_type``)
     and stored by the same steps as :func:`truceline.service.ingest.ingest_files` (unknown sensors
     refused, same id + same content a repeat, same id + other content a conflict); every good
     record is kept.
@@ -109,38 +115,9 @@ def ingest_body(store: Store, kind: str, body: bytes, media_type: str | None, so
     except ValueError as exc:
         raise UnknownKind(str(exc)) from None
     fmt = _body_format(media_type, rk)
-    stem = rk.file_name.rsplit(".", 1)[0]
-    with tempfile.TemporaryDirectory(prefix="truceline-api-") as tmp:
-        if fmt == "json" and rk is RecordKind.DETECTION:
-            path, problem = _json_array_as_lines(Path(tmp), body)
-            if problem is not None:
-                return IngestOutcome(rk.value, problems=[dataclasses.replace(problem, path=source)])
-        else:
-            path = Path(tmp) / f"{stem}.{ {'json': 'json', 'ndjson': 'jsonl', 'csv': 'csv'}[fmt] }"
-            path.write_bytes(body)
-        batch = read_any(path, rk)
-        batch.path = source
-        batch.problems = [dataclasses.replace(p, path=source) for p in batch.problems]
-        report = _detections(store, batch) if isinstance(batch, DetectionBatch) else _records(store, batch)
+    batch = read_any(io.BytesIO(body), rk, format=fmt, name=source)
+    report = _detections(store, batch) if isinstance(batch, DetectionBatch) else _records(store, batch)
     return IngestOutcome(rk.value, report.read, report.inserted, report.repeats, list(report.problems))
-
-
-def _json_array_as_lines(tmp: Path, body: bytes) -> tuple[Path, RecordProblem | None]:
-    """A JSON array of detections as ``detections.jsonl`` (line ``i`` = the ``i``-th object) for the bulk reader."""
-    from truceline.io.records import _load_json  # the strict JSON reader of .json files
-
-    doc_path = tmp / "detections.json"
-    doc_path.write_bytes(body)
-    doc, problem = _load_json(doc_path)
-    out = tmp / "detections.jsonl"
-    if problem is not None:
-        return out, problem
-    items = doc.get("records") if isinstance(doc, dict) else doc
-    if not isinstance(items, list):
-        reason = "expected an array of objects, or an object with a 'records' array"
-        return out, RecordProblem(str(doc_path), 0, None, "<file>", type(doc).__name__, reason)
-    out.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in items), encoding="utf-8")
-    return out, None
 
 
 def record_kinds() -> list[str]:
