@@ -20,8 +20,9 @@ import yaml
 from pyproj import Geod
 
 from tests.conftest import write_features
-from truceline.adjudicate import RULES, Context, adjudicate, make_rules
+from truceline.adjudicate import RULES, Context, Rule, adjudicate, make_rules, register, rule_families
 from truceline.agreement import load_agreement
+from truceline.agreement.families import FAMILY_IDS, family
 from truceline.core import (
     Attribution,
     Event,
@@ -131,14 +132,59 @@ def families(vs: list[Any]) -> dict[str, list[Any]]:
 
 
 def test_every_family_is_registered_with_id_and_version() -> None:
-    assert sorted(RULES) == sorted([
+    # Pinned on purpose (the one place the list is written out in the tests): the registry's ids and
+    # their order are the scorer's keys, the bulletin's columns and the dashboard's filter, so a
+    # family dropped, renamed or moved must fail here.
+    assert FAMILY_IDS == (
         "fire_across_line", "buffer_zone", "withdrawal_zone", "protected_site", "ceasefire_window",
         "freedom_of_movement", "monitoring_interference",
-    ])  # fmt: skip
+    )  # fmt: skip
+    assert sorted(RULES) == sorted(FAMILY_IDS)
+    assert [f.id for f in rule_families()] == [r.id for r in make_rules()] == list(FAMILY_IDS)
     for rule in make_rules():
         assert rule.version and rule.title
     with pytest.raises(ValueError, match="unknown rule 'nope'"):
         make_rules(only=["nope"])
+
+
+def test_the_registry_joins_each_declared_family_to_its_rule() -> None:
+    for f in rule_families():
+        assert f.family is family(f.id) and f.rule is RULES[f.id]
+        assert f.title == f.rule.title and f.parameters() == f.rule().parameters()
+        got = f.to_json()
+        assert got == {
+            "id": f.id,
+            "label": f.family.label,
+            "short_label": f.family.short,
+            "title": f.rule.title,
+            "version": f.rule.version,
+            "colour": f.family.colour,
+            "parameters": f.rule().parameters(),
+        }
+    by_id = {f.id: f for f in rule_families()}
+    # The default parameters are the rules' own (their Params), not a copy.
+    assert by_id["fire_across_line"].parameters() == {"min_confidence": 0.5}
+    assert by_id["withdrawal_zone"].parameters() == {"min_confidence": 0.0}
+    assert by_id["monitoring_interference"].parameters() == {}
+
+
+def test_only_a_declared_family_can_register_a_rule_and_every_one_must(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Stray(Rule):
+        id = "stray_family"
+        version = "1.0.0"
+        title = "Not declared"
+
+        def apply(self, ctx: Context) -> list[Any]:
+            return []
+
+    with pytest.raises(ValueError, match="'stray_family' is not a declared rule family"):
+        register(Stray)
+    assert "stray_family" not in RULES
+    monkeypatch.delitem(RULES, "protected_site")
+    with pytest.raises(RuntimeError, match=r"declared but not registered: \['protected_site'\]"):
+        rule_families()
+    with pytest.raises(RuntimeError, match="protected_site"):
+        make_rules()
 
 
 def test_fire_across_line_from_ru_to_ua_stamps_rule_line_version_and_attribution(toy: Any) -> None:

@@ -61,6 +61,7 @@ REASON = {"reason": "two sources checked"}
 
 ENDPOINTS = [
     Ep("GET", "/api/v1/agreement", ALL),
+    Ep("GET", "/api/v1/rules", ALL),
     Ep("GET", "/api/v1/layers", ALL),
     Ep("GET", "/api/v1/layers/sectors", ALL),
     Ep("GET", "/api/v1/whoami", ALL),

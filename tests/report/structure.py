@@ -19,12 +19,12 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from truceline.adjudicate.aggregates import oblast_names
-from truceline.report.sections import FAMILY_SHORT
+from truceline.agreement.families import FAMILIES
 from truceline.report.text import KIND_LABELS, region_name
 
 _REGIONS = sorted({region_name(n) for n in oblast_names()} | {region_name("outside")}, key=len, reverse=True)
 _KINDS = {plural.capitalize() for _, plural in KIND_LABELS.values()}
-_FAMILIES = set(FAMILY_SHORT.values())
+_FAMILIES = {f.short for f in FAMILIES}
 _REGION_RE = re.compile("|".join(re.escape(r) for r in _REGIONS))
 
 

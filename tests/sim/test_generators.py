@@ -11,9 +11,11 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from truceline.agreement import Agreement, default_agreement
+from truceline.agreement.families import FAMILIES as DECLARED
+from truceline.agreement.families import FAMILY_IDS
 from truceline.core import from_json_dict, to_json_dict
 from truceline.core.enums import DistanceBand, ObservationMode, ViolationKind
-from truceline.sim.activity import generate_rounds, label_rounds
+from truceline.sim.activity import ROUND_LABELLERS, generate_rounds, label_rounds, round_labeller
 from truceline.sim.claims import EXPECTED, ClaimOutput, simulate_claims
 from truceline.sim.context import World, build_world
 from truceline.sim.network import SensorNet, build_network
@@ -172,6 +174,35 @@ def test_every_record_passes_core_validation(patrols, uav, claims):
         assert len({r.id for r in records}) == len(records)
     for v in patrols.violations + uav.violations:
         assert v.family in FAMILIES
+
+
+# --------------------------------------------------------------------------- round truth
+
+
+def test_rounds_are_labelled_by_one_registered_labeller_per_family_of_fire(world):
+    fire = [f.id for f in DECLARED if f.fire]
+    assert list(ROUND_LABELLERS) == fire  # registered against the declared ids, in their order
+    r = generate_rounds(world, world.scenario.activity, np.random.default_rng(SEED))
+    labels = label_rounds(world, r)
+    assert len(labels.families) == len(r) and list(labels.at_impact) == fire
+    for fams in labels.families:  # each round's families in the declared order
+        assert fams == sorted(fams, key=FAMILY_IDS.index) and set(fams) <= set(fire)
+    # A round is fire across the line exactly when its launch and impact lie in two parties' areas.
+    lp, ip = labels.launch.party_of(), labels.impact.party_of()
+    across = (lp != None) & (ip != None) & (lp != ip)  # noqa: E711
+    assert across.any() and across.tolist() == ["fire_across_line" in f for f in labels.families]
+    assert any("buffer_zone" in f for f in labels.families)
+
+
+def test_round_labellers_only_for_declared_families_of_fire(world, monkeypatch):
+    with pytest.raises(ValueError, match="does not take its truth from rounds"):
+        round_labeller("freedom_of_movement")
+    with pytest.raises(KeyError, match="unknown rule family"):
+        round_labeller("nope")
+    monkeypatch.delitem(ROUND_LABELLERS, "protected_site")
+    r = generate_rounds(world, world.scenario.activity, np.random.default_rng(SEED))
+    with pytest.raises(RuntimeError, match="without a round labeller in the simulator: \\['protected_site'\\]"):
+        label_rounds(world, r)
 
 
 # --------------------------------------------------------------------------- observers

@@ -3,7 +3,8 @@
 Analyst flow: load the map, filter by party, narrow the time window, open an incident, confirm it
 with a reason, see the status and the audit entry (with the analyst as actor), then see new
 incidents appear without a reload after more detections are ingested (through the API) and
-processed. Public flow: no token, violations only, no review controls.
+processed. Public flow: no token, violations only (filtered by the registry's rule families), no
+review controls.
 
 Screenshots of every step go to ``tests/web/artifacts/`` (``NN-step.png``).
 """
@@ -20,6 +21,7 @@ import pytest
 
 from tests.web.conftest import LiveServer
 from truceline.agreement import load_agreement
+from truceline.agreement.families import FAMILIES
 from truceline.service.process import process
 from truceline.store import SQLiteStore
 
@@ -229,6 +231,22 @@ def test_public_view_shows_rounded_violations_and_no_review(
     assert expected > 0
     wait_count(page, expected)
     assert "violation" in page.get_by_test_id("incident-count").inner_text()
+
+    # The rule-family filter lists the registry's families (read from GET /api/v1/rules), in its order,
+    # and filters as the API does.
+    kind = page.get_by_test_id("filter-kind")
+    options = kind.locator("option").evaluate_all("os => os.map(o => [o.value, o.textContent])")
+    assert options == [["", "All rule families"], *([f.id, f.label] for f in FAMILIES)]
+    q = f"start={DAY_START}&end={DAY_END}&limit=5000"
+    by_family = {f.id: api_get(s, f"/api/v1/violations?{q}&kind={f.id}")["numberMatched"] for f in FAMILIES}
+    assert sum(by_family.values()) == expected
+    family = max(by_family, key=lambda f: by_family[f])
+    kind.select_option(family)
+    wait_count(page, by_family[family])
+    assert set(page.get_by_test_id("incident-row").evaluate_all("rs => rs.map(r => r.dataset.kind)")) == {family}
+    kind.select_option("")
+    wait_count(page, expected)
+
     page.get_by_test_id("incident-row").first.click()
     page.get_by_test_id("panel-status").wait_for()
     assert page.get_by_test_id("review-box").count() == 0  # no analyst controls

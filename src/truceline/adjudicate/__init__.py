@@ -1,16 +1,12 @@
 """Adjudication: agreement rules (one registered module per family), claims verification, coverage.
 
-Importing this package registers the rule families:
-
-==========================  ==========================================================
-``fire_across_line``        launch in one party's area, impact in the other's
-``buffer_zone``             firing or impact in the buffer zone or a disengagement area
-``withdrawal_zone``         heavy weapons (fired or sighted) inside their withdrawal zone
-``protected_site``          strikes within a protected site's radius
-``ceasefire_window``        fire during a local ceasefire window in its area
-``freedom_of_movement``     restrictions of the monitors' movement
-``monitoring_interference`` sensors jammed or destroyed
-==========================  ==========================================================
+The rule families are declared once, in :mod:`truceline.agreement.families`; importing this
+package registers the rule of each (one module per family: :mod:`~truceline.adjudicate.fire_across_line`,
+:mod:`~truceline.adjudicate.buffer_zone`, :mod:`~truceline.adjudicate.withdrawal_zone`,
+:mod:`~truceline.adjudicate.protected_site`, :mod:`~truceline.adjudicate.ceasefire_window`, and
+:mod:`~truceline.adjudicate.monitoring` for the monitors' own reports). :func:`rule_families` is the
+registry in the declared order: each family's labels, colour, rule title, version and default
+parameters.
 """
 
 from truceline.adjudicate import (  # noqa: F401  (imported to register the families)
@@ -21,7 +17,7 @@ from truceline.adjudicate import (  # noqa: F401  (imported to register the fami
     protected_site,
     withdrawal_zone,
 )
-from truceline.adjudicate.base import RULES, Context, Rule, register
+from truceline.adjudicate.base import RULES, Context, Rule, RuleFamily, register, rule_families
 from truceline.adjudicate.engine import adjudicate, make_rules
 
-__all__ = ["RULES", "Context", "Rule", "adjudicate", "make_rules", "register"]
+__all__ = ["RULES", "Context", "Rule", "RuleFamily", "adjudicate", "make_rules", "register", "rule_families"]

@@ -1,9 +1,13 @@
 """The rule framework: what a rule sees (:class:`Context`), what it is (:class:`Rule`), the registry.
 
-A rule family is one module of :mod:`truceline.adjudicate` that registers a :class:`Rule` subclass
-with :func:`register`. Every rule has an id (its family), a version and frozen parameters; every
-finding it makes stamps all three, and the line version applied, into its ``rule_parameters`` and
-provenance. Rules are pure: records in, :class:`~truceline.core.Violation` records out.
+A rule family is declared once in :mod:`truceline.agreement.families` (id, labels, colour, the
+simulator's truth sources) and judged by one module of :mod:`truceline.adjudicate` that registers a
+:class:`Rule` subclass with :func:`register` (which refuses an undeclared id).
+:func:`rule_families` joins the two, in the declared order: the registry the bulletin, the API's
+``/rules`` and the benchmarks read. Every rule has an id (its family), a version and frozen
+parameters; every finding it makes stamps all three, and the line version applied, into its
+``rule_parameters`` and provenance. Rules are pure: records in, :class:`~truceline.core.Violation`
+records out.
 
 Geometry is judged at each point's own time, under the line version in force then
 (:func:`truceline.agreement.points.zones_at_times`), exactly as the simulator labels its truth.
@@ -24,6 +28,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr
 
 from truceline.agreement import Agreement
+from truceline.agreement.families import FAMILIES, FAMILY_IDS, Family
 from truceline.agreement.points import PointZones, zones_at_times
 from truceline.core import (
     Attribution,
@@ -265,13 +270,70 @@ class Rule(ABC):
         )
 
 
-#: The registered rule families, by id.
+#: The registered rule families, by id (in the order their modules register them; see
+#: :func:`rule_families` for the declared order).
 RULES: dict[str, type[Rule]] = {}
 
 
 def register(cls: type[Rule]) -> type[Rule]:
-    """Register a rule family (class decorator); ids are unique."""
+    """Register the rule of a declared family (class decorator); ids are unique.
+
+    Raises
+    ------
+    ValueError
+        For an id not declared in :data:`truceline.agreement.families.FAMILIES`, or registered twice.
+    """
+    if cls.id not in FAMILY_IDS:
+        raise ValueError(f"rule id {cls.id!r} is not a declared rule family (truceline.agreement.families)")
     if cls.id in RULES and RULES[cls.id] is not cls:
         raise ValueError(f"rule id {cls.id!r} registered twice")
     RULES[cls.id] = cls
     return cls
+
+
+@dataclass(frozen=True)
+class RuleFamily:
+    """A rule family as registered: the agreement's declaration and the rule that judges it."""
+
+    family: Family
+    rule: type[Rule]
+
+    @property
+    def id(self) -> str:
+        return self.family.id
+
+    @property
+    def title(self) -> str:
+        """The provision the rule judges, as the bulletin names it."""
+        return self.rule.title
+
+    def parameters(self) -> dict[str, Any]:
+        """The rule's default parameters."""
+        return self.rule().parameters()
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``GET /api/v1/rules`` gives of the family."""
+        f = self.family
+        return {
+            "id": f.id,
+            "label": f.label,
+            "short_label": f.short,
+            "title": self.title,
+            "version": self.rule.version,
+            "colour": f.colour,
+            "parameters": self.parameters(),
+        }
+
+
+def rule_families() -> list[RuleFamily]:
+    """Every declared rule family with its registered rule, in the declared order.
+
+    Raises
+    ------
+    RuntimeError
+        For a declared family no rule is registered for (import :mod:`truceline.adjudicate`).
+    """
+    missing = [f.id for f in FAMILIES if f.id not in RULES]
+    if missing:
+        raise RuntimeError(f"rule families declared but not registered: {missing}")
+    return [RuleFamily(f, RULES[f.id]) for f in FAMILIES]

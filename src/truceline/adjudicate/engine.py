@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from truceline.adjudicate.base import RULES, Context, Rule
+from truceline.adjudicate.base import RULES, Context, Rule, rule_families
 from truceline.adjudicate.verification import MatchParams, verify
 from truceline.core import Violation
 
 
 def make_rules(params: Mapping[str, Any] | None = None, only: Iterable[str] | None = None) -> list[Rule]:
-    """Instances of the registered rules (all, or ``only`` those ids), with optional ``Params`` by id.
+    """Instances of the registered rules (all, in the families' declared order, or ``only`` those
+    ids), with optional ``Params`` by id.
 
     Raises
     ------
@@ -19,7 +20,7 @@ def make_rules(params: Mapping[str, Any] | None = None, only: Iterable[str] | No
         Naming an unknown rule id.
     """
     params = dict(params or {})
-    ids = list(only) if only is not None else list(RULES)
+    ids = list(only) if only is not None else [f.id for f in rule_families()]
     unknown = sorted((set(ids) | set(params)) - set(RULES))
     if unknown:
         raise ValueError(f"unknown rule {unknown[0]!r}; registered: {sorted(RULES)}")

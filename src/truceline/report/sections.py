@@ -1,41 +1,37 @@
-"""The bulletin's sections on fire: summary, regions and sectors, findings, attribution, withdrawal, claims.
+"""The bulletin's sections on fire and claims: summary, regions and sectors, findings, claims.
 
-Each builder takes a :class:`View` (the day's data and how to word it) and returns a
-:class:`~truceline.report.model.Section`. Numbers come only from the data; attribution is worded
-only as graded, with the grade's own evidence; an empty day says so in every section.
+Each builder takes a :class:`~truceline.report.view.View` (the day's data and how to word it) and
+returns a :class:`~truceline.report.model.Section`. Numbers come only from the data; attribution is
+worded only as graded, with the grade's own evidence; an empty day says so in every section. The
+attribution and withdrawal sections are in :mod:`truceline.report.attribution` and
+:mod:`truceline.report.withdrawal` (importable from here too, with :class:`View`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
 
 import numpy as np
 
 from truceline.adjudicate import RULES
-from truceline.core import Violation
-from truceline.core.enums import AttributionLevel, VerificationStatus
-from truceline.report.data import DayData
-from truceline.report.exports import public_ref
+from truceline.agreement.families import FAMILY_IDS
+from truceline.report.attribution import attribution_section
 from truceline.report.model import Section, Table
 from truceline.report.text import (
+    FAMILY_SHORT,
     LEVEL_LABELS,
     count_phrase,
     date_long,
     join_and,
     kind_label,
     local_time,
-    number,
-    place,
     redact_ids,
     region_name,
     sector_name,
     weapon_label,
-    weapon_phrase,
 )
+from truceline.report.view import LEVELS, STATUSES, View
+from truceline.report.withdrawal import withdrawal_section
 
 __all__ = [
     "View",
@@ -46,99 +42,6 @@ __all__ = [
     "summary_section",
     "withdrawal_section",
 ]
-
-#: Short column labels of the rule families.
-FAMILY_SHORT = {
-    "fire_across_line": "Across line",
-    "buffer_zone": "Buffer zone",
-    "withdrawal_zone": "Withdrawal",
-    "protected_site": "Protected site",
-    "ceasefire_window": "Window",
-    "freedom_of_movement": "Movement",
-    "monitoring_interference": "Interference",
-}
-#: Where the rows a listing leaves out can be found.
-EXPORTS = "the findings exports (findings.csv, .geojson, .parquet, .kml)"
-STATUSES = [s.value for s in VerificationStatus]
-LEVELS = [lv.value for lv in AttributionLevel]
-
-
-@dataclass
-class View:
-    """The day's data and the wording choices of one bulletin.
-
-    Attributes
-    ----------
-    data : DayData
-    public : bool
-        Round places to 0.01 degree, omit and redact evidence ids.
-    max_rows : int
-        Rows of a listing table before it is cut (the exports have every row).
-    """
-
-    data: DayData
-    public: bool = False
-    max_rows: int = 25
-
-    @property
-    def tz(self) -> str:
-        """The cut-off's time zone, in which the bulletin gives times."""
-        return self.data.cutoff.tz
-
-    def t(self, when: dt.datetime) -> str:
-        """A time as the tables give it: ``02 Sep 21:16``, local to :attr:`tz`."""
-        return local_time(when, self.tz)
-
-    def place(self, lon: float, lat: float) -> str:
-        """A position as the tables give it (rounded to 0.01 degree in a public bulletin)."""
-        return place(lon, lat, self.public)
-
-    def ref(self, v: Violation) -> str:
-        """How a finding is referred to: its id, or its public reference."""
-        return public_ref(v.id) if self.public else v.id
-
-    def evidence(self, v: Violation) -> str:
-        """The attribution's evidence as text (ids redacted in a public bulletin)."""
-        text = " | ".join(v.attribution.evidence) or "-"
-        if self.public:
-            ids = [*v.event_ids, *v.observation_ids, *([v.incident_id] if v.incident_id else [])]
-            text = redact_ids(text, ids)
-        return text
-
-    def grade(self, v: Violation, probability: bool = True) -> str:
-        """``Origin area: RU (p = 0.999)``, ``Party: UA``, ``Unattributed`` (without p when not ``probability``)."""
-        a = v.attribution
-        label = LEVEL_LABELS[a.level.value]
-        if a.party is None:
-            return label
-        show_p = probability and a.probability is not None and a.level is not AttributionLevel.PARTY
-        p = f" (p = {a.probability:.3f})" if show_p else ""
-        return f"{label}: {a.party.value}{p}"
-
-    @cached_property
-    def families(self) -> np.ndarray:
-        """Rule family of each finding (the part of its rule id before the first dot)."""
-        return np.array([v.rule_id.split(".", 1)[0] for v in self.data.violations], dtype=str)
-
-    @cached_property
-    def sector_names(self) -> dict[str, str]:
-        """Sector id -> name, from the agreement."""
-        return {s.id: s.name for s in self.data.agreement.sectors}
-
-    def period_text(self) -> str:
-        """``from 19:30 on 1 September 2026 to 19:30 on 2 September 2026 (Europe/Kyiv time)``."""
-        d = self.data
-        s_local, e_local = local_time(d.start, self.tz, False), local_time(d.end, self.tz, False)
-        return (
-            f"from {s_local} on {date_long(d.start.astimezone(d.cutoff.zone))} to {e_local} on "
-            f"{date_long(d.end.astimezone(d.cutoff.zone))} ({d.cutoff.tz} time)"
-        )
-
-    def listing_note(self, shown: int, total: int, where: str = EXPORTS) -> str:
-        """``"25 of 57 shown; ..."`` when a listing is cut, else empty."""
-        if shown >= total:
-            return ""
-        return f"{shown} of {total:,} shown; all are in {where}."
 
 
 def _kind_breakdown(kinds: np.ndarray, counts: np.ndarray) -> list[str]:
@@ -304,7 +207,7 @@ def _region(view: View, reg: str) -> Section:
         sub.paragraphs.append(f"{where}, the Mission recorded no ceasefire violations.")
     fm = d.oblast == reg
     if fm.any():
-        fams = [f for f in FAMILY_SHORT if (view.families[fm] == f).any()]
+        fams = [f for f in FAMILY_IDS if (view.families[fm] == f).any()]
         fams += sorted(set(view.families[fm].tolist()) - set(fams))
         rows = []
         for s in sorted(set(d.sector[fm].tolist())):
@@ -362,183 +265,6 @@ def findings_section(view: View) -> Section:
             css="small",
         )
     )
-    return sec
-
-
-# ------------------------------------------------------------------------------- attribution
-def attribution_section(view: View) -> Section:
-    """Attribution as graded, never more: counts per grade and party, and the evidence of party grades."""
-    d = view.data
-    sec = Section("attribution", "Attribution")
-    sec.paragraphs.append(
-        "Attribution is graded and states no more than its evidence: unattributed (the default, and an honest "
-        "answer); direction of fire (a bearing or crater analysis); origin area (the located point of origin lies, "
-        "with the probability shown, in the area the named party controls: this establishes where the fire came "
-        "from, not who fired); party (responsibility established, e.g. a restriction a patrol reports the party "
-        "imposed). Every grade above unattributed cites its evidence."
-    )
-    if not d.violations:
-        sec.paragraphs.append("No findings to attribute in the reporting period.")
-        return sec
-    parties = list(d.agreement.parties)
-    rows: list[list[Any]] = []
-    for lv in LEVELS:
-        sel = [v for v in d.violations if v.attribution.level.value == lv]
-        per = Counter(v.attribution.party.value if v.attribution.party else "" for v in sel)
-        rows.append([LEVEL_LABELS[lv], *(per[p] for p in parties), per[""], len(sel)])
-    sec.tables.append(
-        Table(
-            "Findings by attribution grade",
-            ["Grade", *(f"Party named: {p}" for p in parties), "No party named", "Total"],
-            rows,
-            total=[
-                "Total",
-                *(sum(r[1 + i] for r in rows) for i in range(len(parties))),
-                sum(r[-2] for r in rows),
-                len(d.violations),
-            ],
-        )
-    )
-    fams = sorted(set(view.families.tolist()))
-    rows = []
-    for f in fams:
-        sel = [v for v, fam in zip(d.violations, view.families, strict=True) if fam == f]
-        c = Counter(v.attribution.level.value for v in sel)
-        rows.append([FAMILY_SHORT.get(f, f), *(c[lv] for lv in LEVELS), len(sel)])
-    sec.tables.append(
-        Table("Attribution grade by rule family", ["Rule family", *(LEVEL_LABELS[lv] for lv in LEVELS), "Total"], rows)
-    )
-    origin = [v for v in d.violations if v.attribution.level is AttributionLevel.ORIGIN_AREA]
-    if origin:
-        probs = [v.attribution.probability for v in origin if v.attribution.probability is not None]
-        per = Counter(v.attribution.party.value if v.attribution.party else "none" for v in origin)
-        sec.paragraphs.append(
-            f"{count_phrase(len(origin), 'finding')} carry the grade origin area ("
-            + join_and([f"{n:,} in the area controlled by {p}" for p, n in sorted(per.items())])
-            + (f"; lowest probability {min(probs):.3f}" if probs else "")
-            + "). They are not attributions to a party."
-        )
-    own = ("freedom_of_movement", "monitoring_interference")  # listed in their own sections
-    party = [v for v in d.violations if v.attribution.level is AttributionLevel.PARTY and not v.rule_id.startswith(own)]
-    if party:
-        shown = party[: view.max_rows]
-        sec.tables.append(
-            Table(
-                "Fire findings attributed at the grade 'party', with their evidence",
-                ["Time", "Rule", "Party", "Evidence", "Status", "Reference"],
-                [
-                    [
-                        view.t(v.time),
-                        v.rule_id,
-                        v.attribution.party.value if v.attribution.party else "-",
-                        view.evidence(v),
-                        v.status.value,
-                        view.ref(v),
-                    ]
-                    for v in shown
-                ],
-                note=view.listing_note(len(shown), len(party)),
-                css="small",
-            )
-        )
-    else:
-        sec.paragraphs.append(
-            "No finding of fire was attributed at the grade 'party'. Restrictions of movement and interference with "
-            "monitoring assets attributed at that grade are listed in their sections, with the reports they rest on."
-        )
-    return sec
-
-
-# -------------------------------------------------------------------------------- withdrawal
-def withdrawal_section(view: View) -> Section:
-    """Weapons in violation of withdrawal lines: sightings, and firing positions inside withdrawal zones."""
-    d = view.data
-    sec = Section("withdrawal", "Weapons in violation of withdrawal lines")
-    sight = [v for v in d.violations if v.rule_id == "withdrawal_zone.sighting"]
-    counts = {s.id: s.count.best for s in d.sightings}
-    km = ", ".join(f"{weapon_label(k)} {v:g} km" for k, v in sorted(d.agreement.withdrawal_km.items()))
-    sec.paragraphs.append(f"Withdrawal distances of the agreement, each side of the line: {km}.")
-    if sight:
-        per: Counter[tuple[str, str]] = Counter()
-        for v in sight:
-            where = (
-                f"the area controlled by {v.attribution.party.value}"
-                if v.attribution.party
-                else "an area not established"
-            )
-            per[(v.weapon_class.value if v.weapon_class else "unknown", where)] += (
-                sum(counts.get(o, 1) for o in v.observation_ids) or 1
-            )
-        sec.paragraphs.append(
-            "In violation of the respective withdrawal lines, the Mission observed: "
-            + join_and([f"{weapon_phrase(n, w)} in {where}" for (w, where), n in sorted(per.items())])
-            + "."
-        )
-        shown = sight[: view.max_rows]
-        rows: list[list[Any]] = []
-        for v in shown:
-            p = v.rule_parameters
-            rows.append(
-                [
-                    view.t(v.time),
-                    weapon_label(v.weapon_class.value if v.weapon_class else None),
-                    sum(counts.get(o, 1) for o in v.observation_ids) or 1,
-                    view.place(v.position.lon_deg, v.position.lat_deg),
-                    number(p.get("distance_km")),
-                    number(p.get("withdrawal_km")),
-                    view.grade(v),
-                    v.status.value,
-                    view.ref(v),
-                ]
-            )
-        sec.tables.append(
-            Table(
-                "Weapons seen inside their withdrawal zone",
-                [
-                    "Time",
-                    "Weapon",
-                    "Count",
-                    "Place",
-                    "From line (km)",
-                    "Limit (km)",
-                    "Area (as graded)",
-                    "Status",
-                    "Reference",
-                ],
-                rows,
-                note=view.listing_note(len(shown), len(sight)),
-                css="small",
-            )
-        )
-    else:
-        sec.paragraphs.append("The Mission observed no weapons in violation of the withdrawal lines.")
-    fired = [v for v in d.violations if v.rule_id == "withdrawal_zone.firing"]
-    if fired:
-        parties = list(d.agreement.parties)
-        by_w: dict[str, Counter[str]] = {}
-        for v in fired:
-            w = v.weapon_class.value if v.weapon_class else "unspecified"
-            by_w.setdefault(w, Counter())[v.attribution.party.value if v.attribution.party else ""] += 1
-        rows = [[weapon_label(w), *(c[p] for p in parties), c[""], sum(c.values())] for w, c in sorted(by_w.items())]
-        sec.paragraphs.append(
-            f"The Mission located {count_phrase(len(fired), 'firing position')} inside the withdrawal zone of the "
-            "weapon's class (launch points; the area is the origin area as graded)."
-        )
-        sec.tables.append(
-            Table(
-                "Firing positions inside withdrawal zones, by weapon class",
-                ["Weapon class", *(f"Origin area: {p}" for p in parties), "Area not established", "Total"],
-                rows,
-                total=[
-                    "Total",
-                    *(sum(r[1 + i] for r in rows) for i in range(len(parties))),
-                    sum(r[-2] for r in rows),
-                    len(fired),
-                ],
-            )
-        )
-    else:
-        sec.paragraphs.append("The Mission located no firing positions inside withdrawal zones.")
     return sec
 
 

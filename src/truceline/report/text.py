@@ -13,11 +13,13 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from truceline.adjudicate.aggregates import NO_SECTOR, OUTSIDE
+from truceline.agreement.families import FAMILIES
 from truceline.core.enums import AttributionLevel
 
 __all__ = [
     "DISCLAIMER",
     "FAMILY_COLOURS",
+    "FAMILY_SHORT",
     "KIND_LABELS",
     "LEVEL_LABELS",
     "WEAPON_LABELS",
@@ -38,16 +40,11 @@ DISCLAIMER = (
     "or on the status of any territory."
 )
 
-#: Colour of each rule family on maps, plots and KML (colour-blind-safe palette).
-FAMILY_COLOURS: dict[str, str] = {
-    "fire_across_line": "#d6392b",
-    "buffer_zone": "#ff7f0e",
-    "withdrawal_zone": "#1f77b4",
-    "protected_site": "#9467bd",
-    "ceasefire_window": "#8c564b",
-    "freedom_of_movement": "#2ca02c",
-    "monitoring_interference": "#17bdc2",
-}
+#: Colour of each rule family on maps, plots and KML (the registry's, :mod:`truceline.agreement.families`).
+FAMILY_COLOURS: dict[str, str] = {f.id: f.colour for f in FAMILIES}
+
+#: Short column label of each rule family in the bulletin's tables (the registry's).
+FAMILY_SHORT: dict[str, str] = {f.id: f.short for f in FAMILIES}
 
 #: Plural label of each ceasefire-violation kind (OSCE wording).
 KIND_LABELS: dict[str, tuple[str, str]] = {

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from truceline.agreement.families import FAMILY_IDS
 from truceline.core import ClaimVerdict, Event, EventKind, chi2_2dof_scale
 from truceline.scoring.inputs import (
     CLAIM_TRUTHS,
@@ -39,9 +40,12 @@ from truceline.scoring.sections import (
     ViolationFamilyScore,
     ViolationScore,
 )
-from truceline.sim.truth import FAMILIES
 
 __all__ = ["ELLIPSE_CHI2_95", "FAMILIES"]
+
+#: The rule families scored, in the scorecard's order: the declared families
+#: (:mod:`truceline.agreement.families`); a family met only in the data follows, sorted.
+FAMILIES: tuple[str, ...] = FAMILY_IDS
 
 
 #: Squared Mahalanobis radius of the 95% ellipse of a 2-D Gaussian: ``-2 ln(0.05)`` = 5.9915.

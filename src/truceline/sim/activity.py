@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from truceline.agreement.families import FAMILIES, family
 from truceline.sim.context import World, sample_front
 from truceline.sim.scenario import Activity
 from truceline.sim.weapons import CATALOGUE, Weapon
@@ -244,27 +246,40 @@ def _rounds(
     )
 
 
-def _in_windows(world: World, t_s: FloatArray, lz: PointZones, iz: PointZones) -> NDArray[np.bool_]:
-    """Whether the launch or impact lies in the area of a ceasefire window open at ``t_s``."""
+def _window_areas(
+    world: World, t_s: FloatArray, lz: PointZones, iz: PointZones
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Whether the launch or impact (first), and the launch alone (second), lie in the area of a
+    ceasefire window open at ``t_s``."""
     a = world.agreement
     site_ids = [s.id for s in a.protected_sites]
     sector_ids = [s.id for s in a.sectors]
-    out = np.zeros(t_s.shape, dtype=bool)
+    either = np.zeros(t_s.shape, dtype=bool)
+    launch = np.zeros(t_s.shape, dtype=bool)
     for w in a.ceasefire_windows:
         s0 = (w.start - world.start).total_seconds()
         s1 = (w.end - world.start).total_seconds()
         active = (t_s >= s0) & (t_s < s1)
         if not active.any():
             continue
-        where = np.full(t_s.shape, w.whole_line)
+        in_l = np.full(t_s.shape, w.whole_line)
+        in_i = np.full(t_s.shape, w.whole_line)
         for sid in w.sites:
             k = site_ids.index(sid)
-            where |= (lz.site == k) | (iz.site == k)
+            in_l |= lz.site == k
+            in_i |= iz.site == k
         for sec in w.sectors:
             k = sector_ids.index(sec)
-            where |= (lz.sector == k) | (iz.sector == k)
-        out |= active & where
-    return out
+            in_l |= lz.sector == k
+            in_i |= iz.sector == k
+        either |= active & (in_l | in_i)
+        launch |= active & in_l
+    return either, launch
+
+
+def _in_windows(world: World, t_s: FloatArray, lz: PointZones, iz: PointZones) -> NDArray[np.bool_]:
+    """Whether the launch or impact lies in the area of a ceasefire window open at ``t_s``."""
+    return _window_areas(world, t_s, lz, iz)[0]
 
 
 @dataclass
@@ -279,63 +294,94 @@ class RoundTruth:
     at_impact: dict[str, NDArray[np.bool_]]
 
 
+@dataclass
+class JudgedRounds:
+    """What a round labeller sees: the rounds and the agreement's geometry at their launch and impact."""
+
+    world: World
+    rounds: Rounds
+    launch: PointZones
+    impact: PointZones
+
+    @property
+    def none(self) -> NDArray[np.bool_]:
+        return np.zeros(len(self.rounds), dtype=bool)
+
+
+#: A round labeller's answer: which rounds violate the family, and whether each is placed at the impact.
+RoundLabels = tuple[NDArray[np.bool_], NDArray[np.bool_]]
+RoundLabeller = Callable[[JudgedRounds], RoundLabels]
+
+#: The simulator's truth labelling of rounds, by rule family id: one labeller for each family
+#: whose truth comes from rounds (:attr:`truceline.agreement.families.Family.fire`).
+ROUND_LABELLERS: dict[str, RoundLabeller] = {}
+
+
+def round_labeller(family_id: str) -> Callable[[RoundLabeller], RoundLabeller]:
+    """Register the round labeller of a declared family of fire (decorator).
+
+    Raises
+    ------
+    ValueError
+        For a family not declared, or whose truth does not come from rounds.
+    """
+    if not family(family_id).fire:
+        raise ValueError(f"rule family {family_id!r} does not take its truth from rounds")
+
+    def register(fn: RoundLabeller) -> RoundLabeller:
+        ROUND_LABELLERS[family_id] = fn
+        return fn
+
+    return register
+
+
+@round_labeller("fire_across_line")
+def _across_line(j: JudgedRounds) -> RoundLabels:
+    lp, ip = j.launch.party_of(), j.impact.party_of()
+    return (lp != None) & (ip != None) & (lp != ip), j.none  # noqa: E711
+
+
+@round_labeller("buffer_zone")
+def _buffer_zone(j: JudgedRounds) -> RoundLabels:
+    # The buffer family covers disengagement areas too (both are areas where no fire is allowed).
+    a, lz, iz = j.world.agreement, j.launch, j.impact
+    l_buffer = ((a.buffer_zone_km > 0) & lz.in_buffer) | (lz.disengagement >= 0)
+    return l_buffer | ((a.buffer_zone_km > 0) & iz.in_buffer) | (iz.disengagement >= 0), ~l_buffer
+
+
+@round_labeller("withdrawal_zone")
+def _withdrawal_zone(j: JudgedRounds) -> RoundLabels:
+    r, lp = j.rounds, j.launch.party_of()
+    wclass = np.array([CATALOGUE[w].weapon_class.value for w in r.weapon])
+    withdrawal = j.none
+    for c, mask in j.launch.in_withdrawal.items():
+        withdrawal |= (wclass == c) & mask & (lp == r.party)
+    return withdrawal, j.none
+
+
+@round_labeller("protected_site")
+def _protected_site(j: JudgedRounds) -> RoundLabels:
+    return j.impact.site >= 0, ~j.none
+
+
+@round_labeller("ceasefire_window")
+def _ceasefire_window(j: JudgedRounds) -> RoundLabels:
+    window, window_launch = _window_areas(j.world, j.rounds.launch_t, j.launch, j.impact)
+    return window, ~window_launch
+
+
 def label_rounds(world: World, r: Rounds) -> RoundTruth:
-    """Apply the agreement's rules to the true positions (the reference the scorer grades against)."""
+    """Apply the agreement's rules to the true positions (the reference the scorer grades against).
+
+    Every declared family of fire is labelled by its registered labeller, in the declared order.
+    """
     lz = zones_at(world, r.launch_x, r.launch_y, r.launch_t)
     iz = zones_at(world, r.impact_x, r.impact_y, r.impact_t)
-    a = world.agreement
-    lp, ip = lz.party_of(), iz.party_of()
-    across = (lp != None) & (ip != None) & (lp != ip)  # noqa: E711
-    # The buffer family covers disengagement areas too (both are areas where no fire is allowed).
-    l_buffer = ((a.buffer_zone_km > 0) & lz.in_buffer) | (lz.disengagement >= 0)
-    buffer = l_buffer | ((a.buffer_zone_km > 0) & iz.in_buffer) | (iz.disengagement >= 0)
-    wclass = np.array([CATALOGUE[w].weapon_class.value for w in r.weapon])
-    withdrawal = np.zeros(len(r), dtype=bool)
-    for c, mask in lz.in_withdrawal.items():
-        withdrawal |= (wclass == c) & mask & (lp == r.party)
-    site = iz.site >= 0
-    window = np.zeros(len(r), dtype=bool)
-    window_launch = np.zeros(len(r), dtype=bool)
-    site_ids = [s.id for s in a.protected_sites]
-    sector_ids = [s.id for s in a.sectors]
-    for w in a.ceasefire_windows:
-        s0 = (w.start - world.start).total_seconds()
-        s1 = (w.end - world.start).total_seconds()
-        active = (r.launch_t >= s0) & (r.launch_t < s1)
-        if not active.any():
-            continue
-        in_l = np.full(len(r), w.whole_line)
-        in_i = np.full(len(r), w.whole_line)
-        for sid in w.sites:
-            k = site_ids.index(sid)
-            in_l |= lz.site == k
-            in_i |= iz.site == k
-        for sec in w.sectors:
-            k = sector_ids.index(sec)
-            in_l |= lz.sector == k
-            in_i |= iz.sector == k
-        window |= active & (in_l | in_i)
-        window_launch |= active & in_l
-    families: list[list[str]] = []
-    for i in range(len(r)):
-        f = []
-        if across[i]:
-            f.append("fire_across_line")
-        if buffer[i]:
-            f.append("buffer_zone")
-        if withdrawal[i]:
-            f.append("withdrawal_zone")
-        if site[i]:
-            f.append("protected_site")
-        if window[i]:
-            f.append("ceasefire_window")
-        families.append(f)
-    never = np.zeros(len(r), dtype=bool)
-    at_impact = {
-        "fire_across_line": never,
-        "withdrawal_zone": never,
-        "buffer_zone": ~l_buffer,
-        "protected_site": ~never,
-        "ceasefire_window": ~window_launch,
-    }
-    return RoundTruth(lz, iz, families, at_impact)
+    judged = JudgedRounds(world, r, lz, iz)
+    fire = [f.id for f in FAMILIES if f.fire]
+    missing = [f for f in fire if f not in ROUND_LABELLERS]
+    if missing:
+        raise RuntimeError(f"rule families of fire without a round labeller in the simulator: {missing}")
+    labelled = {f: ROUND_LABELLERS[f](judged) for f in fire}
+    families = [[f for f in fire if labelled[f][0][i]] for i in range(len(r))]
+    return RoundTruth(lz, iz, families, {f: at for f, (_, at) in labelled.items()})

@@ -8,18 +8,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from truceline.agreement.families import FAMILY_IDS
+
 FloatArray = NDArray[np.float64]
 
-#: Rule families the truth labels (``rule_id.split(".")[0]`` of a Violation).
-FAMILIES = (
-    "fire_across_line",
-    "buffer_zone",
-    "withdrawal_zone",
-    "protected_site",
-    "ceasefire_window",
-    "freedom_of_movement",
-    "monitoring_interference",
-)
+#: Rule families the truth labels (``rule_id.split(".")[0]`` of a Violation): the ids of the
+#: families declared in :mod:`truceline.agreement.families`, in their order.
+FAMILIES: tuple[str, ...] = FAMILY_IDS
 
 
 @dataclass

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from truceline.agreement.families import FAMILIES, family_of
 from truceline.core import (
     Event,
     Incident,
@@ -89,14 +90,14 @@ def _public_violation(d: Derived) -> dict[str, Any]:
     return _feature(fid, _point(lon, lat), props)
 
 
-#: Rule families whose findings sit at a monitoring asset: their position, sensor id and health are
-#: the mission's own (never shown to a liaison officer or the public).
-ASSET_FAMILIES = ("monitoring_interference",)
+#: Rule families whose findings sit at a monitoring asset (:attr:`~truceline.agreement.families.Family.places_asset`):
+#: their position, sensor id and health are the mission's own (never shown to a liaison officer or the public).
+ASSET_FAMILIES = tuple(f.id for f in FAMILIES if f.places_asset)
 
 
 def hides_position(v: Violation) -> bool:
     """Whether a finding's position places a sensor (see :data:`ASSET_FAMILIES`)."""
-    return v.rule_id.split(".", 1)[0] in ASSET_FAMILIES
+    return family_of(v.rule_id) in ASSET_FAMILIES
 
 
 def _redact_asset(feature: dict[str, Any]) -> dict[str, Any]:

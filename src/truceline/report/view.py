@@ -1,0 +1,105 @@
+"""How a bulletin words the day: the :class:`View` every section builder takes.
+
+A view is the day's data (:class:`~truceline.report.data.DayData`) with the bulletin's choices
+(public or internal, rows per listing): how times, places, references, evidence and attribution
+grades are written, and the rule family of each finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from truceline.core import Violation
+from truceline.core.enums import AttributionLevel, VerificationStatus
+from truceline.report.data import DayData
+from truceline.report.exports import public_ref
+from truceline.report.text import LEVEL_LABELS, date_long, local_time, place, redact_ids
+
+__all__ = ["EXPORTS", "LEVELS", "STATUSES", "View"]
+
+#: Where the rows a listing leaves out can be found.
+EXPORTS = "the findings exports (findings.csv, .geojson, .parquet, .kml)"
+STATUSES = [s.value for s in VerificationStatus]
+LEVELS = [lv.value for lv in AttributionLevel]
+
+
+@dataclass
+class View:
+    """The day's data and the wording choices of one bulletin.
+
+    Attributes
+    ----------
+    data : DayData
+    public : bool
+        Round places to 0.01 degree, omit and redact evidence ids.
+    max_rows : int
+        Rows of a listing table before it is cut (the exports have every row).
+    """
+
+    data: DayData
+    public: bool = False
+    max_rows: int = 25
+
+    @property
+    def tz(self) -> str:
+        """The cut-off's time zone, in which the bulletin gives times."""
+        return self.data.cutoff.tz
+
+    def t(self, when: dt.datetime) -> str:
+        """A time as the tables give it: ``02 Sep 21:16``, local to :attr:`tz`."""
+        return local_time(when, self.tz)
+
+    def place(self, lon: float, lat: float) -> str:
+        """A position as the tables give it (rounded to 0.01 degree in a public bulletin)."""
+        return place(lon, lat, self.public)
+
+    def ref(self, v: Violation) -> str:
+        """How a finding is referred to: its id, or its public reference."""
+        return public_ref(v.id) if self.public else v.id
+
+    def evidence(self, v: Violation) -> str:
+        """The attribution's evidence as text (ids redacted in a public bulletin)."""
+        text = " | ".join(v.attribution.evidence) or "-"
+        if self.public:
+            ids = [*v.event_ids, *v.observation_ids, *([v.incident_id] if v.incident_id else [])]
+            text = redact_ids(text, ids)
+        return text
+
+    def grade(self, v: Violation, probability: bool = True) -> str:
+        """``Origin area: RU (p = 0.999)``, ``Party: UA``, ``Unattributed`` (without p when not ``probability``)."""
+        a = v.attribution
+        label = LEVEL_LABELS[a.level.value]
+        if a.party is None:
+            return label
+        show_p = probability and a.probability is not None and a.level is not AttributionLevel.PARTY
+        p = f" (p = {a.probability:.3f})" if show_p else ""
+        return f"{label}: {a.party.value}{p}"
+
+    @cached_property
+    def families(self) -> np.ndarray:
+        """Rule family of each finding (the part of its rule id before the first dot)."""
+        return np.array([v.rule_id.split(".", 1)[0] for v in self.data.violations], dtype=str)
+
+    @cached_property
+    def sector_names(self) -> dict[str, str]:
+        """Sector id -> name, from the agreement."""
+        return {s.id: s.name for s in self.data.agreement.sectors}
+
+    def period_text(self) -> str:
+        """``from 19:30 on 1 September 2026 to 19:30 on 2 September 2026 (Europe/Kyiv time)``."""
+        d = self.data
+        s_local, e_local = local_time(d.start, self.tz, False), local_time(d.end, self.tz, False)
+        return (
+            f"from {s_local} on {date_long(d.start.astimezone(d.cutoff.zone))} to {e_local} on "
+            f"{date_long(d.end.astimezone(d.cutoff.zone))} ({d.cutoff.tz} time)"
+        )
+
+    def listing_note(self, shown: int, total: int, where: str = EXPORTS) -> str:
+        """``"25 of 57 shown; ..."`` when a listing is cut, else empty."""
+        if shown >= total:
+            return ""
+        return f"{shown} of {total:,} shown; all are in {where}."
