@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from truceline.cli import app
@@ -45,3 +46,44 @@ def test_serve_help_and_bad_agreement(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "--port" in r.output
     r = runner.invoke(app, ["serve", "--data", str(tmp_path / "d"), "--agreement", str(tmp_path / "nothing")])
     assert r.exit_code == 2
+
+
+def test_store_option_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--store URL`` (or ``TRUCELINE_STORE``) names the store; ``--data DIR`` stays the SQLite shorthand."""
+    runner = CliRunner()
+    data = tmp_path / "data"
+    made = runner.invoke(app, ["token", "create", "--role", "analyst", "--name", "by.url", "--store", f"sqlite://{data}"])
+    assert made.exit_code == 0, made.output
+    listed = runner.invoke(app, ["token", "list", "--data", str(data)])  # the same store by its directory
+    assert listed.exit_code == 0 and "by.url" in listed.stdout
+    monkeypatch.setenv("TRUCELINE_STORE", f"sqlite://{data}")
+    assert "by.url" in runner.invoke(app, ["token", "list"]).stdout
+    other = tmp_path / "other"
+    both = runner.invoke(app, ["token", "list", "--data", str(other)])  # which one? refused, nothing made
+    assert both.exit_code == 2 and "--data and --store: give one of them" in both.output
+    assert not other.exists()
+    monkeypatch.delenv("TRUCELINE_STORE")
+    both = runner.invoke(app, ["token", "list", "--data", str(other), "--store", f"sqlite://{data}"])
+    assert both.exit_code == 2 and "give one of them" in both.output
+    here = runner.invoke(app, ["token", "list", "--data", str(other)])
+    assert here.exit_code == 0 and "by.url" not in here.stdout and (other / "truceline.sqlite").is_file()
+    bad = runner.invoke(app, ["token", "list", "--store", "postgresql://db/truceline"])
+    assert bad.exit_code == 2 and "--store:" in bad.output and "unknown scheme 'postgresql'" in bad.output
+    assert "known: sqlite" in bad.output
+    (tmp_path / "file").write_text("x")
+    afile = runner.invoke(app, ["token", "list", "--data", str(tmp_path / "file")])
+    assert afile.exit_code == 2 and "--data: data directory" in afile.output
+
+
+def test_review_exit_codes_come_from_the_domain_errors(tmp_path: Path) -> None:
+    """Not found, invalid input and conflict exit 1 with their message, as before."""
+    runner = CliRunner()
+    data = str(tmp_path / "data")
+    gone = runner.invoke(app, ["review", "confirm", "violation", "vio-nope", "--actor", "a", "--reason", "r",
+                               "--data", data])  # fmt: skip
+    assert gone.exit_code == 1 and "violation 'vio-nope': not found" in gone.output
+    empty = runner.invoke(app, ["review", "confirm", "violation", "vio-nope", "--actor", " ", "--reason", "r",
+                                "--data", data])  # fmt: skip
+    assert empty.exit_code == 1 and "actor: must be a non-empty string" in empty.output
+    kind = runner.invoke(app, ["review", "annotate", "claim", "c-1", "--actor", "a", "--text", "t", "--data", data])
+    assert kind.exit_code == 1 and "kind: 'claim' is not one of" in kind.output

@@ -282,7 +282,7 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     paths = set(spec["paths"])
     for p in ("/api/v1/violations", "/api/v1/incidents/{incident_id}", "/api/v1/review/{kind}/{record_id}/{action}",
               "/api/v1/ingest/{kind}", "/api/v1/tokens", "/api/v1/bulletins/{date}",
-              "/ogc/collections/{collection_id}/items"):
+              "/ogc/collections/{collection_id}/items", "/api/v1/rules"):
         assert p in paths, p
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
     assert client.get("/docs").status_code == 200

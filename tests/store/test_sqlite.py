@@ -112,6 +112,45 @@ def test_newer_schema_refuses_to_open(data_dir: Path) -> None:
         SQLiteStore(data_dir)
 
 
+def test_upgrade_stores_the_window_length_of_existing_runs(data_dir: Path) -> None:
+    """Migration 3 adds the window length to the runs of a store made before it (from their parameters)."""
+    data_dir.mkdir()
+    db = sqlite3.connect(data_dir / DB_NAME, isolation_level=None)
+    for i, sql in enumerate(MIGRATIONS[:2]):
+        db.executescript(f"BEGIN;{sql};PRAGMA user_version={i + 1};COMMIT;")
+    runs = [
+        (1, "process", '{"agreement":"a","params":{"overlap_s":240.0,"window_s":7200}}'),
+        (2, "claims", '{"claims":{}}'),
+        (3, "review", '{"action":"merge"}'),
+    ]
+    db.executemany("INSERT INTO runs VALUES (?, ?, '2026-09-02T00:00:00+00:00', ?)", [(r, w, p) for r, w, p in runs])
+    db.execute("INSERT INTO scopes VALUES ('window:2026-09-02T00:00:00Z', 5, 1, '2026-09-02T01:00:00+00:00')")
+    db.execute("INSERT INTO scopes VALUES ('claims', 5, 2, '2026-09-02T01:00:00+00:00')")
+    db.close()
+    s = SQLiteStore(data_dir)
+    try:
+        assert s.schema_version == len(MIGRATIONS) >= 3
+        assert all_rows(s, "runs")[0][-1] == 7200
+        assert [r[-1] for r in all_rows(s, "runs")[1:]] == [None, None]
+        states = s.scope_states()
+        assert states["window:2026-09-02T00:00:00Z"].window_s == 7200 and states["claims"].window_s is None
+    finally:
+        s.close()
+
+
+def test_new_run_keeps_its_window_length(store: SQLiteStore) -> None:
+    r1 = store.new_run("process", {"k": 1}, window_s=10800)
+    r2 = store.new_run("claims", {})
+    store.replace_scope("window:a", r1, [], seen_seq=1)
+    store.replace_scope("claims", r2, [], seen_seq=1)
+    state = store.scope_state("window:a")
+    assert state is not None and (state.run_id, state.window_s) == (r1, 10800)
+    assert store.scope_states()["claims"].window_s is None
+    r3 = store.new_run("process", {}, window_s=3600)
+    store.replace_scope("window:a", r3, [], seen_seq=2)  # reprocessed with other windows: the newest run's
+    assert store.scope_states()["window:a"].window_s == 3600
+
+
 def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     f = tmp_path / "file"
     f.write_text("x")

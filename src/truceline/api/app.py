@@ -1,6 +1,6 @@
-"""The FastAPI application: ``create_app(data_dir, agreement)``; ``truceline serve`` runs it with uvicorn.
+"""The FastAPI application: ``create_app(store, agreement)``; ``truceline serve`` runs it with uvicorn.
 
-- ``/api/v1``: the JSON API (docs/api.md): layers, findings, claims, sensors, coverage, aggregates,
+- ``/api/v1``: the JSON API (docs/api.md): layers, rule families, findings, claims, sensors, coverage, aggregates,
   audit, review actions, ingest, tokens, bulletins;
 - ``/ogc``: OGC API - Features (QGIS, GDAL);
 - ``/docs``, ``/openapi.json``: the API's documentation;
@@ -15,11 +15,11 @@ from fastapi import FastAPI
 
 from truceline import __version__
 from truceline.agreement import EXAMPLES, Agreement, example_path, load_agreement
-from truceline.api import bulletins, ogc, routes_data, routes_write, web
+from truceline.api import bulletins, ogc, routes_data, routes_rules, routes_write, web
 from truceline.api.context import ApiContext
 from truceline.api.errors import install_handlers
 from truceline.service.queries import AgreementLayers
-from truceline.store import SQLiteStore
+from truceline.store.registry import data_dir_of, open_store
 
 __all__ = ["create_app"]
 
@@ -43,18 +43,24 @@ def _agreement(agreement: Agreement | str | Path) -> Agreement:
 
 
 def create_app(
-    data_dir: str | Path, agreement: Agreement | str | Path = "default", web_dir: Path | None = None
+    store: str | Path,
+    agreement: Agreement | str | Path = "default",
+    web_dir: Path | None = None,
+    bulletins_dir: Path | None = None,
 ) -> FastAPI:
-    """Build the app over the store in ``data_dir``.
+    """Build the app over a store.
 
     Parameters
     ----------
-    data_dir : str or Path
-        The store's data directory (created, and its schema brought up to date, if needed).
+    store : str or Path
+        The store's URL (``sqlite:///srv/truceline``), or its SQLite data directory (created, and its
+        schema brought up to date, if needed); see :mod:`truceline.store.registry`.
     agreement : Agreement, str or Path
         The agreement, a directory holding one, or a shipped example's name (``default``).
     web_dir : Path, optional
         The dashboard's folder (default: ``truceline/web`` in the package).
+    bulletins_dir : Path, optional
+        The published bulletins (default: ``bulletins`` in the store's data directory).
 
     Returns
     -------
@@ -62,13 +68,17 @@ def create_app(
 
     Raises
     ------
-    ValueError, RuntimeError
-        For a data directory that is a file, or a store newer than this truceline.
+    InvalidInput, RuntimeError
+        For an unknown store URL scheme, a data directory that is a file, or a store newer than this
+        truceline.
     AgreementError
         For an invalid agreement.
     """
-    data = Path(data_dir)
-    SQLiteStore(data).close()  # creates the store, runs the migrations once, refuses a bad directory
+    url = str(store)
+    open_store(url).close()  # creates the store, runs the migrations once, refuses a bad location
+    if bulletins_dir is None:
+        data = data_dir_of(url)
+        bulletins_dir = None if data is None else data / "bulletins"
     agr = _agreement(agreement)
     app = FastAPI(
         title="truceline API",
@@ -85,9 +95,9 @@ def create_app(
             {"name": "OGC API Features", "description": "For QGIS and GDAL."},
         ],
     )
-    app.state.ctx = ApiContext(data, agr, AgreementLayers(agr), web_dir or web.WEB_DIR)
+    app.state.ctx = ApiContext(url, bulletins_dir, agr, AgreementLayers(agr), web_dir or web.WEB_DIR)
     install_handlers(app)
-    for module in (routes_data, routes_write, bulletins, ogc, web):
+    for module in (routes_data, routes_rules, routes_write, bulletins, ogc, web):
         app.include_router(module.router)
     web.mount_static(app, app.state.ctx.web_dir)
     return app

@@ -19,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from truceline.api.errors import Forbidden, Unauthorized
 from truceline.service.queries import View
 from truceline.service.tokens import PUBLIC, ROLES, Principal, authenticate
-from truceline.store import SQLiteStore
+from truceline.store import Store, open_store
 
 __all__ = ["PERMISSIONS", "PrincipalDep", "StoreDep", "allow", "check", "get_principal", "get_store", "may", "view_of"]
 
@@ -47,16 +47,16 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer <token>`.")
 
 
-def get_store(request: Request) -> Iterator[SQLiteStore]:
-    """A store connection for one request (WAL: readers do not block one another), closed after it."""
-    store = SQLiteStore(request.app.state.ctx.data_dir)
+def get_store(request: Request) -> Iterator[Store]:
+    """A store connection for one request (SQLite in WAL: readers do not block one another), closed after it."""
+    store = open_store(request.app.state.ctx.store_url)
     try:
         yield store
     finally:
         store.close()
 
 
-StoreDep = Annotated[SQLiteStore, Depends(get_store)]
+StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def get_principal(

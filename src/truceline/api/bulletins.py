@@ -44,7 +44,7 @@ def _editions(who: Principal) -> tuple[str, ...]:
     return ("internal", "public") if who.role in _MISSION else ("public",)
 
 
-def _folder(root: Path, date: str, edition: str | None, who: Principal) -> Path:
+def _folder(root: Path | None, date: str, edition: str | None, who: Principal) -> Path:
     try:
         dt.date.fromisoformat(date)
     except ValueError:
@@ -56,8 +56,8 @@ def _folder(root: Path, date: str, edition: str | None, who: Principal) -> Path:
         why = f"edition: the {edition} edition is for the mission's roles (admin, analyst, observer)"
         raise Unauthorized(why) if who.is_public else Forbidden(why)
     for ed in (edition,) if edition is not None else allowed:
-        folder = root / f"{date}{EDITIONS[ed]}"
-        if folder.is_dir():
+        folder = None if root is None else root / f"{date}{EDITIONS[ed]}"
+        if folder is not None and folder.is_dir():
             return folder
     raise NotFound(f"bulletin {date}: not published" + (f" ({edition} edition)" if edition else ""))
 
@@ -82,7 +82,7 @@ def _send(path: Path) -> FileResponse:
 @router.get("", summary="Published bulletins the caller may read, newest first: [{date, edition, files, href}]")
 def list_bulletins(request: Request, ctx: CtxDep, who: BulletinsWho) -> list[dict[str, Any]]:
     root = ctx.bulletins_dir
-    if not root.is_dir():
+    if root is None or not root.is_dir():
         return []
     out = []
     allowed = _editions(who)

@@ -1,4 +1,4 @@
-"""What the API's routes share: the data directory, the agreement and its layers, the web folder."""
+"""What the API's routes share: the store's URL, the bulletins folder, the agreement and its layers, the web folder."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ class ApiContext:
 
     Attributes
     ----------
-    data_dir : Path
-        The store's data directory; bulletins are read from ``data_dir / "bulletins"``.
+    store_url : str
+        The store's URL (:func:`truceline.store.open_store`), opened once per request.
+    bulletins_dir : Path or None
+        Where ``truceline report`` publishes the bulletins (``DATA_DIR/bulletins``); None when the
+        store is not kept in a data directory and no folder was given (no bulletins are served).
     agreement : Agreement
         The agreement served (layers, sectors).
     layers : AgreementLayers
@@ -31,16 +34,13 @@ class ApiContext:
         The dashboard's static files (``index.html``, ``app.js``, ``style.css``).
     """
 
-    data_dir: Path
+    store_url: str
+    bulletins_dir: Path | None
     agreement: Agreement
     layers: AgreementLayers
     web_dir: Path
     cache: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def bulletins_dir(self) -> Path:
-        return self.data_dir / "bulletins"
 
 
 def get_ctx(request: Request) -> ApiContext:

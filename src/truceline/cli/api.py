@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli.common import DEFAULT_DATA, DataDir, app, fail, open_store, resolve_agreement
+from truceline.cli.common import (
+    DEFAULT_DATA,
+    DataDir,
+    StoreUrl,
+    app,
+    fail,
+    open_store,
+    resolve_agreement,
+    store_location,
+    user_errors,
+)
 
 token_app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -16,6 +26,7 @@ app.add_typer(token_app, name="token")
 @app.command()
 def serve(
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
     agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
@@ -26,11 +37,12 @@ def serve(
     from truceline.agreement import AgreementError
     from truceline.api import create_app
 
+    _, location = store_location(data, store_url)
     try:
-        application = create_app(data, resolve_agreement(agreement))
+        application = create_app(location, resolve_agreement(agreement))
     except (AgreementError, ValueError, RuntimeError, OSError) as exc:
         raise fail(f"serve: {exc}", 2) from None
-    typer.echo(f"truceline API on http://{host}:{port}/ (docs /docs, OGC /ogc), store {data}", err=True)
+    typer.echo(f"truceline API on http://{host}:{port}/ (docs /docs, OGC /ogc), store {location}", err=True)
     uvicorn.run(application, host=host, port=port, log_level="info")
 
 
@@ -40,16 +52,16 @@ def token_create(
     name: Annotated[str, typer.Option(help="Who holds it (the actor of its review actions).")],
     party: Annotated[str | None, typer.Option(help="The party of a liaison token: UA or RU.")] = None,
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the token and its record as JSON.")] = False,
 ) -> None:
     """Make a token and print it once (the store keeps only its SHA-256 hash)."""
-    from truceline.service.tokens import TokenError, create_token
+    from truceline.service.tokens import create_token
 
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
-        token, rec = create_token(store, role, name, party)
-    except TokenError as exc:
-        raise fail(str(exc), 2) from None
+        with user_errors(2):
+            token, rec = create_token(store, role, name, party)
     finally:
         store.close()
     if as_json:
@@ -62,11 +74,11 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(data: DataDir = DEFAULT_DATA) -> None:
+def token_list(data: DataDir = DEFAULT_DATA, store_url: StoreUrl = None) -> None:
     """List the tokens (ids, names, roles; never the tokens)."""
     from truceline.service.tokens import list_tokens
 
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
         for t in list_tokens(store):
             state = f"revoked {t.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if t.revoked_at else "active"
@@ -80,15 +92,15 @@ def token_list(data: DataDir = DEFAULT_DATA) -> None:
 def token_revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id (tok-...), from `truceline token list`.")],
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
 ) -> None:
     """Revoke a token (it is kept, marked revoked, and authenticates nobody)."""
     from truceline.service.tokens import revoke_token
 
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
-        rec = revoke_token(store, token_id)
-    except (LookupError, ValueError) as exc:
-        raise fail(str(exc)) from None
+        with user_errors(1):
+            rec = revoke_token(store, token_id)
     finally:
         store.close()
     typer.echo(f"revoked {rec.token_id} ({rec.role} {rec.name})")

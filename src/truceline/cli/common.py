@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from truceline.store import SQLiteStore
+from truceline.core.errors import DomainError
+from truceline.store import Store
+from truceline.store import open_store as open_url
 
 app = typer.Typer(
     help="truceline: the information system of a ceasefire monitoring mission.",
@@ -25,6 +29,17 @@ DEFAULT_WORLD = Path("../shared/data/world/visionscarto_countries-50m.topojson.j
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def user_errors(code: int = 1) -> Iterator[None]:
+    """Turn a domain error (:class:`~truceline.core.errors.DomainError`: not found, invalid input,
+    conflict, forbidden; the user's to fix) into its message on stderr and exit status ``code``;
+    anything else is a bug and propagates with its traceback."""
+    try:
+        yield
+    except DomainError as exc:
+        raise fail(str(exc), code) from None
 
 
 def resolve_agreement(path: str) -> Path:
@@ -60,6 +75,15 @@ DataDir = Annotated[
     ),
 ]
 DEFAULT_DATA = Path(os.environ.get("TRUCELINE_DATA", "truceline-data"))
+StoreUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="TRUCELINE_STORE",
+        help="The store's URL, e.g. sqlite:///srv/truceline (env TRUCELINE_STORE); --data DIR is the SQLite "
+        "shorthand.",
+    ),
+]
 
 
 def parse_time(value: str | None, option: str) -> dt.datetime | None:
@@ -95,9 +119,22 @@ class Bar:
             self.done = pos
 
 
-def open_store(data: Path) -> SQLiteStore:
+def store_location(data: Path, store: str | None) -> tuple[str, str | Path]:
+    """The option that names the store and what it says: ``--store`` (or ``TRUCELINE_STORE``) when given,
+    else ``--data`` (or ``TRUCELINE_DATA``: the SQLite data directory). A ``--data`` other than the
+    default together with a ``--store`` is refused (exit 2): which store was meant is not clear."""
+    if store is None:
+        return "--data", data
+    if data != DEFAULT_DATA:
+        raise fail(f"--data and --store: give one of them ({data} and {store}; --data DIR is --store sqlite://DIR)", 2)
+    return "--store", store
+
+
+def open_store(data: Path, store: str | None = None) -> Store:
+    """Open the store a command names (:func:`store_location`); a bad location exits with status 2."""
+    option, location = store_location(data, store)
     try:
-        return SQLiteStore(data)
-    except (ValueError, RuntimeError) as exc:
-        raise fail(f"--data: {exc}", 2) from None
+        return open_url(location)
+    except (DomainError, RuntimeError) as exc:
+        raise fail(f"{option}: {exc}", 2) from None
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli.common import DEFAULT_DATA, DataDir, app, fail, open_store
+from truceline.cli.common import DEFAULT_DATA, DataDir, StoreUrl, app, open_store, user_errors
 
 review_app = typer.Typer(help="Analyst review: confirm, dismiss, mark inconclusive, annotate, merge, split.",
                          no_args_is_help=True)  # fmt: skip
@@ -20,14 +20,13 @@ Kind = Annotated[str, typer.Argument(help="violation, incident or event.")]
 RecordIdArg = Annotated[str, typer.Argument(help="Record id.")]
 
 
-def _review(action: str, data: Path, *args: object) -> None:
+def _review(action: str, data: Path, store_url: str | None, *args: object) -> None:
     from truceline.service import review
 
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
-        entry = getattr(review, action)(store, *args)
-    except (LookupError, ValueError) as exc:
-        raise fail(str(exc)) from None
+        with user_errors(1):
+            entry = getattr(review, action)(store, *args)
     finally:
         store.close()
     if isinstance(entry, list):
@@ -43,8 +42,8 @@ def _status_command(name: str, action: str, doc: str) -> None:
     """Register ``truceline review NAME KIND ID --actor --reason`` calling ``service.review.ACTION``."""
 
     def command(kind: Kind, record_id: RecordIdArg, actor: Actor, reason: Reason,
-                data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
-        _review(action, data, kind, record_id, actor, reason)
+                data: DataDir = DEFAULT_DATA, store_url: StoreUrl = None) -> None:  # fmt: skip
+        _review(action, data, store_url, kind, record_id, actor, reason)
 
     command.__doc__ = doc
     review_app.command(name)(command)
@@ -66,32 +65,33 @@ def review_annotate(
     actor: Actor,
     text: Annotated[str, typer.Option(help="The note.")],
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
 ) -> None:
     """Add a note to a record (audit only)."""
-    _review("annotate", data, kind, record_id, actor, text)
+    _review("annotate", data, store_url, kind, record_id, actor, text)
 
 
 @review_app.command("merge")
 def review_merge(ids: Annotated[list[str], typer.Argument(help="Incident ids to merge.")], actor: Actor,
-                 reason: Reason, data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+                 reason: Reason, data: DataDir = DEFAULT_DATA, store_url: StoreUrl = None) -> None:  # fmt: skip
     """Merge incidents into a new one (the old ones are superseded, not deleted)."""
-    _review("merge_incidents", data, ids, actor, reason)
+    _review("merge_incidents", data, store_url, ids, actor, reason)
 
 
 @review_app.command("split")
 def review_split(incident_id: RecordIdArg, actor: Actor, reason: Reason,
                  group: Annotated[list[str], typer.Option(help="Comma-separated event ids of one new incident.")],
-                 data: DataDir = DEFAULT_DATA) -> None:  # fmt: skip
+                 data: DataDir = DEFAULT_DATA, store_url: StoreUrl = None) -> None:  # fmt: skip
     """Split an incident into new ones, one per --group (covering all its events)."""
-    _review("split_incident", data, incident_id, [g.split(",") for g in group], actor, reason)
+    _review("split_incident", data, store_url, incident_id, [g.split(",") for g in group], actor, reason)
 
 
 @review_app.command("history")
-def review_history(record_id: RecordIdArg, data: DataDir = DEFAULT_DATA) -> None:
+def review_history(record_id: RecordIdArg, data: DataDir = DEFAULT_DATA, store_url: StoreUrl = None) -> None:
     """The audit trail of a record: who, when, what, why, before and after."""
     from truceline.service.review import history
 
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
         for e in history(store, record_id):
             typer.echo(f"#{e.seq} {e.at:%Y-%m-%dT%H:%M:%SZ} {e.actor} {e.action}: {e.reason} | {e.before} -> {e.after}")

@@ -8,13 +8,24 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli.common import DEFAULT_DATA, Bar, DataDir, app, fail, open_store, parse_time, resolve_agreement
+from truceline.cli.common import (
+    DEFAULT_DATA,
+    Bar,
+    DataDir,
+    StoreUrl,
+    app,
+    fail,
+    open_store,
+    parse_time,
+    resolve_agreement,
+)
 
 
 @app.command()
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="Observation files (or folders of them): JSON Lines, JSON, CSV.")],
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     max_problems: Annotated[int, typer.Option(help="Problems printed per file (all are counted).")] = 50,
 ) -> None:
@@ -24,7 +35,7 @@ def ingest(
     """
     from truceline.service.ingest import ingest_files
 
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
         with Bar("ingesting") as bar:
             report = ingest_files(store, files, progress=bar)
@@ -55,6 +66,7 @@ def ingest(
 @app.command()
 def process(
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
     agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
     since: Annotated[str | None, typer.Option(help="Process windows from this ISO time on.")] = None,
     until: Annotated[str | None, typer.Option(help="Process windows before this ISO time.")] = None,
@@ -71,7 +83,7 @@ def process(
         params = ProcessParams(window_s=window_s)
     except (AgreementError, ValueError) as exc:
         raise fail(f"--agreement/--window-s: {exc}", 2) from None
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
         with Bar("processing") as bar:
             s = run(store, agr, t0, t1, params, progress=bar)
@@ -88,13 +100,14 @@ def process(
 def export(
     out: Annotated[Path, typer.Option(help="Output folder (events, incidents, violations, claim verdicts).")],
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
     since: Annotated[str | None, typer.Option(help="From this ISO time.")] = None,
     until: Annotated[str | None, typer.Option(help="Before this ISO time.")] = None,
 ) -> None:
     """Write the current results as JSON Lines (the folder ``truceline score --result`` reads)."""
     from truceline.service.export import export_results
 
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
         counts = export_results(store, out, parse_time(since, "--since"), parse_time(until, "--until"))
     finally:
@@ -107,6 +120,7 @@ def coverage(
     at: Annotated[str, typer.Option(help="ISO time whose sensor health applies.")],
     out: Annotated[Path, typer.Option(help="GeoJSON file to write.")],
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
     weapon_class: Annotated[str, typer.Option(help="Weapon class (codebook value).")] = "artillery_ge_100mm",
     kind: Annotated[str, typer.Option(help="impact or launch.")] = "impact",
     cell_km: Annotated[float, typer.Option(help="Cell size, km.")] = 5.0,
@@ -116,7 +130,7 @@ def coverage(
 
     when = parse_time(at, "--at")
     assert when is not None
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
         net = SensorNetwork.from_records(store.records("sensor"), store.records("sensor_status_report"))  # type: ignore[arg-type]
     finally:
@@ -132,6 +146,7 @@ def coverage(
 @app.command()
 def aggregates(
     data: DataDir = DEFAULT_DATA,
+    store_url: StoreUrl = None,
     agreement: Annotated[str, typer.Option(help="Agreement (for sectors).")] = "default",
     by: Annotated[str, typer.Option(help="Comma-separated keys: day,sector,oblast,family,kind,party,...")] = (
         "day,sector,oblast,family,kind,party"
@@ -149,7 +164,7 @@ def aggregates(
         co = CutOff(hour=hh, minute=mm, tz=tz)
     except ValueError as exc:
         raise fail(f"--cutoff/--tz: {exc}", 2) from None
-    store = open_store(data)
+    store = open_store(data, store_url)
     try:
         from truceline.service.export import current
 

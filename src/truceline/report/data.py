@@ -41,9 +41,10 @@ from truceline.core import (
     Violation,
 )
 from truceline.core.enums import EventKind, ViolationKind
+from truceline.core.errors import InvalidInput
 from truceline.geo.areas import AreaIndex
 from truceline.service.export import current
-from truceline.service.process import ProcessParams, processed_until
+from truceline.service.process import processed_until
 from truceline.store.base import Store, from_us
 
 __all__ = ["DayData", "Tally", "load_day", "parse_day", "sector_of"]
@@ -63,8 +64,8 @@ def parse_day(value: str | dt.date) -> dt.date:
 
     Raises
     ------
-    ValueError
-        Naming the value, when it is not a calendar date in ISO form.
+    InvalidInput
+        (a ``ValueError``) naming the value, when it is not a calendar date in ISO form.
     """
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
@@ -74,7 +75,7 @@ def parse_day(value: str | dt.date) -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date in ISO form YYYY-MM-DD (e.g. 2026-09-02)") from None
+        raise InvalidInput(f"{value!r} is not a date in ISO form YYYY-MM-DD (e.g. 2026-09-02)") from None
 
 
 def sector_of(agreement: Agreement, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.str_]:
@@ -187,7 +188,8 @@ class DayData:
     trend_tallies : dict of date to (int, int)
         Ceasefire violations and explosions of each trend day, counted as :attr:`tally` is.
     processed_until : datetime or None
-        Where the contiguous processed windows of the store end.
+        Where the contiguous processed windows of the store end (judged by the window length stored
+        with its processing runs).
     data_since : datetime or None
         Time of the earliest observation in the store (None when it holds none): a day that ends
         before it has no data, which is not the same as a quiet day.
@@ -284,7 +286,7 @@ def load_day(
         Reporting days in the trend, ``day`` included (>= 1).
     """
     if trend_days < 1:
-        raise ValueError(f"trend_days: {trend_days} must be >= 1")
+        raise InvalidInput(f"trend_days: {trend_days} must be >= 1")
     cut = cutoff or CutOff()
     start, end = cut.period(day)
     days = [day - dt.timedelta(days=k) for k in range(trend_days - 1, -1, -1)]
@@ -336,7 +338,7 @@ def load_day(
         trend_days=days,
         trend_findings=trend_v,
         trend_tallies=tallies,
-        processed_until=processed_until(store, ProcessParams()),
+        processed_until=processed_until(store),  # by the window length the store was processed with
         data_since=None if span is None else from_us(span[0]),
         store_seq=store.last_seq(),
     )

@@ -32,6 +32,7 @@ from truceline.adjudicate.verification import verify_incidents
 from truceline.agreement import Agreement
 from truceline.core import Claim, Event, Incident, Record, evolve
 from truceline.core.enums import WeaponClass
+from truceline.core.errors import InvalidInput
 from truceline.fusion.associate import AssocParams
 from truceline.fusion.inputs import inputs_from_records
 from truceline.fusion.run import FusionParams, fuse_input
@@ -63,9 +64,9 @@ class ProcessParams:
 
     def __post_init__(self) -> None:
         if self.window_s <= 0 or 86_400 % self.window_s:
-            raise ValueError(f"window_s: {self.window_s} must be > 0 and divide a day (86400 s)")
+            raise InvalidInput(f"window_s: {self.window_s} must be > 0 and divide a day (86400 s)")
         if not 0 <= self.overlap_s < self.window_s:
-            raise ValueError(f"overlap_s: {self.overlap_s} must be in [0, window_s)")
+            raise InvalidInput(f"overlap_s: {self.overlap_s} must be in [0, window_s)")
 
 
 @dataclass
@@ -122,6 +123,11 @@ def dirty(store: Store, params: ProcessParams, w0: int) -> bool:
     )
 
 
+def _parameters(params: ProcessParams) -> dict[str, Any]:
+    """The run's parameters as stored: fusion and association as they write themselves (fusion.json's keys)."""
+    return {**asdict(params), "fusion": params.fusion.as_dict(), "assoc": params.assoc.as_dict()}
+
+
 def process(
     store: Store,
     agreement: Agreement,
@@ -137,7 +143,8 @@ def process(
     summary.windows_total = len(starts)
     todo = [w0 for w0 in starts if dirty(store, params, w0)]
     sensors = store.records("sensor")
-    run_id = store.new_run("process", {"params": asdict(params), "agreement": agreement.id}) if todo else 0
+    parameters = {"params": _parameters(params), "agreement": agreement.id}
+    run_id = store.new_run("process", parameters, window_s=params.window_s) if todo else 0
     reviews = Reviews.read(store)
     for k, w0 in enumerate(todo):
         counts = process_window(store, agreement, sensors, w0, params, run_id, reviews)
@@ -328,8 +335,31 @@ def _keep(
     return sorted(kept_ev.values(), key=lambda e: (e.origin_time, e.id)), kept_inc, list(cited.values())
 
 
-def processed_until(store: Store, params: ProcessParams) -> dt.datetime | None:
-    """End of the contiguous run of clean windows from the first window with data."""
+def stored_window_s(store: Store) -> int | None:
+    """The window length (s) stored with the newest run that processed a window (None when none has)."""
+    states = [st for scope, st in store.scope_states().items() if scope.startswith("window:") and st.window_s]
+    return max(states, key=lambda st: st.run_id).window_s if states else None
+
+
+def stored_params(store: Store) -> ProcessParams:
+    """The windowing the store was processed with: the window length of :func:`stored_window_s` (the
+    default when no window is processed), the other settings their defaults (the overlap, if the
+    window is no longer than it, half the window)."""
+    window_s = stored_window_s(store)
+    default = ProcessParams()
+    if window_s is None or window_s == default.window_s:
+        return default
+    return ProcessParams(window_s=window_s, overlap_s=min(default.overlap_s, window_s / 2))
+
+
+def processed_until(store: Store, params: ProcessParams | None = None) -> dt.datetime | None:
+    """End of the contiguous run of clean windows from the first window with data.
+
+    ``params``: the windowing to judge by (a run's own); by default :func:`stored_params`, the one
+    the store was processed with.
+    """
+    if params is None:
+        params = stored_params(store)
     starts = windows(store, params, None, None)
     end = None
     for w0 in starts:

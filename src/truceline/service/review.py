@@ -7,18 +7,19 @@ and map the exceptions below to their own messages (and HTTP statuses).
 Rules
 -----
 - Every action needs a non-empty ``actor`` and a non-empty ``reason`` (an annotation's ``text``);
-  otherwise ``ValueError`` naming the argument.
+  otherwise :class:`~truceline.core.errors.InvalidInput` (a ``ValueError``: HTTP 422) naming the argument.
 - Every action applies to a *current* derived record of a reviewable kind (:data:`REVIEW_KINDS`);
   an unknown record, or one superseded (by a re-derivation, a merge or a split), raises
-  :class:`ReviewError` (a ``LookupError``: "not found", HTTP 404) naming the kind and the id.
+  :class:`ReviewError` (a :class:`~truceline.core.errors.NotFound`: HTTP 404) naming the kind and the id.
 - A status change to the status the record already has is refused with :class:`ReviewConflict`
-  (a ``ValueError``: HTTP 409) rather than audited as a no-op: a second analyst who agrees says so
-  with :func:`annotate`. A second verification request while one is open is refused the same way.
+  (a :class:`~truceline.core.errors.Conflict`, and a ``ValueError``: HTTP 409) rather than audited as
+  a no-op: a second analyst who agrees says so with :func:`annotate`. A second verification request
+  while one is open is refused the same way.
 - The change and its audit entry are written in **one** ``store.transaction()``: both or neither.
 - Nothing is ever deleted. A status change updates the record's current status (the record itself
   is immutable; the status before is in the audit entry). A merge or split adds new incidents (in a
-  scope ``review:<new incident id>``, run ``review``) and *supersedes* the old ones, which stay
-  readable with ``include_superseded=True``.
+  scope ``review:<new incident id>``, run ``review``; built by :mod:`truceline.service.review_incidents`)
+  and *supersedes* the old ones, which stay readable with ``include_superseded=True``.
 
 Statuses set by analysts: :func:`confirm` -> ``verified`` (the analyst vouches, after review, that
 the record meets the two-independent-sources rule; this module does not re-check the evidence),
@@ -39,11 +40,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
-from truceline.core import Attribution, Event, Incident, Provenance, make_id
-from truceline.core.enums import VerificationStatus, WeaponClass
-from truceline.core.uncertainty import TimeWindow
+from truceline.core import Event, Incident
+from truceline.core.enums import VerificationStatus
+from truceline.core.errors import Conflict, InvalidInput, NotFound
+from truceline.service.review_incidents import ALGORITHM_VERSION, check_groups, incident_state, merged, split_parts
 from truceline.store.base import AuditEntry, Derived, Store, to_us
 
 __all__ = [
@@ -64,15 +65,13 @@ __all__ = [
 
 #: Derived kinds an analyst reviews.
 REVIEW_KINDS = ("violation", "incident", "event")
-#: Version stamped in the provenance of incidents made by a merge or split.
-ALGORITHM_VERSION = "1"
 
 #: Actions that close an open verification request on their target.
 _CLOSING = frozenset({"confirm", "dismiss", "mark_inconclusive", "merge", "split"})
 
 
-class ReviewError(LookupError):
-    """The record to act on is unknown or no longer current.
+class ReviewError(NotFound):
+    """The record to act on is unknown or no longer current (a :class:`~truceline.core.errors.NotFound`).
 
     Attributes
     ----------
@@ -91,8 +90,9 @@ class ReviewError(LookupError):
         super().__init__(f"{kind} {record_id!r}: {reason}")
 
 
-class ReviewConflict(ValueError):
-    """The action does not apply to the record's present state (e.g. it already has that status).
+class ReviewConflict(Conflict, ValueError):
+    """The action does not apply to the record's present state (e.g. it already has that status): a
+    :class:`~truceline.core.errors.Conflict` (and, as it always was, a ``ValueError``).
 
     Attributes
     ----------
@@ -110,13 +110,13 @@ class ReviewConflict(ValueError):
 # -- checks ------------------------------------------------------------------------------------
 def _text(name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name}: must be a non-empty string, got {value!r}")
+        raise InvalidInput(f"{name}: must be a non-empty string, got {value!r}")
     return value
 
 
 def _kind(kind: object, allowed: Sequence[str] = REVIEW_KINDS) -> str:
     if kind not in allowed:
-        raise ValueError(f"kind: {kind!r} is not one of {', '.join(allowed)}")
+        raise InvalidInput(f"kind: {kind!r} is not one of {', '.join(allowed)}")
     return str(kind)
 
 
@@ -167,7 +167,7 @@ def confirm(store: Store, kind: str, record_id: str, actor: str, reason: str) ->
 
     Raises
     ------
-    ValueError
+    InvalidInput
         Empty ``actor``, ``reason`` or ``record_id``, or a kind that is not reviewable.
     ReviewError
         No such record, or it is superseded.
@@ -226,7 +226,7 @@ def annotate(store: Store, kind: str, record_id: str, actor: str, text: str) -> 
 
     Raises
     ------
-    ValueError
+    InvalidInput
         Empty ``actor``, ``text`` or ``record_id``, or a kind that is not reviewable.
     ReviewError
         No such record, or it is superseded.
@@ -277,36 +277,6 @@ def pending_requests(store: Store) -> list[AuditEntry]:
 
 
 # -- merge and split ---------------------------------------------------------------------------
-def _one(values: Sequence[Any]) -> Any:
-    """The single distinct non-None value, else None."""
-    distinct = {v for v in values if v is not None}
-    return distinct.pop() if len(distinct) == 1 else None
-
-
-def _weapon(classes: Sequence[WeaponClass]) -> WeaponClass:
-    known = {c for c in classes if c is not WeaponClass.UNKNOWN}
-    return known.pop() if len(known) == 1 else WeaponClass.UNKNOWN
-
-
-def _incident_state(inc: Incident, status: str | None) -> dict[str, Any]:
-    return {
-        "incident_id": inc.id,
-        "status": status,
-        "event_ids": list(inc.event_ids),
-        "observation_ids": list(inc.observation_ids),
-    }
-
-
-def _provenance(algorithm: str, actor: str, inputs: Sequence[str], now: dt.datetime) -> Provenance:
-    return Provenance(
-        algorithm=algorithm,
-        algorithm_version=ALGORITHM_VERSION,
-        parameters={"actor": actor},
-        inputs=tuple(inputs),
-        created_at=now,
-    )
-
-
 def merge_incidents(store: Store, ids: Sequence[str], actor: str, reason: str) -> Incident:
     """Merge incidents into one new incident; the members are superseded (never deleted).
 
@@ -334,8 +304,8 @@ def merge_incidents(store: Store, ids: Sequence[str], actor: str, reason: str) -
 
     Raises
     ------
-    ValueError
-        Fewer than two ids, a repeated id, empty ``actor`` or ``reason``.
+    InvalidInput
+        (a ``ValueError``) Fewer than two ids, a repeated id, empty ``actor`` or ``reason``.
     ReviewError
         A member is unknown or superseded (nothing is written).
 
@@ -348,34 +318,20 @@ def merge_incidents(store: Store, ids: Sequence[str], actor: str, reason: str) -
     _text("actor", actor)
     _text("reason", reason)
     if isinstance(ids, str) or len(ids) < 2:
-        raise ValueError(f"ids: a merge needs two or more incident ids, got {ids!r}")
+        raise InvalidInput(f"ids: a merge needs two or more incident ids, got {ids!r}")
     for i, rid in enumerate(ids):
         _text(f"ids[{i}]", rid)
         if rid in ids[:i]:
-            raise ValueError(f"ids[{i}]: {rid!r} is repeated")
+            raise InvalidInput(f"ids[{i}]: {rid!r} is repeated")
     members = list(ids)
     with store.transaction():
         stored = [_current(store, "incident", rid) for rid in members]
         incs: list[Incident] = [d.record for d in stored]  # type: ignore[misc]
-        now = dt.datetime.now(dt.UTC)
         run_id = store.new_run("review", {"action": "merge", "ids": members, "actor": actor})
-        first = incs[0]
-        attribution = first.attribution if all(i.attribution == first.attribution for i in incs) else Attribution()
-        new = Incident(
-            id=make_id("inc", "review.merge", run_id, members),
-            event_ids=tuple(dict.fromkeys(e for i in incs for e in i.event_ids)),
-            observation_ids=tuple(dict.fromkeys(o for i in incs for o in i.observation_ids)),
-            launch_event_id=_one([i.launch_event_id for i in incs]),
-            impact_event_id=_one([i.impact_event_id for i in incs]),
-            weapon_class=_weapon([i.weapon_class for i in incs]),
-            window=TimeWindow(start=min(i.window.start for i in incs), end=max(i.window.end for i in incs)),
-            status=VerificationStatus.UNVERIFIED,
-            attribution=attribution,
-            provenance=_provenance("review.merge", actor, members, now),
-        )
+        new = merged(incs, run_id, actor, dt.datetime.now(dt.UTC))
         store.supersede("incident", members, run_id)
         store.put_derived(f"review:{new.id}", run_id, [("incident", new, to_us(new.window.start))])
-        after_new = _incident_state(new, new.status.value)
+        after_new = incident_state(new, new.status.value)
         for inc, d in zip(incs, stored, strict=True):
             store.append_audit(
                 actor,
@@ -383,37 +339,13 @@ def merge_incidents(store: Store, ids: Sequence[str], actor: str, reason: str) -
                 "incident",
                 inc.id,
                 reason,
-                _incident_state(inc, d.status),
+                incident_state(inc, d.status),
                 {"merged_into": new.id, "members": members, "event_ids": after_new["event_ids"], "run_id": run_id},
             )
         store.append_audit(
             actor, "merge", "incident", new.id, reason, {"members": members}, {**after_new, "run_id": run_id}
         )
     return new
-
-
-def _check_groups(inc: Incident, groups: Sequence[Sequence[str]]) -> list[list[str]]:
-    """Validate that ``groups`` partition the incident's events and observations; name the first problem."""
-    if isinstance(groups, str) or len(groups) < 2:
-        raise ValueError(f"groups: a split needs two or more groups, got {groups!r}")
-    linked = {*inc.event_ids, *inc.observation_ids}
-    placed: dict[str, str] = {}
-    out: list[list[str]] = []
-    for g, group in enumerate(groups):
-        if isinstance(group, str) or len(group) == 0:
-            raise ValueError(f"groups[{g}]: must be a non-empty list of event ids, got {group!r}")
-        for k, rid in enumerate(group):
-            where = f"groups[{g}][{k}]"
-            if rid not in linked:
-                raise ValueError(f"{where}: {rid!r} is not an event or observation of incident {inc.id!r}")
-            if rid in placed:
-                raise ValueError(f"{where}: {rid!r} is already in {placed[rid]} (groups must be disjoint)")
-            placed[rid] = where
-        out.append(list(group))
-    missing = [rid for rid in (*inc.event_ids, *inc.observation_ids) if rid not in placed]
-    if missing:
-        raise ValueError(f"groups: {missing[0]!r} of incident {inc.id!r} is in no group (groups must cover all)")
-    return out
 
 
 def split_incident(
@@ -450,10 +382,10 @@ def split_incident(
 
     Raises
     ------
-    ValueError
-        Bad ``groups`` (the message names the first offending ``groups[i][j]``: an id not linked by the
-        incident, an id in two groups, an id in none, an empty group, fewer than two groups), empty
-        ``actor`` or ``reason``.
+    InvalidInput
+        (a ``ValueError``) Bad ``groups`` (the message names the first offending ``groups[i][j]``: an id
+        not linked by the incident, an id in two groups, an id in none, an empty group, fewer than two
+        groups), empty ``actor`` or ``reason``.
     ReviewError
         The incident is unknown or superseded (nothing is written).
 
@@ -468,56 +400,29 @@ def split_incident(
     with store.transaction():
         d = _current(store, "incident", incident_id)
         inc: Incident = d.record  # type: ignore[assignment]
-        parts = _check_groups(inc, groups)
-        now = dt.datetime.now(dt.UTC)
+        parts = check_groups(inc, groups)
         run_id = store.new_run("review", {"action": "split", "id": incident_id, "groups": parts, "actor": actor})
         events: dict[str, Event] = {}
         for eid in inc.event_ids:
             found = store.get_derived("event", eid)
             if found is not None and isinstance(found.record, Event):
                 events[eid] = found.record
-        new: list[Incident] = []
-        for k, group in enumerate(parts):
-            members = set(group)
-            ev_ids = tuple(e for e in inc.event_ids if e in members)
-            stored_ev = [events[e] for e in ev_ids if e in events]
-            times = [e.origin_time for e in stored_ev]
-            window = TimeWindow(start=min(times), end=max(times)) if len(stored_ev) == len(group) else inc.window
-            new.append(
-                Incident(
-                    id=make_id("inc", "review.split", run_id, incident_id, k, sorted(group)),
-                    event_ids=ev_ids,
-                    observation_ids=tuple(o for o in inc.observation_ids if o in members),
-                    launch_event_id=inc.launch_event_id if inc.launch_event_id in members else None,
-                    impact_event_id=inc.impact_event_id if inc.impact_event_id in members else None,
-                    weapon_class=_weapon([e.weapon_class for e in stored_ev]),
-                    window=window,
-                    status=VerificationStatus.UNVERIFIED,
-                    attribution=Attribution(),
-                    provenance=_provenance("review.split", actor, [incident_id], now),
-                )
-            )
+        new = split_parts(inc, parts, events, run_id, actor, dt.datetime.now(dt.UTC))
         store.supersede("incident", [incident_id], run_id)
         for n in new:
             store.put_derived(f"review:{n.id}", run_id, [("incident", n, to_us(n.window.start))])
-        new_ids = [n.id for n in new]
-        store.append_audit(
-            actor,
-            "split",
-            "incident",
-            incident_id,
-            reason,
-            _incident_state(inc, d.status),
-            {"split_into": new_ids, "groups": parts, "run_id": run_id},
-        )
-        for n in new:
-            store.append_audit(
-                actor,
-                "split",
-                "incident",
-                n.id,
-                reason,
-                {"split_from": incident_id, "siblings": new_ids},
-                {**_incident_state(n, n.status.value), "run_id": run_id},
-            )
+        _audit_split(store, actor, reason, (inc, d.status), new, parts, run_id)
     return new
+
+
+def _audit_split(store: Store, actor: str, reason: str, original: tuple[Incident, str | None],
+                 new: Sequence[Incident], parts: list[list[str]], run_id: int) -> None:  # fmt: skip
+    """The audit entries of a split: one for the original (with its status then), one per new incident."""
+    inc, status = original
+    new_ids = [n.id for n in new]
+    after = {"split_into": new_ids, "groups": parts, "run_id": run_id}
+    store.append_audit(actor, "split", "incident", inc.id, reason, incident_state(inc, status), after)
+    for n in new:
+        before = {"split_from": inc.id, "siblings": new_ids}
+        store.append_audit(actor, "split", "incident", n.id, reason, before,
+                           {**incident_state(n, n.status.value), "run_id": run_id})  # fmt: skip

@@ -28,6 +28,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from truceline.core.errors import InvalidInput, NotFound
 from truceline.store.base import ApiToken, Store
 
 __all__ = [
@@ -52,8 +53,9 @@ ROLES = (*TOKEN_ROLES, "public")
 PARTIES = ("UA", "RU")
 
 
-class TokenError(ValueError):
-    """A token request that cannot be honoured (unknown role, missing party...); names the argument."""
+class TokenError(InvalidInput):
+    """A token request that cannot be honoured (unknown role, missing party, a token already revoked...);
+    names the argument. An :class:`~truceline.core.errors.InvalidInput` (HTTP 422)."""
 
 
 @dataclass(frozen=True)
@@ -153,14 +155,14 @@ def revoke_token(store: Store, token_id: str) -> ApiToken:
 
     Raises
     ------
-    LookupError
-        If no token has this id.
+    NotFound
+        (a ``LookupError``) If no token has this id.
     TokenError
         If it is already revoked.
     """
     known = {t.token_id: t for t in store.tokens()}
     if token_id not in known:
-        raise LookupError(f"token {token_id!r}: not found")
+        raise NotFound(f"token {token_id!r}: not found")
     if not store.revoke_token(token_id, dt.datetime.now(dt.UTC)):
         raise TokenError(f"token {token_id!r}: already revoked")
     return {t.token_id: t for t in store.tokens()}[token_id]

@@ -1,6 +1,18 @@
-"""Storage: the Store protocol and its backends (SQLite embedded by default)."""
+"""Storage: the Store protocol, its backends (SQLite embedded by default) and the registry that opens one by URL."""
 
 from truceline.store.base import DERIVED_KINDS, AddResult, AuditEntry, Derived, ScopeState, Store
+from truceline.store.registry import Backend, open_store, register
 from truceline.store.sqlite import SQLiteStore
 
-__all__ = ["DERIVED_KINDS", "AddResult", "AuditEntry", "Derived", "SQLiteStore", "ScopeState", "Store"]
+__all__ = [
+    "DERIVED_KINDS",
+    "AddResult",
+    "AuditEntry",
+    "Backend",
+    "Derived",
+    "SQLiteStore",
+    "ScopeState",
+    "Store",
+    "open_store",
+    "register",
+]

@@ -14,7 +14,8 @@ Three families of data, kept apart as DESIGN.md asks:
 - **The audit trail** (append-only): who did what, when, why, with the state before and after.
 
 The SQLite backend (:mod:`truceline.store.sqlite`) is the embedded default; a PostgreSQL/PostGIS
-backend implements the same protocol and callers do not change.
+backend implements the same protocol and callers do not change: they open a store by its URL
+through :func:`truceline.store.registry.open_store` and are typed against :class:`Store`.
 """
 
 from __future__ import annotations
@@ -91,12 +92,17 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class ScopeState:
-    """How far a processing scope has got: the last observation sequence it has seen."""
+    """How far a processing scope has got: the last observation sequence it has seen.
+
+    ``window_s`` is the window length (s) stored with the run that last processed the scope (None for
+    a run that processes no windows, such as the claims judgement).
+    """
 
     scope: str
     seen_seq: int
     run_id: int
     processed_at: dt.datetime
+    window_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -182,8 +188,9 @@ class Store(Protocol):
         ...
 
     # -- derived records -------------------------------------------------------------------
-    def new_run(self, what: str, parameters: dict[str, Any]) -> int:
-        """Open a processing run and return its id."""
+    def new_run(self, what: str, parameters: dict[str, Any], window_s: int | None = None) -> int:
+        """Open a processing run and return its id; ``window_s``: the length of the windows it processes
+        (what :attr:`ScopeState.window_s` reports for the scopes it writes), None when it has none."""
         ...
 
     def replace_scope(self, scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]], seen_seq: int) -> None:

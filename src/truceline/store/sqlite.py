@@ -1,15 +1,15 @@
 """The embedded store: one SQLite file under a data directory (WAL, synchronous writes).
 
-Schema changes go through :data:`MIGRATIONS` (``PRAGMA user_version`` holds the version reached);
-opening an older file upgrades it in one transaction. Raw observations, detections and the audit
-trail are append-only: triggers refuse ``UPDATE`` and ``DELETE`` on them, so not even a bug in
-this package can rewrite evidence.
+The schema and its migrations are in :mod:`truceline.store.sqlite_schema` (``PRAGMA user_version``
+holds the version reached; opening an older file upgrades it); the derived records (runs, scopes,
+findings and their status) in :mod:`truceline.store.sqlite_derived`. This module holds the store
+itself: its connection and transactions, the raw observations and detections, the audit trail and
+the API tokens. Raw observations, detections and the audit trail are append-only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import sqlite3
 import threading
@@ -21,86 +21,16 @@ from typing import Any
 import numpy as np
 
 from truceline.core import Record, from_json_dict, record_type, to_json_dict
+from truceline.core.errors import InvalidInput
 from truceline.io.detections import COLUMNS, DetectionTable
-from truceline.store.base import DERIVED_KINDS, AddResult, ApiToken, AuditEntry, Derived, ScopeState, to_us
+from truceline.store.base import AddResult, ApiToken, AuditEntry, to_us
+from truceline.store.sqlite_derived import DerivedTables
+from truceline.store.sqlite_schema import DB_NAME, MIGRATIONS, between, dumps, migrate, now, schema_version
 
-DB_NAME = "truceline.sqlite"
-
-
-def _append_only(table: str) -> str:
-    return (
-        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;\n"
-        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-    )
-
-
-#: Ordered schema migrations; entry ``i`` brings ``user_version`` from ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE seqs (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    INSERT INTO seqs VALUES ('obs', 0);
-    CREATE TABLE observations (
-        kind TEXT NOT NULL, id TEXT NOT NULL, time_us INTEGER NOT NULL, seq INTEGER NOT NULL,
-        ingested_at TEXT NOT NULL, source TEXT NOT NULL, body TEXT NOT NULL,
-        PRIMARY KEY (kind, id)
-    );
-    CREATE INDEX observations_time ON observations (kind, time_us);
-    CREATE INDEX observations_seq ON observations (seq);
-    CREATE TABLE detections (
-        id TEXT PRIMARY KEY, sensor_id TEXT NOT NULL, t_us INTEGER NOT NULL, time_sigma_s REAL NOT NULL,
-        bearing_deg REAL, bearing_sigma_deg REAL, amplitude_pa REAL, launch_score REAL, impact_score REAL,
-        seq INTEGER NOT NULL, source TEXT NOT NULL
-    );
-    CREATE INDEX detections_time ON detections (t_us);
-    CREATE INDEX detections_seq ON detections (seq);
-    CREATE TABLE runs (
-        run_id INTEGER PRIMARY KEY, what TEXT NOT NULL, started_at TEXT NOT NULL, parameters TEXT NOT NULL
-    );
-    CREATE TABLE derived (
-        kind TEXT NOT NULL, id TEXT NOT NULL, time_us INTEGER NOT NULL, scope TEXT NOT NULL,
-        run_id INTEGER NOT NULL, status TEXT, superseded_by INTEGER, body TEXT NOT NULL,
-        PRIMARY KEY (kind, id, run_id)
-    );
-    CREATE INDEX derived_current ON derived (kind, superseded_by, time_us);
-    CREATE INDEX derived_scope ON derived (scope, superseded_by);
-    CREATE TABLE scopes (
-        scope TEXT PRIMARY KEY, seen_seq INTEGER NOT NULL, run_id INTEGER NOT NULL, processed_at TEXT NOT NULL
-    );
-    CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-        target_kind TEXT NOT NULL, target_id TEXT NOT NULL, reason TEXT NOT NULL, before TEXT, after TEXT
-    );
-    CREATE INDEX audit_target ON audit (target_id);
-    """
-    + "\n".join(_append_only(t) for t in ("observations", "detections", "audit")),
-    # 2: API tokens (hashes only); revoking sets revoked_at, nothing is deleted.
-    """
-    CREATE TABLE api_tokens (
-        token_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, party TEXT,
-        token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT
-    );
-    CREATE TRIGGER api_tokens_no_delete BEFORE DELETE ON api_tokens
-    BEGIN SELECT RAISE(ABORT, 'api_tokens rows are revoked, never deleted'); END;
-    """,
-)
+__all__ = ["DB_NAME", "MIGRATIONS", "SQLiteStore"]
 
 #: Stored detection columns: the bulk reader's, less the source line, under the codebook's names.
 _DET_COLS = ("id", "sensor_id", *COLUMNS[2:-1])
-
-
-@contextmanager
-def _file_lock(path: Path | None) -> Iterator[None]:
-    if path is None:
-        yield
-        return
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _time_of(record: Record) -> dt.datetime:
@@ -118,32 +48,11 @@ def _time_of(record: Record) -> dt.datetime:
     raise ValueError(f"{type(record).__name__} {record.id!r} has no time to file it under")
 
 
-def _between(
-    q: str, args: list[Any], since: dt.datetime | None, until: dt.datetime | None
-) -> tuple[str, list[Any]]:
-    """Add ``since <= time_us < until`` (either bound optional) to a query."""
-    if since is not None:
-        q += " AND time_us >= ?"
-        args = [*args, to_us(since)]
-    if until is not None:
-        q += " AND time_us < ?"
-        args = [*args, to_us(until)]
-    return q, args
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat()
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True, allow_nan=False)
-
-
 def _nan_to_none(a: np.ndarray) -> list[float | None]:
     return [None if v != v else float(v) for v in a.tolist()]
 
 
-class SQLiteStore:
+class SQLiteStore(DerivedTables):
     """The embedded :class:`~truceline.store.base.Store`.
 
     Parameters
@@ -158,7 +67,7 @@ class SQLiteStore:
         else:
             d = Path(data_dir)
             if d.exists() and not d.is_dir():
-                raise ValueError(f"data directory {d} is a file, not a directory")
+                raise InvalidInput(f"data directory {d} is a file, not a directory")
             d.mkdir(parents=True, exist_ok=True)
             self.path = str(d / DB_NAME)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -172,25 +81,13 @@ class SQLiteStore:
 
     # -- plumbing ------------------------------------------------------------------------
     def _migrate(self) -> None:
-        """Bring the schema up to date. Several processes may open a new store at once (``serve`` and
-        ``ingest``): an exclusive lock file serialises them, and each reads the version under it."""
-        with self._lock, _file_lock(None if self.path == ":memory:" else Path(self.path).with_suffix(".migrate.lock")):
-            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-            if version > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"{self.path}: schema version {version} is newer than this truceline knows ({len(MIGRATIONS)})"
-                )
-            for i in range(version, len(MIGRATIONS)):
-                try:
-                    self._db.executescript(f"BEGIN IMMEDIATE;{MIGRATIONS[i]};PRAGMA user_version={i + 1};COMMIT;")
-                except sqlite3.Error:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
+        """Bring the schema up to date (:func:`~truceline.store.sqlite_schema.migrate`)."""
+        with self._lock:
+            migrate(self._db, self.path)
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self._db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -227,7 +124,7 @@ class SQLiteStore:
             for r in records:
                 if not isinstance(r, cls):
                     raise TypeError(f"record {r.id!r} is a {type(r).__name__}, not a {kind}")
-                body = _dumps(to_json_dict(r))
+                body = dumps(to_json_dict(r))
                 row = self._db.execute("SELECT body FROM observations WHERE kind=? AND id=?", (kind, r.id)).fetchone()
                 if row is not None:
                     if row[0] == body:
@@ -237,7 +134,7 @@ class SQLiteStore:
                     continue
                 self._db.execute(
                     "INSERT INTO observations VALUES (?,?,?,?,?,?,?)",
-                    (kind, r.id, to_us(_time_of(r)), self._next_seq(1), _now(), source, body),
+                    (kind, r.id, to_us(_time_of(r)), self._next_seq(1), now(), source, body),
                 )
                 res.inserted += 1
         return res
@@ -289,7 +186,7 @@ class SQLiteStore:
         self, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None
     ) -> list[Record]:
         cls = record_type(kind)
-        q, args = _between("SELECT body FROM observations WHERE kind=?", [kind], since, until)
+        q, args = between("SELECT body FROM observations WHERE kind=?", [kind], since, until)
         rows = self._db.execute(q + " ORDER BY time_us, id", args).fetchall()
         return [from_json_dict(cls, json.loads(b)) for (b,) in rows]
 
@@ -352,132 +249,6 @@ class SQLiteStore:
         ).fetchone()
         return None if row[0] is None else (int(row[0]), int(row[1]))
 
-    # -- derived records -----------------------------------------------------------------
-    def new_run(self, what: str, parameters: dict[str, Any]) -> int:
-        with self.transaction():
-            cur = self._db.execute(
-                "INSERT INTO runs (what, started_at, parameters) VALUES (?,?,?)", (what, _now(), _dumps(parameters))
-            )
-        return int(cur.lastrowid or 0)
-
-    def replace_scope(self, scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]], seen_seq: int) -> None:
-        with self.transaction():
-            self._db.execute(
-                "UPDATE derived SET superseded_by=? WHERE scope=? AND superseded_by IS NULL", (run_id, scope)
-            )
-            self._db.executemany(
-                "INSERT INTO derived VALUES (?,?,?,?,?,?,NULL,?)",
-                [
-                    (kind, r.id, int(t_us), scope, run_id, getattr(r, "status", None), _dumps(to_json_dict(r)))
-                    for kind, r, t_us in rows
-                ],
-            )
-            self._db.execute(
-                "INSERT OR REPLACE INTO scopes VALUES (?,?,?,?)", (scope, int(seen_seq), run_id, _now())
-            )
-
-    def scope_state(self, scope: str) -> ScopeState | None:
-        row = self._db.execute("SELECT * FROM scopes WHERE scope=?", (scope,)).fetchone()
-        return None if row is None else ScopeState(row[0], int(row[1]), int(row[2]), dt.datetime.fromisoformat(row[3]))
-
-    def scope_states(self) -> dict[str, ScopeState]:
-        rows = self._db.execute("SELECT * FROM scopes").fetchall()
-        return {r[0]: ScopeState(r[0], int(r[1]), int(r[2]), dt.datetime.fromisoformat(r[3])) for r in rows}
-
-    def _derived(self, row: tuple[Any, ...]) -> Derived:
-        kind, body, scope, run_id, status, sup = row
-        rec = from_json_dict(kind, json.loads(body))
-        return Derived(kind, rec, scope, int(run_id), status, None if sup is None else int(sup))
-
-    def derived(
-        self,
-        kind: str,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        include_superseded: bool = False,
-    ) -> list[Derived]:
-        q = "SELECT kind, body, scope, run_id, status, superseded_by FROM derived WHERE kind=?"
-        args: list[Any] = [kind]
-        if not include_superseded:
-            q += " AND superseded_by IS NULL"
-        q, args = _between(q, args, since, until)
-        return [self._derived(r) for r in self._db.execute(q + " ORDER BY time_us, id, run_id", args)]
-
-    def put_derived(self, scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]]) -> None:
-        """Insert derived rows under ``scope`` without superseding anything (see the protocol).
-
-        Parameters
-        ----------
-        scope : str
-            Scope the rows are filed under (e.g. ``"review:<incident id>"``).
-        run_id : int
-            The run (from :meth:`new_run`) that made them.
-        rows : sequence of (kind, record, time_us)
-            ``kind`` one of :data:`~truceline.store.base.DERIVED_KINDS`, the record of that type, and the
-            time it is filed under (µs since 1970 UTC).
-
-        Raises
-        ------
-        ValueError
-            For an unknown kind, or a ``(kind, id)`` that already has a current row (nothing is written).
-        TypeError
-            For a record that is not of its kind's type.
-        """
-        with self.transaction():
-            for kind, r, _ in rows:
-                if kind not in DERIVED_KINDS:
-                    raise ValueError(f"kind {kind!r} is not a derived kind ({', '.join(DERIVED_KINDS)})")
-                if not isinstance(r, record_type(kind)):
-                    raise TypeError(f"record {r.id!r} is a {type(r).__name__}, not a {kind}")
-                row = self._db.execute(
-                    "SELECT scope, run_id FROM derived WHERE kind=? AND id=? AND superseded_by IS NULL", (kind, r.id)
-                ).fetchone()
-                if row is not None:
-                    raise ValueError(f"{kind} {r.id!r} already has a current row (scope {row[0]!r}, run {row[1]})")
-            self._db.executemany(
-                "INSERT INTO derived VALUES (?,?,?,?,?,?,NULL,?)",
-                [
-                    (kind, r.id, int(t_us), scope, run_id, getattr(r, "status", None), _dumps(to_json_dict(r)))
-                    for kind, r, t_us in rows
-                ],
-            )
-
-    def supersede(self, kind: str, ids: Sequence[str], run_id: int) -> int:
-        """Mark current rows superseded by ``run_id`` (see the protocol); returns the number of rows marked.
-
-        Raises
-        ------
-        KeyError
-            Naming the first id with no current row of ``kind`` (nothing is marked).
-        """
-        n = 0
-        with self.transaction():
-            for rid in dict.fromkeys(ids):
-                cur = self._db.execute(
-                    "UPDATE derived SET superseded_by=? WHERE kind=? AND id=? AND superseded_by IS NULL",
-                    (run_id, kind, rid),
-                )
-                if cur.rowcount == 0:
-                    raise KeyError(f"no current {kind} {rid!r}")
-                n += cur.rowcount
-        return n
-
-    def get_derived(self, kind: str, record_id: str) -> Derived | None:
-        row = self._db.execute(
-            "SELECT kind, body, scope, run_id, status, superseded_by FROM derived WHERE kind=? AND id=? "
-            "ORDER BY superseded_by IS NOT NULL, run_id DESC LIMIT 1",
-            (kind, record_id),
-        ).fetchone()
-        return None if row is None else self._derived(row)
-
-    def set_status(self, kind: str, record_id: str, status: str) -> None:
-        with self.transaction():
-            cur = self._db.execute(
-                "UPDATE derived SET status=? WHERE kind=? AND id=? AND superseded_by IS NULL", (status, kind, record_id)
-            )
-            if cur.rowcount == 0:
-                raise KeyError(f"no current {kind} {record_id!r}")
-
     # -- audit ---------------------------------------------------------------------------
     def append_audit(
         self,
@@ -501,8 +272,8 @@ class SQLiteStore:
                     target_kind,
                     target_id,
                     reason,
-                    None if before is None else _dumps(before),
-                    None if after is None else _dumps(after),
+                    None if before is None else dumps(before),
+                    None if after is None else dumps(after),
                 ),
             )
         return AuditEntry(int(cur.lastrowid or 0), at, actor, action, target_kind, target_id, reason, before, after)

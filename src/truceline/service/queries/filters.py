@@ -18,6 +18,7 @@ from truceline.core.enums import (
     ViolationKind,
     WeaponClass,
 )
+from truceline.core.errors import InvalidInput, NotFound
 
 #: Default and largest page size.
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
@@ -26,8 +27,8 @@ PUBLIC_DECIMALS = 2
 _PARTIES = ("UA", "RU", "unattributed")
 
 
-class QueryError(ValueError):
-    """A bad query parameter (HTTP 400); ``param`` names it.
+class QueryError(InvalidInput):
+    """A bad query parameter (HTTP 400, where other invalid input is 422); ``param`` names it.
 
     Parameters
     ----------
@@ -42,7 +43,7 @@ class QueryError(ValueError):
         super().__init__(f"{param}: {message}")
 
 
-class UnknownKind(LookupError):
+class UnknownKind(NotFound):
     """A record kind the API does not know (HTTP 404)."""
 
 

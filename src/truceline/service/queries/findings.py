@@ -20,6 +20,7 @@ from truceline.core import (
 from truceline.core.enums import (
     ClaimantKind,
 )
+from truceline.core.errors import Forbidden
 from truceline.service.export import current
 from truceline.service.queries.features import (
     _event_feature,
@@ -77,7 +78,7 @@ def incidents(store: Store, f: Filters, view: View, agreement: Agreement | None 
     """Current incidents as GeoJSON features (``kind``: the weapon class); geometry: the impact, else
     the launch; properties add ``launch``/``impact`` ``[lon, lat]`` and the main event's 95 % ``ellipse``."""
     if view.public:
-        raise PermissionError("incidents are not public")
+        raise Forbidden("incidents are not public")
     ds = store.derived("incident", f.start, f.end)
     events = _events_by_id(store, {i for d in ds for i in d.record.event_ids}, f)  # type: ignore[attr-defined]
     rows = []
@@ -96,7 +97,7 @@ def events(store: Store, f: Filters, view: View, agreement: Agreement | None = N
     if f.status:
         raise QueryError("status", "events have no verification status (their incidents and violations do)")
     if view.public:
-        raise PermissionError("events are not public")
+        raise Forbidden("events are not public")
     rows = []
     for d in store.derived("event", f.start, f.end):
         e: Event = d.record  # type: ignore[assignment]
@@ -121,7 +122,7 @@ def claims(store: Store, f: Filters, view: View, agreement: Agreement | None = N
     against its party.
     """
     if view.public:
-        raise PermissionError("claims are not public")
+        raise Forbidden("claims are not public")
     verdicts: dict[str, Derived] = {}
     for d in store.derived("claim_assessment"):
         verdicts[d.record.claim_id] = d  # type: ignore[attr-defined]
@@ -160,9 +161,7 @@ def aggregates(store: Store, f: Filters, view: View, agreement: Agreement | None
     Raises
     ------
     QueryError
-        For a bad cut-off or time zone.
-    ValueError
-        For a bad key (from :func:`aggregate`).
+        For a bad cut-off or time zone, or a bad key (``by``).
     """
     try:
         hh, mm = (int(x) for x in cutoff.split(":"))

@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import mapping
 
 from truceline.agreement import Agreement, LineVersion, NoLineInForce
+from truceline.core.errors import NotFound
 from truceline.service.queries.features import _feature, _point
 
 # ----------------------------------------------------------------------------------- agreement layers
@@ -50,15 +51,15 @@ class AgreementLayers:
 
         Raises
         ------
-        LookupError
-            When no line is in force at ``at``.
+        NotFound
+            (a ``LookupError``) When no line is in force at ``at``.
         """
         if at is None:
             return self.agreement.versions[-1]
         try:
             return self.agreement.line_at(at)
         except NoLineInForce as exc:
-            raise LookupError(str(exc)) from None
+            raise NotFound(str(exc)) from None
 
     @cached_property
     def extent(self) -> tuple[float, float, float, float]:
@@ -73,11 +74,11 @@ class AgreementLayers:
 
         Raises
         ------
-        LookupError
-            For an unknown layer, or no line in force at ``at``.
+        NotFound
+            (a ``LookupError``) For an unknown layer, or no line in force at ``at``.
         """
         if name not in LAYERS:
-            raise LookupError(f"layer {name!r}: not found; layers are {', '.join(LAYERS)}")
+            raise NotFound(f"layer {name!r}: not found; layers are {', '.join(LAYERS)}")
         version = self.version(at) if name in ("line", "areas", "buffer") else None
         key = (name, "" if version is None else version.id)
         if key not in self._cache:

@@ -14,6 +14,7 @@ from truceline.core import (
     SensorStatusReport,
     to_json_dict,
 )
+from truceline.core.errors import Forbidden, InvalidInput
 from truceline.service.queries.features import _feature, _point
 from truceline.service.queries.filters import (
     Filters,
@@ -40,11 +41,12 @@ def sensors(store: Store, f: Filters, view: View, at: dt.datetime | None = None,
 
     Raises
     ------
-    PermissionError
-        For a liaison or public view: sensor positions and health are for the mission only.
+    Forbidden
+        (a ``PermissionError``) For a liaison or public view: sensor positions and health are for the
+        mission only.
     """
     if not view.full:
-        raise PermissionError("sensor positions and health are for the mission only")
+        raise Forbidden("sensor positions and health are for the mission only")
     when = at or data_time(store)
     sens = [s for s in store.records("sensor") if isinstance(s, Sensor)]
     reports = [r for r in store.records("sensor_status_report") if isinstance(r, SensorStatusReport)]
@@ -81,13 +83,20 @@ def coverage(store: Store, at: dt.datetime | None, weapon_class: str, kind: str,
 
     Raises
     ------
-    ValueError
-        For a bad weapon class, kind, cell size or bbox (from :func:`coverage_grid`), or no sensors.
+    QueryError
+        For a kind other than impact or launch.
+    InvalidInput
+        (a ``ValueError``) For a bad weapon class, cell size, bbox or probability (what
+        :func:`coverage_grid` refuses), or no sensors without a bbox.
     """
     if kind not in ("impact", "launch"):
         raise QueryError("kind", f"{kind!r} is not impact or launch")
     sens = [s for s in store.records("sensor") if isinstance(s, Sensor)]
     reports = [r for r in store.records("sensor_status_report") if isinstance(r, SensorStatusReport)]
     net = SensorNetwork.from_records(sens, reports)
-    grid = coverage_grid(net, bbox, cell_km, when=at or data_time(store), weapon_class=weapon_class, kind=kind)
-    return grid.to_geojson(min_probability)
+    when = at or data_time(store)
+    try:  # the grid checks the caller's parameters: what it refuses is the caller's mistake
+        grid = coverage_grid(net, bbox, cell_km, when=when, weapon_class=weapon_class, kind=kind)
+        return grid.to_geojson(min_probability)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
