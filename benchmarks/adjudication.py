@@ -8,20 +8,32 @@
 3. ``rules``: the same rules over the simulator's oracle (every detectable event located exactly
    and paired): what the rule layer does when fusion is perfect.
 
-Writes benchmarks/results/adjudication.json and .md. Run: ``.venv/bin/python benchmarks/adjudication.py``.
+The families are the rule-family registry's (``truceline.adjudicate.rule_families``, read through
+``figures_adjudication.registry_families``): every registered family is scored in every scenario,
+and the tables show each one, so a new family is never dropped silently.
+
+Writes benchmarks/results/adjudication.json, then renders ``.md`` and the blocks of the README and
+docs from it (``figures.py``, ``figures_adjudication.py``). Run:
+``.venv/bin/python benchmarks/adjudication.py [SCENARIO ...]``.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+import os
+import platform
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from figures import publish  # noqa: E402
+from figures_adjudication import registry_families  # noqa: E402
 
 from truceline.agreement import load_agreement  # noqa: E402
 from truceline.scoring.score import score_dirs  # noqa: E402
@@ -34,11 +46,12 @@ from truceline.sim.run import simulate  # noqa: E402
 from truceline.sim.scenario import load_scenario  # noqa: E402
 from truceline.store import SQLiteStore  # noqa: E402
 
-OUT = ROOT / "benchmarks" / "results"
 CATALOGUE = ("steady", "quiet", "single_row", "bad_weather", "arrays", "line_moved", "sensor_outage", "false_flag",
              "escalation")  # fmt: skip
-FAMS = ("fire_across_line", "buffer_zone", "withdrawal_zone", "protected_site", "ceasefire_window",
-        "freedom_of_movement", "monitoring_interference")  # fmt: skip
+#: The scorecard's event and side-of-line figures kept per scenario.
+EVENT_KEYS = ("f1", "precision", "recall_detectable", "location_error_median_m", "ellipse_coverage",
+              "association_purity")  # fmt: skip
+SIDE_KEYS = ("side_correct_beyond_2km", "wrong_party_rate")
 
 
 def bench_ingest(work: Path) -> dict[str, float]:
@@ -73,9 +86,10 @@ def bench_ingest(work: Path) -> dict[str, float]:
 
 
 def family_table(card: dict) -> dict[str, dict]:
+    """Every registered family's figures (zeros included); a family the scorecard lacks is left out (not measured)."""
     fams = card["violations"]["families"]
     keys = ("n_truth", "n_result", "matched", "precision", "recall", "recall_detectable", "wrong_party")
-    return {f: {k: fams[f][k] for k in keys} for f in FAMS if fams[f]["n_truth"] or fams[f]["n_result"]}
+    return {f: {k: fams[f][k] for k in keys} for f in registry_families() if f in fams}
 
 
 def bench_scenario(name: str, work: Path) -> dict:
@@ -102,6 +116,7 @@ def bench_scenario(name: str, work: Path) -> dict:
         "process_s": round(t_proc, 2),
         "windows": len(summary.windows_processed),
         "event_f1": card["events"]["f1"],
+        "events": {**{k: card["events"][k] for k in EVENT_KEYS}, **{k: card["side_of_line"][k] for k in SIDE_KEYS}},
         "violations": family_table(card),
         "violations_all": {k: card["violations"]["overall"][k] for k in ("precision", "recall", "recall_detectable")},
         "rules_on_oracle": family_table(oracle),
@@ -114,48 +129,25 @@ def bench_scenario(name: str, work: Path) -> dict:
     }
 
 
-def markdown(res: dict) -> str:
-    ing = res["ingest"]
-    head = (f"Ingest: {ing['detections']:,} detections in {ing['seconds']} s ({ing['per_second']:,}/s; "
-            f"the same batch again: {ing['repeat_seconds']} s, nothing stored).")  # fmt: skip
-    lines = ["# Adjudication benchmark", "", head, ""]
-    lines += ["## Violations per family (end to end: simulate, ingest, process, score)", "",
-              "| scenario | family | truth | result | precision | recall | recall (detectable) "
-              "| rules on oracle P / R(det) | wrong party |",
-              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    for name, r in res["catalogue"].items():
-        for f, d in r["violations"].items():
-            o = r["rules_on_oracle"].get(f, {})
-            lines.append(f"| {name} | {f} | {d['n_truth']} | {d['n_result']} | {d['precision']} | {d['recall']} | "
-                         f"{d['recall_detectable']} | {o.get('precision')} / {o.get('recall_detectable')} | "
-                         f"{d['wrong_party']} |")  # fmt: skip
-    lines += ["", "## Claims", "", "| scenario | claims | accuracy | false flags corroborated | verdicts by truth |",
-              "|---|---|---|---|---|"]  # fmt: skip
-    for name, r in res["catalogue"].items():
-        c = r["claims"]
-        lines.append(f"| {name} | {c['n']} | {c['accuracy']} | {c['false_flags_corroborated']} | "
-                     f"{json.dumps(c['by_truth'])} |")  # fmt: skip
-    lines += ["", "## Timings", "", "| scenario | ingest s | process s | windows | event F1 |", "|---|---|---|---|---|"]
-    for name, r in res["catalogue"].items():
-        lines.append(f"| {name} | {r['ingest_s']} | {r['process_s']} | {r['windows']} | {r['event_f1']} |")
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
     names = sys.argv[1:] or list(CATALOGUE)
     work = Path(tempfile.mkdtemp(prefix="truceline-adj-"))
     try:
-        res = {"ingest": bench_ingest(work), "catalogue": {}}
+        res: dict[str, Any] = {
+            "benchmark": "adjudication",
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "families": registry_families(),
+            "ingest": bench_ingest(work),
+            "catalogue": {},
+        }
         print("ingest", res["ingest"], flush=True)
         for n in names:
             res["catalogue"][n] = bench_scenario(n, work)
             print(n, res["catalogue"][n]["violations_all"], res["catalogue"][n]["claims"]["accuracy"], flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "adjudication.json").write_text(json.dumps(res, indent=2) + "\n")
-    (OUT / "adjudication.md").write_text(markdown(res))
-    print(markdown(res))
+    print(publish("adjudication", res))
 
 
 if __name__ == "__main__":

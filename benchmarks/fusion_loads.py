@@ -25,16 +25,11 @@ on the whole line: 20 bursts of 30 against 451 sensors at 1 an hour): ``false_bu
 is set proportionally to the target, the rest is Poisson ``false_per_sensor_hour``.
 
 Run ``.venv/bin/python benchmarks/fusion_loads.py small /tmp/bench/small`` to simulate a load and
-print its counts and the time it took. Measured with seed 1 (2 cores, Python 3.11):
-
-| load | true events (detectable) | sensors | true / false detections (ratio) | runs: simulate s |
-|---|---|---|---|---|
-| ``small`` | 540 (533) | 63 | 12,229 / 6,171 (0.505) | 2: 1.9 + 1.6 |
-| ``line_3k`` | 2,434 (2,301) | 451 | 70,665 / 71,276 (1.009) | 2: 3.2 + 2.6 |
-| ``line_10k`` | 9,222 (8,668) | 451 | 266,618 / 281,607 (1.056) | 1: 5.5 |
-
-The realised events differ from the nominal rate by the Poisson draw of fire missions (a mission
-is 1-40 rounds, MLRS salvos ~43 % of the rounds): +8 %, -19 % and -8 % here.
+print its counts and the time it took. The counts of the loads the benchmark ran (true and
+detectable events, sensors, true and false detections, ratio, runs and their times) are in
+``results/fusion_vs_pyocto.json`` (``simulated``), written by ``fusion_vs_pyocto.py``. The realised
+events differ from the nominal rate by the Poisson draw of fire missions (a mission is one round
+to an MLRS salvo).
 """
 
 from __future__ import annotations

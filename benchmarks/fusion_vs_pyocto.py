@@ -8,8 +8,12 @@ spacing, 50 ms timing noise; false detections calibrated to the load's ratio): s
 with ``truceline score`` (F1 over detectable events, ±2 s and 2 km), and compute the Cramér-Rao
 bound of each matched true event's position from the sensors that heard it (arrival variance
 σ_t² + path jitter² + (0.001·travel)²; known weather). Writes
-``benchmarks/results/fusion_vs_pyocto.{json,md}``. Fusion's time is wall time of association,
-location, attribution and pairing (reading excluded; the Numba kernels compiled beforehand).
+``benchmarks/results/fusion_vs_pyocto.json``, then renders ``.md`` and the blocks of the README and
+``docs/fusion.md`` from it (``figures.py``, ``figures_fusion.py``: the goals' verdicts are computed
+there from the measured figures). Fusion's time is wall time of association, location, attribution
+and pairing (reading excluded; the Numba kernels compiled beforehand). PyOcto's figures carry
+``same_run: true``: only figures measured in this run on the same load are compared with
+truceline's; a load PyOcto does not run on shows "not measured here".
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -28,15 +34,15 @@ from pyproj import Geod
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import publish
+from figures_fusion import goals
 from fusion_loads import LOADS, simulate_load
 
 from truceline.fusion.run import fuse
 from truceline.io.jsonl import read_objects
 from truceline.scoring.score import score_dirs
 
-RESULTS = Path(__file__).resolve().parent / "results"
 GEOD = Geod(ellps="WGS84")
-GOALS = {"small": (0.99, None), "line_3k": (0.97, 10.0), "line_10k": (0.95, 10.0)}
 #: The peer's settings: the best of the grid tried on the small load (cell 2 / 1 km, tolerance 1.5 /
 #: 0.5 s, cutoff 80 / 30 km, location split 6-4 / 8-6): F1 0.31-0.45 there; the rest as in
 #: ``peer_pyocto.DEFAULTS`` (one P phase at the sound speed, 4 picks, min_interevent_time 0.1 s).
@@ -47,8 +53,6 @@ PEER_SETTINGS: dict[str, Any] = {
     "location_split_return": 6,
 }
 PEER_CELL_KM = 1.0
-#: PyOcto as the issue measured it on its loads (2 cores): F1 and seconds.
-ISSUE_PEER = {"small": (0.957, 2.0), "line_3k": (0.863, 69.0), "line_10k": (0.765, 603.0)}
 
 
 def crb_m(sim: Path) -> dict[str, float]:
@@ -157,7 +161,12 @@ def warm_up() -> None:
 
 def run(loads: list[str], peer_loads: list[str], work: Path) -> dict[str, Any]:
     warm_up()
-    out: dict[str, Any] = {"machine_cores": __import__("os").cpu_count(), "loads": {}}
+    out: dict[str, Any] = {
+        "benchmark": "fusion_vs_pyocto",
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "loads": {},
+    }
     for name in loads:
         sim = work / name / "sim"
         info = simulate_load(name, sim)
@@ -173,112 +182,20 @@ def run(loads: list[str], peer_loads: list[str], work: Path) -> dict[str, Any]:
             **_card(sim, work / name / "truceline"),
             "vs_crb": location_vs_crb(sim, work / name / "truceline"),
         }
-        peer = name in peer_loads
-        f1_issue, s_issue = ISSUE_PEER[name]
-        row["pyocto_as_reported_in_the_issue"] = {"f1": f1_issue, "wall_s": s_issue}
-        row["speedup_vs_issue_pyocto_s"] = round(s_issue / max(fuse_s, 1e-9), 1)
-        if peer:
+        if name in peer_loads:
             from peer_pyocto import run_pyocto
 
             p = run_pyocto(sim, work / name / "pyocto", cell_km=PEER_CELL_KM, **PEER_SETTINGS)
             row["pyocto"] = {
+                "same_run": True,
                 "wall_s": round(p["wall_s"], 2),
                 "settings": p["settings"],
                 **_card(sim, work / name / "pyocto"),
             }
-            row["speedup"] = round(p["wall_s"] / max(fuse_s, 1e-9), 1)
         row["goals"] = goals(name, row)
         out["loads"][name] = row
         print(json.dumps({name: row}, indent=1, default=str), flush=True)
     return out
-
-
-def goals(name: str, row: dict[str, Any]) -> dict[str, Any]:
-    """Each goal of the issue with its measured value and whether it is met."""
-    t = row["truceline"]
-    f1_goal, speed_goal = GOALS[name]
-    crb = t.get("vs_crb", {})
-    g: dict[str, Any] = {
-        "f1": {"goal": f">= {f1_goal}", "value": t["f1"], "met": t["f1"] >= f1_goal},
-        "median_error_vs_crb": {
-            "goal": "<= 2",
-            "value": crb.get("median_ratio_to_crb"),
-            "met": crb.get("median_ratio_to_crb", 99) <= 2,
-        },
-        "ellipse_coverage": {
-            "goal": "0.93-0.97",
-            "value": t["ellipse_coverage"],
-            "met": 0.93 <= t["ellipse_coverage"] <= 0.97,
-        },
-        "side_correct_beyond_2km": {
-            "goal": ">= 0.99",
-            "value": t["side_correct_beyond_2km"],
-            "met": t["side_correct_beyond_2km"] >= 0.99,
-        },
-        "wrong_party_rate": {"goal": "<= 0.001", "value": t["wrong_party_rate"], "met": t["wrong_party_rate"] <= 0.001},
-        "latency_p90_s": {
-            "goal": "<= 10",
-            "value": t["latency_s"].get("p90"),
-            "met": t["latency_s"].get("p90", 99) <= 10,
-        },
-    }
-    if speed_goal is not None:
-        g["speedup_vs_issue_pyocto_time"] = {
-            "goal": f">= {speed_goal}",
-            "value": row["speedup_vs_issue_pyocto_s"],
-            "met": row["speedup_vs_issue_pyocto_s"] >= speed_goal,
-        }
-    if "speedup" in row:
-        g["speedup_vs_pyocto_measured_here"] = {"value": row["speedup"]}
-    return g
-
-
-def _f(v: Any, fmt: str) -> str:
-    return "—" if v is None else format(v, fmt)
-
-
-def markdown(res: dict[str, Any]) -> str:
-    lines = [
-        "# Fusion vs PyOcto 0.2.2",
-        "",
-        f"Machine: {res['machine_cores']} cores. Command: `.venv/bin/python benchmarks/fusion_vs_pyocto.py`.",
-        "",
-    ]
-    lines += [
-        "| load | system | F1 | precision | recall | wall s | loc. median m | loc. p90 m | ellipse cov. "
-        "| side >2 km | wrong party |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, row in res["loads"].items():
-        for sys_name in ("truceline", "pyocto"):
-            r = row.get(sys_name)
-            if not r:
-                continue
-            lines.append(
-                f"| {name} | {sys_name} | {_f(r['f1'], '.3f')} | {_f(r['precision'], '.3f')} "
-                f"| {_f(r['recall'], '.3f')} "
-                f"| {_f(r['wall_s'], '.1f')} | {_f(r['location_error_median_m'], '.0f')} "
-                f"| {_f(r['location_error_p90_m'], '.0f')} | {_f(r['ellipse_coverage'], '.3f')} "
-                f"| {_f(r['side_correct_beyond_2km'], '.4f')} | {_f(r['wrong_party_rate'], '.4f')} |"
-            )
-    lines += ["", "| load | goal | value | met |", "|---|---|---|---|"]
-    for name, row in res["loads"].items():
-        for key, g in row["goals"].items():
-            if "goal" in g:
-                val = g["value"]
-                shown = f"{val:.4g}" if isinstance(val, float) else str(val)
-                lines.append(f"| {name} | {key} {g['goal']} | {shown} | {'yes' if g['met'] else '**no**'} |")
-    lines.append("")
-    for name, row in res["loads"].items():
-        t = row["truceline"]
-        lines.append(
-            f"- {name}: {row['simulated']['detections']:,} detections, {row['simulated']['detectable_events']:,} "
-            f"detectable events; fusion stages (s) {t['timings_s']}; streaming latency (s) "
-            f"{ {k: round(v, 1) for k, v in t['latency_s'].items()} }; speed-up "
-            f"{row.get('speedup', '—')}x over PyOcto measured here, {row['speedup_vs_issue_pyocto_s']}x over the "
-            f"issue's PyOcto time"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -292,11 +209,7 @@ def main() -> None:
     )
     ap.add_argument("--work", type=Path, default=Path("out/bench/fusion"))
     args = ap.parse_args()
-    res = run(args.loads, args.peer_loads, args.work)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fusion_vs_pyocto.json").write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
-    (RESULTS / "fusion_vs_pyocto.md").write_text(markdown(res), encoding="utf-8")
-    print(markdown(res))
+    print(publish("fusion_vs_pyocto", run(args.loads, args.peer_loads, args.work)))
 
 
 if __name__ == "__main__":

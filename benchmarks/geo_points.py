@@ -1,6 +1,7 @@
 """Geometry engine throughput: side, signed distance and every zone for 1,000,000 points.
 
-Run with ``make bench``. Writes ``benchmarks/results/geo_points.json`` and ``.md``.
+Run with ``make bench``. Writes ``benchmarks/results/geo_points.json``, then renders ``.md`` and the
+README's block from it (``figures.py``).
 
 The points are uniform over Ukraine's bounding box (22-40.3°E, 44.4-52.4°N), the theatre the
 default agreement covers. The naive reference does the same work point by point with Shapely
@@ -11,19 +12,17 @@ point sample, as code without the vectorized engine would.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 import shapely
+from figures import publish
 
 from truceline.agreement import default_agreement
 from truceline.geo.measure import length_km
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BBOX = (22.14, 44.39, 40.23, 52.38)
 N = 1_000_000
 N_NAIVE = 10_000
@@ -91,25 +90,7 @@ def main() -> None:
         "share_in_a_party_area": round(float((r.sides.side >= 0).mean()), 4),
         "share_in_buffer": round(float(r.in_buffer.mean()), 4),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "geo_points.json").write_text(json.dumps(result, indent=2) + "\n")
-    md = [
-        "# Geometry engine: 1,000,000 points, side + signed distance + all zones",
-        "",
-        "| figure | value |",
-        "|---|---|",
-        f"| line | {result['line_version']}, {result['line_length_km']:,} km |",
-        f"| engine build (once per line version) | {build_s:.2f} s |",
-        f"| query of 1,000,000 points (best of {REPEATS}) | {best:.2f} s |",
-        f"| throughput | {result['points_per_s']:,} points/s (goal >= 500,000: "
-        f"{'met' if result['goal_met'] else 'NOT met'}) |",
-        f"| naive per-point Shapely loop (10,000 points) | {result['naive_points_per_s']:,} points/s |",
-        f"| speed-up over the naive loop | {result['speedup_vs_naive']}x |",
-        f"| machine | {os.cpu_count()} CPUs, Python {platform.python_version()} |",
-        "",
-    ]
-    (RESULTS / "geo_points.md").write_text("\n".join(md))
-    print("\n".join(md))
+    print(publish("geo_points", result))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Simulator scale: a day on the whole line, 10,000 events and ~1,000,000 detections.
 
-Run with ``make bench``; writes ``benchmarks/results/sim_day.json`` and ``.md``. The goal (issue
+Run with ``make bench``; writes ``benchmarks/results/sim_day.json``, then renders ``.md`` and the
+README's block from it (``figures.py``). The goal (issue
 "A digital twin of the line") is <= 2 minutes on 2 cores.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import shutil
@@ -15,11 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import publish
+
 from truceline.sim.run import simulate
 from truceline.sim.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 GOAL_S = 120.0
 
 
@@ -46,27 +47,7 @@ def main() -> None:
         "timings_s": summary.timings_s,
         "output_mb": round(size_mb, 1),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "sim_day.json").write_text(json.dumps(result, indent=2) + "\n")
-    md = [
-        "# Simulator: a day on the whole line",
-        "",
-        "| figure | value |",
-        "|---|---|",
-        f"| sensors | {c['sensors']:,} |",
-        f"| rounds / true events | {c['rounds']:,} / {c['truth_events']:,} |",
-        f"| detectable events (>= 3 sensors) | {c['truth_detectable_events']:,} |",
-        f"| detections (false) | {c['detections']:,} ({c['false_detections']:,}) |",
-        f"| observer reports / sightings / claims | {c['observer_reports']} / {c['sightings']} / {c['claims']} |",
-        f"| true violations | {c['truth_violations']:,} |",
-        f"| wall time | {wall:.1f} s (goal <= {GOAL_S:.0f} s: {'met' if wall <= GOAL_S else 'NOT met'}) |",
-        "| stages | " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings_s.items()) + " |",
-        f"| output | {size_mb:.0f} MB |",
-        f"| machine | {os.cpu_count()} CPUs, Python {platform.python_version()} |",
-        "",
-    ]
-    (RESULTS / "sim_day.md").write_text("\n".join(md))
-    print("\n".join(md))
+    print(publish("sim_day", result))
 
 
 if __name__ == "__main__":
