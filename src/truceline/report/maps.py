@@ -242,7 +242,7 @@ def _base(
 
 def _points(ax: Axes, pts: MapPoints, sel: NDArray[np.bool_], size: float) -> list[Artist]:
     handles: list[Artist] = []
-    fams = sorted(set(pts.family[sel].tolist()), key=lambda f: -int((pts.family[sel] == f).sum()))
+    fams = sorted(set(pts.family[sel].tolist()), key=lambda f: (-int((pts.family[sel] == f).sum()), f))
     for fam in fams:
         m = sel & (pts.family == fam)
         colour = FAMILY_COLOURS.get(fam, "#7f7f7f")

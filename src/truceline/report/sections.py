@@ -185,7 +185,7 @@ def _region(view: View, reg: str) -> Section:
             f"{where}, the Mission recorded {count_phrase(n, 'ceasefire violation')}, including "
             f"{count_phrase(boom, 'explosion')}: {join_and(_kind_breakdown(kinds, t.count[m]))}."
         )
-        present = sorted(set(kinds.tolist()), key=lambda k: -int(t.count[m & (t.kind == k)].sum()))
+        present = sorted(set(kinds.tolist()), key=lambda k: (-int(t.count[m & (t.kind == k)].sum()), k))
         sectors = sorted(set(t.sector[m].tolist()))
         rows = []
         for s in sectors:
