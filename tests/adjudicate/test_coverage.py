@@ -434,3 +434,12 @@ def test_the_simulator_hears_what_coverage_predicts(tmp_path: Path) -> None:
     assert detection_probability(net, *far, t_cut - H, ART) == 0.0
     on_line = (float(np.median(net.lon)), float(np.median(net.lat)))
     assert detection_probability(net, *on_line, t_cut - H, ART) > 0.999
+
+
+def test_a_grid_over_the_cap_is_refused_before_it_is_computed() -> None:
+    net = SensorNetwork.from_records(grid_sensors(3))
+    bbox = (35.5, 47.7, 36.5, 48.3)
+    n = coverage_grid(net, bbox, 4.0, when=T0, weapon_class=ART).p.size
+    assert coverage_grid(net, bbox, 4.0, when=T0, weapon_class=ART, max_cells=n).p.size == n
+    with pytest.raises(ValueError, match=rf"cells over the bbox \(at most {n - 1}\)"):
+        coverage_grid(net, bbox, 4.0, when=T0, weapon_class=ART, max_cells=n - 1)

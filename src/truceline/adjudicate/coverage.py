@@ -380,13 +380,14 @@ class CoverageGrid:
 def coverage_grid(
     network: SensorNetwork, bbox: tuple[float, float, float, float] | None = None, cell_km: float = 5.0, *,
     when: dt.datetime, weapon_class: WeaponClass | str, kind: str = "impact", until: dt.datetime | None = None,
-    model: DetectionModel | None = None,
+    model: DetectionModel | None = None, max_cells: int = MAX_CELLS,
 ) -> CoverageGrid:  # fmt: skip
     """Coverage on a grid over ``bbox`` = (lon0, lat0, lon1, lat1), degrees.
 
     Without ``bbox``: the sensors' extent plus ``max_range_km``. Cells are ``cell_km`` km wide
     (spherical degrees at the grid's mid latitude). With ``until``: :func:`period_probability`
-    over ``[when, until]``, else :func:`detection_probability` at ``when``.
+    over ``[when, until]``, else :func:`detection_probability` at ``when``. A grid of more than
+    ``max_cells`` cells is refused before anything is computed (a server passes a tighter cap).
     """
     model = model or DetectionModel()
     wc = _weapon_class(weapon_class)
@@ -407,8 +408,8 @@ def coverage_grid(
     dlat = cell_km / KM_PER_DEG
     dlon = dlat / max(math.cos(math.radians((lat0 + lat1) / 2)), 1e-6)  # cells cell_km wide at mid latitude
     nx, ny = max(1, math.ceil((lon1 - lon0) / dlon - 1e-9)), max(1, math.ceil((lat1 - lat0) / dlat - 1e-9))
-    if nx * ny > MAX_CELLS:
-        raise ValueError(f"cell_km: {cell_km} km gives {nx * ny} cells over the bbox (at most {MAX_CELLS})")
+    if nx * ny > max_cells:
+        raise ValueError(f"cell_km: {cell_km} km gives {nx * ny} cells over the bbox (at most {max_cells})")
     cx: FloatArray = lon0 + (np.arange(nx, dtype=np.float64) + 0.5) * dlon
     cy: FloatArray = lat0 + (np.arange(ny, dtype=np.float64) + 0.5) * dlat
     gx, gy = np.meshgrid(cx, cy)

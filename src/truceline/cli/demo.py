@@ -104,7 +104,7 @@ def demo(
     from truceline.api import create_app
 
     url = f"http://{host}:{port}/"
-    typer.echo(f"\n  dashboard:  {url}?token={token}\n  public:     {url}\n  API docs:   {url}docs\n"
+    typer.echo(f"\n  dashboard:  {url}#token={token}\n  public:     {url}\n  API docs:   {url}docs\n"
                f"  OGC API:    {url}ogc\n  bulletin:   {bulletins[0].out / 'bulletin.pdf'}\n", err=True)  # fmt: skip
     uvicorn.run(create_app(data, sim / "agreement"), host=host, port=port, log_level="warning")
 
