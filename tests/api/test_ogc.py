@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.data import EVENTS, INCIDENTS, SENSORS, VIO_FOM, VIO_UA, VIOLATIONS, Built
-from truceline.service.queries import public_id
+from truceline.service.redaction import PublicIds, key_for
 
 Role = Callable[[str], dict[str, Any]]
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
@@ -107,7 +107,8 @@ def test_next_links_page_through_everything(client: TestClient, as_role: Role) -
     assert seen == [e.id for e in EVENTS] and pages == 3
 
 
-def test_bbox_and_datetime(client: TestClient) -> None:
+def test_bbox_and_datetime(client: TestClient, built: Built) -> None:
+    public_id = PublicIds(key_for(built.data))
     base = "/ogc/collections/violations/items"
     in_box = client.get(f"{base}?bbox=35,47,36,48").json()
     assert [f["id"] for f in in_box["features"]] == [public_id(VIO_UA.id), public_id(VIO_FOM.id)]
@@ -149,7 +150,8 @@ def test_bad_parameters_are_400(client: TestClient, query: str) -> None:
     assert r.json()["detail"]
 
 
-def test_single_feature(client: TestClient, as_role: Role) -> None:
+def test_single_feature(client: TestClient, as_role: Role, built: Built) -> None:
+    public_id = PublicIds(key_for(built.data))
     r = client.get(f"/ogc/collections/violations/items/{VIO_UA.id}", headers=as_role("analyst"))
     assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
     f = r.json()
@@ -204,7 +206,8 @@ def gdal() -> Iterator[Any]:
     pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_BEARER": None})
 
 
-def test_gdal_reads_the_public_collections(server: str, gdal: Any) -> None:
+def test_gdal_reads_the_public_collections(server: str, built: Built, gdal: Any) -> None:
+    public_id = PublicIds(key_for(built.data))
     from pyogrio import raw
 
     url = f"OAPIF:{server}/ogc"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import shapely
@@ -62,7 +63,7 @@ def test_view_refuses_unknown_roles_and_partyless_liaison() -> None:
 def test_public_violations_are_a_rounded_whitelist_with_opaque_ids(store: SQLiteStore) -> None:
     page = queries.violations(store, Filters(), PUBLIC)
     assert page.number_matched == len(VIOLATIONS)
-    by_id = {queries.public_id(v.id): v for v in VIOLATIONS}
+    by_id = {queries.public_ids(store)(v.id): v for v in VIOLATIONS}
     for f in page.items:
         v = by_id[f["id"]]
         lon, lat = f["geometry"]["coordinates"]
@@ -76,7 +77,7 @@ def test_public_violations_are_a_rounded_whitelist_with_opaque_ids(store: SQLite
         for evidence in (v.id, v.incident_id, *v.event_ids, *v.observation_ids, *v.attribution.evidence):
             if evidence:
                 assert evidence not in text, evidence
-    fom = next(f for f in page.items if f["id"] == queries.public_id(VIO_FOM.id))
+    fom = next(f for f in page.items if f["id"] == queries.public_ids(store)(VIO_FOM.id))
     assert fom["geometry"]["coordinates"] == [35.61, 47.42]
 
 
@@ -279,34 +280,39 @@ def _derived(v: Violation) -> Derived:
     return Derived("violation", v, "window:x", 1, v.status.value, None)
 
 
+def _row(d: Derived, view: View) -> Any:
+    from truceline.service.queries.findings import _violation_rows
+
+    return _violation_rows([d], view)[0]
+
+
 def test_public_bbox_filters_on_the_rounded_position_only() -> None:
     """Halving a bbox around a public violation must not recover its exact position (found in review)."""
     from tests.api.data import VIO_FOM
-    from truceline.service.queries.findings import _violation_row
 
     d = _derived(VIO_FOM)  # at 35.61123, 47.41877
-    assert (_violation_row(d, View.for_role("public")).lon, _violation_row(d, View.for_role("public")).lat) == (
-        35.61,
-        47.42,
-    )
-    full = _violation_row(d, View.for_role("analyst"))
+    public = _row(d, View.for_role("public"))
+    assert (public.lon, public.lat) == (35.61, 47.42)
+    full = _row(d, View.for_role("analyst"))
     assert (full.lon, full.lat) == (35.61123, 47.41877)
 
 
 def test_interference_findings_never_place_a_sensor_outside_the_mission() -> None:
     from tests.api.data import SENSORS, violation
-    from truceline.service.queries.features import _violation_feature
-    from truceline.service.queries.findings import _violation_row
+    from truceline.service.queries.features import _violation_feature, violation_precisions
+    from truceline.service.redaction import PublicIds
 
+    ids = PublicIds(b"k" * 32)
     s = SENSORS[0]
     v = violation("vio-monitoring_interference.jammed-sst-9", "monitoring_interference.jammed", None, None,
                   Party.RUSSIA, "unverified", position=s.position, observation_ids=("sst-9", s.id),
                   rule_parameters={"sensor_id": s.id, "health": "jammed", "line_version": "v1"})  # fmt: skip
     d = _derived(v)
-    full = _violation_feature(d, View.for_role("analyst"))
+    analyst = View.for_role("analyst")
+    full = _violation_feature(d, analyst, violation_precisions([d], analyst, None)[0], ids)
     assert full["geometry"]["coordinates"] == [s.position.lon_deg, s.position.lat_deg]
     for view in (View.for_role("liaison", "RU"), View.for_role("public")):
-        f = _violation_feature(d, view)
+        f = _violation_feature(d, view, violation_precisions([d], view, None)[0], ids)
         text = json.dumps(f)
         assert f["geometry"] is None and s.id not in text and '"health"' not in text
-        assert _violation_row(d, view).lon is None  # no bbox can find it either
+        assert _row(d, view).lon is None  # no bbox can find it either

@@ -270,22 +270,27 @@ def test_public_edition_rounds_and_omits_evidence_ids(public: Path, internal: Bu
     with (public / "findings.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and not {"id", "event_ids", "observation_ids", "incident_id"} & set(rows[0])
+    withheld = [r for r in rows if r["lon"] == ""]
+    assert withheld and all(r["family"] == "monitoring_interference" and r["lat"] == "" for r in withheld)
     for r in rows:
-        assert round(float(r["lon"]), 2) == float(r["lon"]) and round(float(r["lat"]), 2) == float(r["lat"])
-        assert r["ref"].startswith("F-")
+        if r["lon"]:
+            assert round(float(r["lon"]), 2) == float(r["lon"]) and round(float(r["lat"]), 2) == float(r["lat"])
+        assert re.fullmatch(r"pub-[0-9a-f]{16}", r["ref"])
     with (internal.out / "findings.csv").open(encoding="utf-8") as fh:
         internal_rows = {r["ref"]: r for r in csv.DictReader(fh)}
     for r in rows:  # the same findings, positions rounded from the internal ones
         i = internal_rows[r["ref"]]
-        assert float(r["lon"]) == round(float(i["lon"]), 2)
+        assert r["lon"] == "" or float(r["lon"]) == round(float(i["lon"]), 2)
     for name in ("bulletin.html", "findings.csv", "findings.geojson", "findings.kml"):
         text = (public / name).read_text(encoding="utf-8")
         assert not EVIDENCE_ID.search(text), (name, EVIDENCE_ID.search(text))
     html = (public / "bulletin.html").read_text(encoding="utf-8")
     assert "PUBLIC" in html and "positions rounded to 0.01 degree" in html
     assert not (public / "bulletin.pdf").exists()
-    t = pq.read_table(public / "findings.parquet")
-    assert "event_ids" not in t.column_names and t.num_rows == len(rows)
+    t = pq.read_table(public / "findings.parquet")  # the point formats hold the findings with a position
+    assert "event_ids" not in t.column_names and t.num_rows == len(rows) - len(withheld)
+    doc = json.loads((public / "findings.geojson").read_text(encoding="utf-8"))
+    assert doc["position_withheld"] == len(withheld) and len(doc["features"]) == t.num_rows
 
 
 # ------------------------------------------------------------------------------ reproducible

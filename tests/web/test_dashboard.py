@@ -3,8 +3,10 @@
 Analyst flow: load the map, filter by party, narrow the time window, open an incident, confirm it
 with a reason, see the status and the audit entry (with the analyst as actor), then see new
 incidents appear without a reload after more detections are ingested (through the API) and
-processed. Public flow: no token, violations only (filtered by the registry's rule families), no
-review controls.
+processed; the analyst signs in by a link with the token in its fragment (never sent to the server),
+exchanged for an HttpOnly session cookie. Public flow: no token, violations only (filtered by the
+registry's rule families), no review controls, then signing in through the form and out again. No
+page breaks the Content-Security-Policy.
 
 Screenshots of every step go to ``tests/web/artifacts/`` (``NN-step.png``).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -73,10 +76,16 @@ def shot(page: Any, artifacts: Path, name: str) -> None:
 
 
 def new_page(browser: Any, errors: list[str]) -> Any:
-    page = browser.new_page(viewport=VIEWPORT)
+    """A page of its own browser context (its own cookies); script errors and CSP violations go to ``errors``."""
+    page = browser.new_context(viewport=VIEWPORT).new_page()
     page.set_default_timeout(20000)
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if "Content Security Policy" in m.text else None)
     return page
+
+
+def session_cookie(page: Any) -> dict[str, Any] | None:
+    return next((c for c in page.context.cookies() if c["name"] == "truceline_session"), None)
 
 
 def test_analyst_filters_reviews_and_sees_new_incidents_live(
@@ -88,9 +97,18 @@ def test_analyst_filters_reviews_and_sees_new_incidents_live(
     t0 = time.monotonic()
 
     # 1. Load the map: layers, incidents, counts.
-    page.goto(f"{s.url}/?token={s.analyst_token}&poll=1000")
-    page.wait_for_selector("body[data-ready='1']")
-    assert "token=" not in page.url  # the token leaves the address bar
+    assert urllib.request.urlopen(f"{s.url}/", timeout=10).status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:  # a token in a query string is refused
+        urllib.request.urlopen(f"{s.url}/?token={s.analyst_token}", timeout=10)
+    assert refused.value.code == 400
+    page.goto(f"{s.url}/?poll=1000#token={s.analyst_token}")
+    page.wait_for_selector("body[data-ready='1'][data-role=analyst]")
+    assert "token" not in page.url and s.analyst_token not in page.url  # the token leaves the address bar
+    cookie = session_cookie(page)
+    assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert s.analyst_token not in cookie["value"]
+    assert page.evaluate("document.cookie") == ""  # HttpOnly: no script reads the session
+    assert s.analyst_token not in page.evaluate("JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
     page.wait_for_selector("[data-testid=incident-row]")
     total = day_incidents(s)["numberMatched"]
     assert total > 10
@@ -260,7 +278,14 @@ def test_public_view_shows_rounded_violations_and_no_review(
     page.wait_for_selector("body[data-ready='1'][data-role=analyst]")
     assert s.analyst_name in page.get_by_test_id("who").inner_text()
     assert page.get_by_test_id("records-incidents").get_attribute("class") == "on"
+    assert session_cookie(page) is not None and page.get_by_test_id("token-input").input_value() == ""
     page.get_by_test_id("logout-btn").click()
     page.wait_for_selector("body[data-ready='1'][data-role=public]")
+    assert session_cookie(page) is None
+    # A wrong token: refused, said so, still the public.
+    page.get_by_test_id("token-input").fill("not-a-token")
+    page.get_by_test_id("login-btn").click()
+    page.get_by_test_id("toast").wait_for()
+    assert "refused" in page.get_by_test_id("toast").inner_text() and session_cookie(page) is None
     page.close()
     assert not errors, errors

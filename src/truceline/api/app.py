@@ -4,7 +4,10 @@
   audit, review actions, ingest, tokens, bulletins;
 - ``/ogc``: OGC API - Features (QGIS, GDAL);
 - ``/docs``, ``/openapi.json``: the API's documentation;
-- ``/``, ``/static``: the dashboard.
+- ``/``, ``/static``: the dashboard (signed in by ``POST /api/v1/session``, a cookie; never a token in a URL).
+
+Every request passes the guards of :mod:`truceline.api.middleware` first: body size limits (413
+before a body is read), the security headers, ``?token=`` refused.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from fastapi import FastAPI
 
 from truceline import __version__
 from truceline.agreement import EXAMPLES, Agreement, example_path, load_agreement
-from truceline.api import bulletins, ogc, routes_data, routes_rules, routes_write, web
+from truceline.api import bulletins, ogc, routes_data, routes_rules, routes_write, session, web
 from truceline.api.context import ApiContext
 from truceline.api.errors import install_handlers
+from truceline.api.middleware import BodyLimit, SecurityHeaders, ServerSettings
 from truceline.service.queries import AgreementLayers
 from truceline.store.registry import data_dir_of, open_store
 
@@ -25,7 +29,8 @@ __all__ = ["create_app"]
 
 _DESCRIPTION = """The HTTP API of truceline, a ceasefire monitoring mission's information system.
 
-Authenticate with `Authorization: Bearer <token>` (`truceline token create`). Roles: **admin**
+Authenticate with `Authorization: Bearer <token>` (`truceline token create`; never `?token=`, which is
+refused), or, from the dashboard, with the session cookie of `POST /api/v1/session`. Roles: **admin**
 (everything), **analyst** (read; review actions), **observer** (read; ingest), **liaison** (the
 findings that concern its party; no sensors), and the **public** without a token (violations
 rounded to 0.01 degree, agreement layers, bulletins). Writes without a valid token get 401, with a
@@ -47,6 +52,7 @@ def create_app(
     agreement: Agreement | str | Path = "default",
     web_dir: Path | None = None,
     bulletins_dir: Path | None = None,
+    settings: ServerSettings | None = None,
 ) -> FastAPI:
     """Build the app over a store.
 
@@ -61,6 +67,8 @@ def create_app(
         The dashboard's folder (default: ``truceline/web`` in the package).
     bulletins_dir : Path, optional
         The published bulletins (default: ``bulletins`` in the store's data directory).
+    settings : ServerSettings, optional
+        Body size limits and the session's life (default: :meth:`ServerSettings.from_env`).
 
     Returns
     -------
@@ -71,6 +79,8 @@ def create_app(
     InvalidInput, RuntimeError
         For an unknown store URL scheme, a data directory that is a file, or a store newer than this
         truceline.
+    ValueError
+        (``InvalidInput`` is one) For a ``TRUCELINE_MAX_*`` setting that is not a positive integer.
     AgreementError
         For an invalid agreement.
     """
@@ -95,9 +105,12 @@ def create_app(
             {"name": "OGC API Features", "description": "For QGIS and GDAL."},
         ],
     )
-    app.state.ctx = ApiContext(url, bulletins_dir, agr, AgreementLayers(agr), web_dir or web.WEB_DIR)
+    settings = settings or ServerSettings.from_env()
+    app.state.ctx = ApiContext(url, bulletins_dir, agr, AgreementLayers(agr), web_dir or web.WEB_DIR, settings)
     install_handlers(app)
-    for module in (routes_data, routes_rules, routes_write, bulletins, ogc, web):
+    app.add_middleware(BodyLimit, settings=settings)  # outside the error handlers: its 413 replaces their answer
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, the 413s and 500s included
+    for module in (routes_data, routes_rules, routes_write, session, bulletins, ogc, web):
         app.include_router(module.router)
     web.mount_static(app, app.state.ctx.web_dir)
     return app

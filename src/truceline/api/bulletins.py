@@ -1,7 +1,8 @@
 """Published daily bulletins (``/api/v1/bulletins``): whatever ``truceline report`` wrote.
 
 ``truceline report --date D`` writes the mission-internal edition to ``DATA_DIR/bulletins/D/`` and
-``--public`` the public edition (positions to 0.01 degree, no evidence ids) to
+``--public`` the public edition (what the redaction policy, :mod:`truceline.service.redaction`, gives the
+public: positions to 0.01 degree, no sensors or sensor health, no evidence ids, public ids) to
 ``DATA_DIR/bulletins/D-public/`` (``bulletin.html``, ``bulletin.pdf``, ``findings.geojson``, CSV...).
 Who reads which: the public and liaison officers only the public edition; the mission's roles
 (admin, analyst, observer) both, the internal one by default.

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from truceline.agreement import Agreement
+from truceline.api.middleware import ServerSettings
 from truceline.service.queries import AgreementLayers
 
 __all__ = ["ApiContext", "CtxDep", "get_ctx"]
@@ -32,6 +33,8 @@ class ApiContext:
         Its layers, built once.
     web_dir : Path
         The dashboard's static files (``index.html``, ``app.js``, ``style.css``).
+    settings : ServerSettings
+        Body size limits and the session's life.
     """
 
     store_url: str
@@ -39,6 +42,7 @@ class ApiContext:
     agreement: Agreement
     layers: AgreementLayers
     web_dir: Path
+    settings: ServerSettings = field(default_factory=ServerSettings)
     cache: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -15,8 +15,11 @@ exception                                              status  when
 ``UnknownKind``)                                               token
 ``Conflict`` (:class:`Conflict`, ``ReviewConflict``)   409     the action does not fit the record's present
                                                                state
+:class:`PayloadTooLarge`                               413     a body over its route's limit (raised by the
+                                                               body limit, :mod:`truceline.api.middleware`)
 ``InvalidInput`` (:class:`Unprocessable`,              422     a body or value that is well formed but wrong
-``TokenError``)                                                (empty reason, unknown role...)
+``TokenError``)                                                (empty reason, unknown role...), a coverage
+                                                               grid of too many cells
 anything else                                          500     a bug: logged with its traceback; the client
                                                                gets ``"internal server error"`` and nothing of
                                                                the exception
@@ -52,6 +55,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "NotFound",
+    "PayloadTooLarge",
     "Unauthorized",
     "Unprocessable",
     "error_response",
@@ -90,10 +94,25 @@ class BadRequest(ApiError, domain.InvalidInput):
 
 
 class Unauthorized(ApiError):
-    """No token where one is needed, or an invalid or revoked one (401, with ``WWW-Authenticate``)."""
+    """No token where one is needed, or an invalid or revoked one (401, with ``WWW-Authenticate`` and any
+    ``headers`` given, such as a ``Set-Cookie`` that ends a dead session)."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, {"WWW-Authenticate": "Bearer"})
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail, {"WWW-Authenticate": "Bearer", **(headers or {})})
+
+
+class PayloadTooLarge(ApiError):
+    """A request body over its route's limit (413).
+
+    Parameters
+    ----------
+    limit : int
+        The route's limit, bytes.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body: larger than this route's limit of {limit:,} bytes (docs/api.md, Limits)")
+        self.limit = limit
 
 
 class Forbidden(ApiError, domain.Forbidden):
@@ -117,6 +136,7 @@ STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (BadRequest, 400),
     (QueryError, 400),
     (Unauthorized, 401),
+    (PayloadTooLarge, 413),
     (domain.Forbidden, 403),
     (domain.NotFound, 404),
     (domain.Conflict, 409),

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["MergeBody", "ReviewBody", "SplitBody", "TokenBody"]
+__all__ = ["MergeBody", "ReviewBody", "SessionBody", "SplitBody", "TokenBody"]
 
 
 class _Body(BaseModel):
@@ -41,3 +41,9 @@ class TokenBody(_Body):
     role: Literal["admin", "analyst", "observer", "liaison"]
     name: str = Field(min_length=1, description="Who holds it; the actor of the review actions it makes.")
     party: Literal["UA", "RU"] | None = None
+
+
+class SessionBody(_Body):
+    """A token to sign in with (the dashboard): exchanged for a session cookie, never kept."""
+
+    token: str = Field(min_length=1, max_length=200, description="An API token (`truceline token create`).")

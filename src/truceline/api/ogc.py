@@ -4,8 +4,9 @@ Landing page, ``/conformance``, ``/collections``, ``/collections/{id}``, ``/coll
 (``bbox``, ``datetime``, ``limit``, ``offset``; GeoJSON with ``numberMatched``, ``numberReturned``,
 ``timeStamp`` and ``self``/``next``/``prev`` links) and ``/collections/{id}/items/{featureId}``.
 Coordinates are WGS84 longitude/latitude (CRS84), the only CRS offered. Collections follow the JSON
-API's role rules: an anonymous client lists and reads only the public ones (violations, rounded to
-0.01 degree, and the agreement's layers); a token opens the rest (GDAL: the configuration options
+API's role rules and its redaction (:mod:`truceline.service.redaction`, through the same queries): an
+anonymous client lists and reads only the public ones (violations, rounded to 0.01 degree under keyed
+public ids, and the agreement's layers); a token opens the rest (GDAL: the configuration options
 ``GDAL_HTTP_AUTH=BEARER`` and ``GDAL_HTTP_BEARER=<token>``; QGIS: an ``Authorization`` HTTP header
 in the connection's settings). A query parameter the API does not define is refused with 400, as Core asks; a
 ``limit`` above 10,000 is lowered to it.
@@ -238,7 +239,7 @@ def item(
     _params(request, _COMMON_PARAMS)
     c = _collection(collection_id, who)
     if c.query is not None:
-        found = queries.find_feature(store, c.id, feature_id, view_of(who))
+        found = queries.find_feature(store, c.id, feature_id, view_of(who), ctx.agreement)
     else:
         found = next((ft for ft, _ in _layer_rows(ctx, c) if str(ft.get("id")) == feature_id), None)
     if found is None:

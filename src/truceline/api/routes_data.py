@@ -106,8 +106,8 @@ def incidents(request: Request, q: Q, store: StoreDep, ctx: CtxDep, who: Inciden
 
 @router.get("/incidents/{incident_id}", tags=["findings"],
             summary="An incident with its events, its violations and (analyst, admin) its audit trail")  # fmt: skip
-def incident(incident_id: str, store: StoreDep, who: IncidentsWho) -> dict[str, Any]:
-    found = queries.incident_detail(store, incident_id, view_of(who), with_audit=who.role in ("admin", "analyst"))
+def incident(incident_id: str, store: StoreDep, ctx: CtxDep, who: IncidentsWho) -> dict[str, Any]:
+    found = queries.incident_detail(store, incident_id, view_of(who), who.role in ("admin", "analyst"), ctx.agreement)
     if found is None:
         raise NotFound(f"incident {incident_id!r}: not found")
     return found
@@ -173,7 +173,8 @@ def coverage(
     min_probability: Annotated[float, Query(ge=0.0, le=1.0, description="Cells below are left out.")] = 0.01,
 ) -> dict[str, Any]:
     box = parse_filters(bbox=bbox).bbox
-    return queries.coverage(store, parse_time(at, "at"), weapon_class, kind, cell_km, box, min_probability)
+    return queries.coverage(store, parse_time(at, "at"), weapon_class, kind, cell_km, box, min_probability,
+                            view_of(who))
 
 
 # -- audit, changes, caller ------------------------------------------------------------------------
@@ -198,8 +199,8 @@ def changes(
     if counts is None:
         f = Filters(limit=1)
         counts = {
-            "incidents": None if view.public else queries.incidents(store, f, view).number_matched,
-            "violations": queries.violations(store, f, view).number_matched,
+            "incidents": None if view.public else queries.incidents(store, f, view, ctx.agreement).number_matched,
+            "violations": queries.violations(store, f, view, ctx.agreement).number_matched,
         }
         with ctx.lock:
             ctx.cache = {k: v for k, v in ctx.cache.items() if not (k[0] == "changes" and k[1] != seq)}

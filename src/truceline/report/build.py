@@ -53,6 +53,17 @@ from truceline.report.sections import (
     withdrawal_section,
 )
 from truceline.report.text import DISCLAIMER, date_long, local_time, region_name, utc_iso
+from truceline.service.redaction import (
+    FULL,
+    PUBLIC,
+    WITHHELD,
+    Audience,
+    PublicIds,
+    finding_precisions,
+    public_ids,
+    sees_network,
+    shown,
+)
 from truceline.store.base import Store
 
 __all__ = ["OUTPUT_FILES", "BulletinOptions", "BulletinResult", "build_bulletin", "bulletin_id"]
@@ -119,6 +130,8 @@ class BulletinResult:
         Seconds spent per stage (read, maps, html, pdf, exports).
     data : DayData
         The day's data as read.
+    maps : list of DrawnMap
+        The maps drawn and the layers each drew (also in the manifest, by name).
     """
 
     bulletin: Bulletin
@@ -127,6 +140,7 @@ class BulletinResult:
     manifest: dict[str, Any]
     timings_s: dict[str, float]
     data: DayData
+    maps: list[maps.DrawnMap] = field(default_factory=list)
 
 
 def bulletin_id(day: dt.date, public: bool) -> str:
@@ -175,23 +189,29 @@ def _metadata(d: DayData, bid: str, public: bool) -> list[tuple[str, str]]:
         ("Findings judged under", judged),
         (
             "Handling",
-            "Public: positions rounded to 0.01 degree (~1 km), evidence ids omitted"
+            "Public: positions rounded to 0.01 degree (~1 km), no sensors or sensor health, evidence ids omitted"
             if public
             else "Mission internal: full-precision positions and evidence ids",
         ),
     ]
 
 
-def _map_points(d: DayData, public: bool) -> maps.MapPoints:
-    lon = np.array([v.position.lon_deg for v in d.violations], dtype=np.float64)
-    lat = np.array([v.position.lat_deg for v in d.violations], dtype=np.float64)
-    if public:
-        lon, lat = np.round(lon, exports.PUBLIC_DECIMALS), np.round(lat, exports.PUBLIC_DECIMALS)
-    fam = np.array([v.rule_id.split(".", 1)[0] for v in d.violations], dtype=str)
-    return maps.MapPoints(lon=lon, lat=lat, family=fam, region=d.oblast.astype(str))
+def _map_points(d: DayData, audience: Audience) -> maps.MapPoints:
+    """The findings as the audience may see them drawn: positions at the policy's precision, none withheld."""
+    vs = d.violations
+    precs = finding_precisions(audience, None, vs)
+    keep = [i for i, p in enumerate(precs) if p != WITHHELD]
+    pts = [shown(precs[i], vs[i].position.lon_deg, vs[i].position.lat_deg) for i in keep]
+    lon = np.array([p[0] for p in pts if p is not None], dtype=np.float64)
+    lat = np.array([p[1] for p in pts if p is not None], dtype=np.float64)
+    fam = np.array([vs[i].rule_id.split(".", 1)[0] for i in keep], dtype=str)
+    return maps.MapPoints(lon=lon, lat=lat, family=fam, region=d.oblast.astype(str)[keep])
 
 
-def _sensor_points(d: DayData) -> maps.SensorPoints:
+def _sensor_points(d: DayData, audience: Audience) -> maps.SensorPoints | None:
+    """The sensors and whether each was unavailable at the end of the day; None when the audience may not see them."""
+    if not sees_network(audience):
+        return None
     lon = np.array([s.position.lon_deg for s in d.sensors], dtype=np.float64)
     lat = np.array([s.position.lat_deg for s in d.sensors], dtype=np.float64)
     down = np.zeros(len(d.sensors), dtype=bool)
@@ -203,26 +223,32 @@ def _sensor_points(d: DayData) -> maps.SensorPoints:
     return maps.SensorPoints(lon=lon, lat=lat, down=down)
 
 
-def _maps_section(d: DayData, out: Path, opts: BulletinOptions) -> Section:
+def _maps_section(d: DayData, out: Path, opts: BulletinOptions) -> tuple[Section, list[maps.DrawnMap]]:
+    """The maps (and what each drew), as the edition's audience may see them."""
+    audience = PUBLIC if opts.public else FULL
     sec = Section("maps", "Maps")
-    pts = _map_points(d, opts.public)
+    pts = _map_points(d, audience)
     sec.paragraphs.append(
         "Findings of the reporting period by rule family, on the line of contact in force, the buffer zone, the "
         "areas each party controls as the agreement defines them, the sectors of responsibility and the protected "
-        "sites. " + DISCLAIMER + (" Positions are rounded to 0.01 degree." if opts.public else "")
+        "sites. "
+        + DISCLAIMER
+        + (" Positions are rounded to 0.01 degree; findings at the Mission's sensors are not drawn."
+           if opts.public else "")
     )
     (out / "maps").mkdir(parents=True, exist_ok=True)
     title = f"Findings, {date_long(d.day)} ({len(d.violations):,})"
-    p = maps.overview_map(out / "maps" / "overview.png", d.agreement, d.line, pts, title)
-    sec.figures.append(Figure("maps/overview.png", data_uri(p), f"Overview. {title}."))
+    drawn = [maps.overview_map(out / "maps" / "overview.png", d.agreement, d.line, pts, title)]
+    sec.figures.append(Figure("maps/overview.png", data_uri(drawn[0].path), f"Overview. {title}."))
     if not d.violations:
         sec.paragraphs.append("No findings to map in the reporting period.")
-        return sec
-    for path, _reg, cap in maps.region_maps(
-        out / "maps", d.agreement, d.line, pts, _sensor_points(d), opts.max_region_maps
-    ):
-        sec.figures.append(Figure(f"maps/{path.name}", data_uri(path), f"{cap}; sensors as crosses."))
-    return sec
+        return sec, drawn
+    sensors = _sensor_points(d, audience)
+    for m in maps.region_maps(out / "maps", d.agreement, d.line, pts, sensors, opts.max_region_maps):
+        note = "; sensors as crosses." if sensors is not None else "."
+        sec.figures.append(Figure(f"maps/{m.path.name}", data_uri(m.path), f"{m.caption}{note}"))
+        drawn.append(m)
+    return sec, drawn
 
 
 def _trend_section(d: DayData, out: Path) -> Section:
@@ -281,7 +307,9 @@ def _method_section(d: DayData, opts: BulletinOptions) -> Section:
         sec.paragraphs.append(
             "This is the public edition: positions are rounded to 0.01 degree (about 1 km), location sigmas finer "
             "than 1 km are not given, and the ids of the evidence (events, incidents, observations, patrols) are "
-            "omitted; findings are referred to by a public reference (F-...)."
+            "omitted; findings are referred to by their public ids (pub-..., the ids of the public API); findings "
+            "of interference with the Mission's sensors are given without a position, and the network's health is "
+            "not reported."
         )
     return sec
 
@@ -329,8 +357,9 @@ def build_bulletin(
     timings["read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    view = View(d, public=opts.public, max_rows=opts.max_rows)
-    maps_sec = _maps_section(d, out, opts)
+    ids = public_ids(store)
+    view = View(d, public=opts.public, max_rows=opts.max_rows, ids=ids)
+    maps_sec, drawn = _maps_section(d, out, opts)
     trend_sec = _trend_section(d, out)
     timings["maps"] = time.perf_counter() - t0
 
@@ -342,7 +371,7 @@ def build_bulletin(
     timings["html"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    _write_exports(out, d, bid, opts.public)
+    _write_exports(out, d, bid, opts.public, ids)
     timings["exports"] = time.perf_counter() - t0
 
     if opts.pdf:
@@ -362,9 +391,9 @@ def build_bulletin(
             *(f.path for f in maps_sec.figures),
         ]
     )
-    manifest = _manifest(out, d, bid, opts.public, files)
+    manifest = _manifest(out, d, bid, opts.public, files, drawn)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return BulletinResult(bulletin, out, sorted([*files, "manifest.json"]), manifest, timings, d)
+    return BulletinResult(bulletin, out, sorted([*files, "manifest.json"]), manifest, timings, d, drawn)
 
 
 def _bulletin(d: DayData, bid: str, view: View, drawn: list[Section]) -> Bulletin:
@@ -395,19 +424,21 @@ def _bulletin(d: DayData, bid: str, view: View, drawn: list[Section]) -> Bulleti
     )
 
 
-def _write_exports(out: Path, d: DayData, bid: str, public: bool) -> None:
+def _write_exports(out: Path, d: DayData, bid: str, public: bool, ids: PublicIds) -> None:
     """The day's findings as CSV, GeoJSON, GeoParquet and KML."""
     day = d.day.isoformat()
     regions = [region_name(str(r)) for r in d.oblast]
-    rows = exports.findings_table(d.violations, regions, d.sector.tolist(), day, public)
+    rows = exports.findings_table(d.violations, regions, d.sector.tolist(), day, public, ids)
     exports.write_csv(out / "findings.csv", rows, public)
     exports.write_geojson(out / "findings.geojson", rows, public, name=bid, bulletin_id=bid)
     exports.write_geoparquet(out / "findings.parquet", rows, public)
     exports.write_kml(out / "findings.kml", rows, f"Findings, {day} ({bid})", public)
 
 
-def _manifest(out: Path, d: DayData, bid: str, public: bool, files: list[str]) -> dict[str, Any]:
-    """What ``manifest.json`` says: the bulletin, its period, versions, counts, and every file with its SHA-256."""
+def _manifest(out: Path, d: DayData, bid: str, public: bool, files: list[str],
+              drawn: list[maps.DrawnMap]) -> dict[str, Any]:  # fmt: skip
+    """What ``manifest.json`` says: the bulletin, its period, versions, counts, every file with its SHA-256,
+    and the layers each map drew."""
     a = d.agreement
     return {
         "bulletin_id": bid,
@@ -426,4 +457,5 @@ def _manifest(out: Path, d: DayData, bid: str, public: bool, files: list[str]) -
             "restrictions": len(d.restrictions),
         },
         "files": [{"path": f, "bytes": (out / f).stat().st_size, "sha256": _sha256(out / f)} for f in files],
+        "maps": [{"path": str(m.path.relative_to(out)), "layers": m.layer_names} for m in drawn],
     }

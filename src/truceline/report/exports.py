@@ -2,19 +2,22 @@
 
 One flat table of findings (:func:`findings_table`) feeds every format, so the four files carry
 the same columns in the same order. Positions are WGS84 longitude/latitude (OGC:CRS84 axis
-order). An internal bulletin keeps full precision and the evidence ids; a public one rounds
-positions to 0.01 degree (~1 km), drops the location sigma finer than that, and omits the ids of
-the evidence (incident, events, observations), keeping a short public reference of each finding.
+order). An internal bulletin keeps full precision and the evidence ids; a public one gives what the
+redaction policy (:mod:`truceline.service.redaction`) gives the public: positions rounded to 0.01
+degree (~1 km), no location sigma finer than 1 km, no evidence ids (incident, events, observations),
+and no position at all for a finding that sits at a sensor (interference with monitoring assets:
+empty ``lon``/``lat`` in the CSV, left out of the GeoJSON, GeoParquet and KML, which hold points
+only; the GeoJSON says how many in ``position_withheld``). Every row carries its finding's public
+id (``ref``), the same id the public API gives it.
 
-This module holds what is the bulletin's own: which findings, which columns, how public rows are
-rounded and redacted, the KML folders per rule family in the family colours. The formats are
-written by :mod:`truceline.io` (:mod:`~truceline.io.csv`, :mod:`~truceline.io.geojson`,
-:mod:`~truceline.io.geoparquet`, :mod:`~truceline.io.kml`).
+This module holds what is the bulletin's own: which findings, which columns, the KML folders per
+rule family in the family colours. The formats are written by :mod:`truceline.io`
+(:mod:`~truceline.io.csv`, :mod:`~truceline.io.geojson`, :mod:`~truceline.io.geoparquet`,
+:mod:`~truceline.io.kml`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,12 +29,21 @@ from truceline.core import Violation
 from truceline.io import csv as csv_io
 from truceline.io import geojson, geoparquet, kml
 from truceline.report.text import FAMILY_COLOURS, redact_ids, utc_iso
+from truceline.service.redaction import (
+    FULL,
+    POSITION_DECIMALS,
+    PUBLIC,
+    PublicIds,
+    coarse_sigma,
+    finding_precisions,
+    shown,
+)
 
 __all__ = [
     "COLUMNS",
     "PUBLIC_COLUMNS",
     "findings_table",
-    "public_ref",
+    "positioned",
     "write_csv",
     "write_geojson",
     "write_geoparquet",
@@ -71,15 +83,6 @@ COLUMNS: dict[str, pa.DataType] = {
 PRIVATE_COLUMNS = ("id", "incident_id", "event_ids", "observation_ids")
 #: Columns of the public findings table.
 PUBLIC_COLUMNS = {k: v for k, v in COLUMNS.items() if k not in PRIVATE_COLUMNS}
-#: Decimals of a public position (0.01 degree, ~1 km).
-PUBLIC_DECIMALS = 2
-#: A public bulletin gives no location sigma finer than this, m.
-PUBLIC_MIN_SIGMA_M = 1000.0
-
-
-def public_ref(finding_id: str) -> str:
-    """A short reference of a finding that reveals none of its evidence ids (``F-`` + 10 hex digits)."""
-    return "F-" + hashlib.sha256(finding_id.encode("utf-8")).hexdigest()[:10]
 
 
 def _sigma(v: Violation) -> float | None:
@@ -96,6 +99,7 @@ def findings_table(
     sector: Sequence[str],
     report_day: str,
     public: bool = False,
+    ids: PublicIds | None = None,
 ) -> list[dict[str, Any]]:
     """The findings as flat rows (dicts keyed by :data:`COLUMNS` or :data:`PUBLIC_COLUMNS`).
 
@@ -108,21 +112,25 @@ def findings_table(
     report_day : str
         ISO date of the reporting day.
     public : bool
-        Round positions, coarsen sigma, omit and redact evidence ids.
+        As the redaction policy gives the public: positions rounded (none for a finding at a sensor),
+        sigma coarsened, evidence ids omitted and redacted.
+    ids : PublicIds, optional
+        The store's public ids (the ``ref`` column); without, ``ref`` is empty.
     """
+    precs = finding_precisions(PUBLIC if public else FULL, None, violations)
     rows: list[dict[str, Any]] = []
-    for v, reg, sec in zip(violations, region, sector, strict=True):
+    for v, reg, sec, prec in zip(violations, region, sector, precs, strict=True):
         a = v.attribution
-        ids = [*v.event_ids, *v.observation_ids, *([v.incident_id] if v.incident_id else [])]
         evidence = " | ".join(a.evidence)
-        lon, lat, sig = v.position.lon_deg, v.position.lat_deg, _sigma(v)
         if public:
-            lon, lat = round(lon, PUBLIC_DECIMALS), round(lat, PUBLIC_DECIMALS)
-            sig = None if sig is None else max(sig, PUBLIC_MIN_SIGMA_M)
-            evidence = redact_ids(evidence, ids)
+            cited = [*v.event_ids, *v.observation_ids, *([v.incident_id] if v.incident_id else [])]
+            evidence = redact_ids(evidence, cited)
+        p = shown(prec, v.position.lon_deg, v.position.lat_deg)
+        lon, lat = (None, None) if p is None else p
+        sig = coarse_sigma(_sigma(v), prec)
         row: dict[str, Any] = {
             "id": v.id,
-            "ref": public_ref(v.id),
+            "ref": "" if ids is None else ids(v.id),
             "rule_id": v.rule_id,
             "family": v.rule_id.split(".", 1)[0],
             "rule_version": v.rule_version,
@@ -159,39 +167,48 @@ def _columns(public: bool) -> dict[str, pa.DataType]:
     return PUBLIC_COLUMNS if public else COLUMNS
 
 
+def positioned(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows that have a position (the point formats hold only those)."""
+    return [r for r in rows if r["lon"] is not None and r["lat"] is not None]
+
+
 def write_csv(path: Path, rows: Sequence[dict[str, Any]], public: bool = False) -> Path:
-    """Write the findings as CSV (UTF-8, header row, ``\\n`` line ends; empty cell for none)."""
+    """Write the findings as CSV (UTF-8, header row, ``\\n`` line ends; empty cell for none), every row."""
     csv_io.write_rows(path, rows, list(_columns(public)))
     return path
 
 
 def write_geojson(path: Path, rows: Sequence[dict[str, Any]], public: bool = False, **members: Any) -> Path:
-    """Write the findings as an RFC 7946 FeatureCollection of points (lon/lat, WGS84)."""
-    geojson.write_point_rows(path, rows, precision=PUBLIC_DECIMALS if public else 7, **members)
+    """Write the findings with a position as an RFC 7946 FeatureCollection of points (lon/lat, WGS84);
+    ``position_withheld``: how many findings were left out for having none."""
+    points = positioned(rows)
+    if len(points) < len(rows):
+        members = {**members, "position_withheld": len(rows) - len(points)}
+    geojson.write_point_rows(path, points, precision=POSITION_DECIMALS if public else 7, **members)
     return path
 
 
 def write_geoparquet(path: Path, rows: Sequence[dict[str, Any]], public: bool = False) -> Path:
-    """Write the findings as GeoParquet 1.0: WKB point geometry column ``geometry`` and ``geo`` metadata."""
-    geoparquet.write_geoparquet(path, rows, _columns(public))
+    """Write the findings with a position as GeoParquet 1.0: WKB points in ``geometry``, ``geo`` metadata."""
+    geoparquet.write_geoparquet(path, positioned(rows), _columns(public))
     return path
 
 
 def write_kml(path: Path, rows: Sequence[dict[str, Any]], title: str, public: bool = False) -> Path:
-    """Write the findings as KML 2.2: one folder per rule family, a point placemark per finding.
+    """Write the findings with a position as KML 2.2: one folder per rule family, a point placemark per finding.
 
     Every column goes to the placemark's ``ExtendedData``; the name is the rule and the time, the
     ``TimeStamp`` the finding's time; each family's icon has its colour in the bulletin.
     """
     kml.write_kml(
         path,
-        rows,
+        positioned(rows),
         title,
         list(_columns(public)),
         group="family",
         label=("rule_id", "time_utc"),
         time="time_utc",
         colours=FAMILY_COLOURS,
-        decimals=PUBLIC_DECIMALS if public else 7,
+        decimals=POSITION_DECIMALS if public else 7,
     )
     return path

@@ -4,8 +4,11 @@ Layers: Ukraine's oblasts (``truceline/data/ua_oblasts.geojson``, Crimea and Sev
 Ukraine as in the source), the agreement's line of contact in force, the areas each party
 controls, the buffer zone (the line buffered by the agreement's half-width, in a local conformal
 projection), sectors of responsibility and protected sites; on top, the day's findings by rule
-family and, on the regional maps, the mission's sensors. Every map carries the neutral note
-:data:`truceline.report.text.DISCLAIMER`.
+family and, on the regional maps of the internal edition, the mission's sensors (the public edition
+gives none: :func:`region_maps` draws sensors only when given them). Every map carries the neutral
+note :data:`truceline.report.text.DISCLAIMER`, and reports what it drew (:class:`DrawnMap`: each
+layer's name and the points of its point layers), so that a test can check an image's content
+without reading its pixels.
 
 Only matplotlib's object API is used (no ``pyplot``): no global state, safe in a server.
 """
@@ -37,7 +40,7 @@ from truceline.agreement import Agreement, LineVersion
 from truceline.geo.projection import LocalProjection
 from truceline.report.text import DISCLAIMER, FAMILY_COLOURS, region_name
 
-__all__ = ["MapPoints", "overview_map", "region_maps", "trend_plot"]
+__all__ = ["DrawnLayer", "DrawnMap", "MapPoints", "SensorPoints", "overview_map", "region_maps", "trend_plot"]
 
 #: Resolution of the PNGs, dots per inch.
 DPI = 150
@@ -70,6 +73,36 @@ class SensorPoints:
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
     down: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class DrawnLayer:
+    """A layer a map drew: ``areas``, ``buffer``, ``oblasts``, ``sectors``, ``line``, ``sites``,
+    ``findings:<family>``, ``sensors``, ``sensors_unavailable``; the points drawn for a point layer."""
+
+    name: str
+    lon: tuple[float, ...] = ()
+    lat: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class DrawnMap:
+    """A map written: its PNG, its region (None: the overview), caption, and the layers it drew."""
+
+    path: Path
+    region: str | None
+    caption: str
+    layers: tuple[DrawnLayer, ...]
+
+    @property
+    def layer_names(self) -> list[str]:
+        """The names of the layers drawn, in drawing order."""
+        return [layer.name for layer in self.layers]
+
+
+def _drawn(name: str, lon: NDArray[np.float64] | Sequence[float] = (), lat: NDArray[np.float64] | Sequence[float] = (),
+           ) -> DrawnLayer:  # fmt: skip
+    return DrawnLayer(name, tuple(float(x) for x in lon), tuple(float(y) for y in lat))
 
 
 @lru_cache(maxsize=1)
@@ -169,9 +202,11 @@ def _scale_bar(ax: Axes, extent: tuple[float, ...]) -> None:
 
 
 def _base(
-    ax: Axes, agreement: Agreement, line: LineVersion | None, extent: tuple[float, ...], labels: bool
+    ax: Axes, agreement: Agreement, line: LineVersion | None, extent: tuple[float, ...], labels: bool,
+    drawn: list[DrawnLayer],
 ) -> list[Artist]:
-    """Draw the layers under the points (protected sites named when ``labels``); return legend handles."""
+    """Draw the layers under the points (protected sites named when ``labels``), each named in ``drawn``;
+    return legend handles."""
     w, e, s, n = extent
     box = shapely.box(w - 0.5, s - 0.5, e + 0.5, n + 0.5)
     handles: list[Artist] = []
@@ -189,11 +224,13 @@ def _base(
             )
             if p is not None:
                 ax.add_patch(p)
+                drawn.append(_drawn(f"areas:{party}"))
                 handles.append(Patch(facecolor=AREA_TINTS[k % len(AREA_TINTS)], label=f"Area controlled by {party}"))
         zone = shapely.clip_by_rect(buffer_zone(agreement, line), *box.bounds)
         p = _patch(zone, facecolor="#f5c542", alpha=0.25, edgecolor="#b8860b", lw=0.4, zorder=2)
         if p is not None:
             ax.add_patch(p)
+            drawn.append(_drawn("buffer"))
             handles.append(
                 Patch(facecolor="#f5c542", alpha=0.4, label=f"Buffer zone ({agreement.buffer_zone_km:g} km)")
             )
@@ -201,6 +238,7 @@ def _base(
     for g in geoms:
         if shapely.intersects(g, box):
             _lines(ax, shapely.clip_by_rect(g.boundary, *box.bounds), color="#8a8a8a", lw=0.5, zorder=3)
+    drawn.append(_drawn("oblasts"))
     handles.append(Line2D([], [], color="#8a8a8a", lw=0.6, label="Oblast boundary"))
     for sec in agreement.sectors:
         if shapely.intersects(sec.geometry, box):
@@ -216,9 +254,11 @@ def _base(
             if w < c.x < e and s < c.y < n:
                 ax.text(c.x, c.y, sec.id, fontsize=6.5, color="#2c5f8a", ha="center", zorder=8)
     if agreement.sectors:
+        drawn.append(_drawn("sectors"))
         handles.append(Line2D([], [], color="#2c5f8a", lw=0.8, ls=(0, (4, 2)), label="Sector of responsibility"))
     if line is not None:
         _lines(ax, shapely.clip_by_rect(line.line, *box.bounds), color="#222222", lw=1.1, zorder=5)
+        drawn.append(_drawn("line"))
         handles.append(Line2D([], [], color="#222222", lw=1.2, label=f"Line of contact ({line.id})"))
     sites = [p for p in agreement.protected_sites if w < p.lon < e and s < p.lat < n]
     if sites:
@@ -232,6 +272,7 @@ def _base(
             linewidths=0.5,
             zorder=7,
         )
+        drawn.append(_drawn("sites", [p.lon for p in sites], [p.lat for p in sites]))
         handles.append(Line2D([], [], marker="^", color="#6a3d9a", ls="", label="Protected site"))
         if labels:
             for site in sites:
@@ -240,13 +281,14 @@ def _base(
     return handles
 
 
-def _points(ax: Axes, pts: MapPoints, sel: NDArray[np.bool_], size: float) -> list[Artist]:
+def _points(ax: Axes, pts: MapPoints, sel: NDArray[np.bool_], size: float, drawn: list[DrawnLayer]) -> list[Artist]:
     handles: list[Artist] = []
     fams = sorted(set(pts.family[sel].tolist()), key=lambda f: (-int((pts.family[sel] == f).sum()), f))
     for fam in fams:
         m = sel & (pts.family == fam)
         colour = FAMILY_COLOURS.get(fam, "#7f7f7f")
         ax.scatter(pts.lon[m], pts.lat[m], s=size, c=colour, alpha=0.7, linewidths=0, zorder=6)
+        drawn.append(_drawn(f"findings:{fam}", pts.lon[m], pts.lat[m]))
         handles.append(
             Line2D([], [], marker="o", color=colour, ls="", ms=4, label=f"{fam.replace('_', ' ')} ({int(m.sum()):,})")
         )
@@ -273,7 +315,7 @@ def _finish(fig: Figure, ax: Axes, extent: tuple[float, ...], title: str, handle
     return path
 
 
-def overview_map(path: Path, agreement: Agreement, line: LineVersion | None, pts: MapPoints, title: str) -> Path:
+def overview_map(path: Path, agreement: Agreement, line: LineVersion | None, pts: MapPoints, title: str) -> DrawnMap:
     """The whole line with the day's findings by rule family.
 
     Parameters
@@ -298,9 +340,10 @@ def overview_map(path: Path, agreement: Agreement, line: LineVersion | None, pts
         lon, lat = [w, e], [s, n]
     extent = _extent(lon, lat, pad=0.4, min_span=2.0)
     fig, ax, extent = _map_figure(extent)
-    handles = _base(ax, agreement, line, extent, labels=False)
-    handles += _points(ax, pts, np.ones(pts.lon.size, dtype=bool), size=4.0)
-    return _finish(fig, ax, extent, title, handles, path)
+    drawn: list[DrawnLayer] = []
+    handles = _base(ax, agreement, line, extent, labels=False, drawn=drawn)
+    handles += _points(ax, pts, np.ones(pts.lon.size, dtype=bool), size=4.0, drawn=drawn)
+    return DrawnMap(_finish(fig, ax, extent, title, handles, path), None, title, tuple(drawn))
 
 
 def region_maps(
@@ -308,15 +351,11 @@ def region_maps(
     agreement: Agreement,
     line: LineVersion | None,
     pts: MapPoints,
-    sensors: SensorPoints,
+    sensors: SensorPoints | None,
     max_maps: int = 4,
-) -> list[tuple[Path, str, str]]:
-    """One map per region with findings (the busiest first, at most ``max_maps``).
-
-    Returns
-    -------
-    list of (path, region, caption)
-    """
+) -> list[DrawnMap]:
+    """One map per region with findings (the busiest first, at most ``max_maps``); the sensors drawn
+    only when given (None: none, as for the public edition)."""
     out.mkdir(parents=True, exist_ok=True)
     regions, counts = np.unique(pts.region, return_counts=True)
     order = np.argsort(-counts, kind="stable")
@@ -326,20 +365,31 @@ def region_maps(
         sel = pts.region == reg
         extent = _extent(pts.lon[sel].tolist(), pts.lat[sel].tolist(), pad=0.12, min_span=0.8)
         fig, ax, extent = _map_figure(extent, REGION_MAP_MAX_HEIGHT_IN)
-        handles = _base(ax, agreement, line, extent, labels=True)
-        w, e, s, n = extent
-        inside = (sensors.lon > w) & (sensors.lon < e) & (sensors.lat > s) & (sensors.lat < n)
-        for down, colour, label in ((False, _SENSOR_OK, "Sensor"), (True, _SENSOR_DOWN, "Sensor unavailable")):
-            m = inside & (sensors.down == down)
-            if m.any():
-                ax.scatter(sensors.lon[m], sensors.lat[m], marker="+", s=10, c=colour, linewidths=0.6, zorder=6)
-                handles.append(Line2D([], [], marker="+", color=colour, ls="", label=label))
-        handles += _points(ax, pts, sel, size=7.0)
+        drawn: list[DrawnLayer] = []
+        handles = _base(ax, agreement, line, extent, labels=True, drawn=drawn)
+        if sensors is not None:
+            handles += _sensors(ax, sensors, extent, drawn)
+        handles += _points(ax, pts, sel, size=7.0, drawn=drawn)
         slug = "".join(ch if ch.isalnum() else "-" for ch in reg.lower()).strip("-")
-        name = region_name(reg)
-        title = f"{name}: {int(sel.sum()):,} findings"
-        made.append((_finish(fig, ax, extent, title, handles, out / f"region-{slug}.png"), reg, title))
+        title = f"{region_name(reg)}: {int(sel.sum()):,} findings"
+        path = _finish(fig, ax, extent, title, handles, out / f"region-{slug}.png")
+        made.append(DrawnMap(path, reg, title, tuple(drawn)))
     return made
+
+
+def _sensors(ax: Axes, sensors: SensorPoints, extent: tuple[float, ...], drawn: list[DrawnLayer]) -> list[Artist]:
+    """Draw the sensors in the extent, those unavailable in red; return legend handles."""
+    w, e, s, n = extent
+    handles: list[Artist] = []
+    inside = (sensors.lon > w) & (sensors.lon < e) & (sensors.lat > s) & (sensors.lat < n)
+    for down, colour, label, name in ((False, _SENSOR_OK, "Sensor", "sensors"),
+                                      (True, _SENSOR_DOWN, "Sensor unavailable", "sensors_unavailable")):  # fmt: skip
+        m = inside & (sensors.down == down)
+        if m.any():
+            ax.scatter(sensors.lon[m], sensors.lat[m], marker="+", s=10, c=colour, linewidths=0.6, zorder=6)
+            drawn.append(_drawn(name, sensors.lon[m], sensors.lat[m]))
+            handles.append(Line2D([], [], marker="+", color=colour, ls="", label=label))
+    return handles
 
 
 def trend_plot(

@@ -30,6 +30,7 @@ from truceline.report.text import (
     region_name,
     weapon_label,
 )
+from truceline.service.redaction import sees_network
 
 __all__ = ["fom_section", "notable_section", "salvos", "sensor_hours", "sensors_section"]
 
@@ -110,15 +111,19 @@ def sensors_section(view: View) -> Section:
     """The network's availability per contingent, what went wrong, and interference findings."""
     d = view.data
     sec = Section("sensors", "Sensor availability and interference")
-    if not d.sensors:
+    if not sees_network(view.audience):  # the public edition: no sensor, no health (the redaction policy)
+        sec.paragraphs.append("The availability of the Mission's sensor network is reported in the mission-internal "
+                              "edition only.")  # fmt: skip
+    elif not d.sensors:
         sec.paragraphs.append("No sensors are registered in the store.")
         return sec
-    _availability(view, sec)
-    status = _status_table(view)
-    if status is not None:
-        sec.tables.append(status)
     else:
-        sec.paragraphs.append("No sensor reported a degradation, outage, jamming or destruction in the period.")
+        _availability(view, sec)
+        status = _status_table(view)
+        if status is not None:
+            sec.tables.append(status)
+        else:
+            sec.paragraphs.append("No sensor reported a degradation, outage, jamming or destruction in the period.")
     interf = [v for v in d.violations if v.rule_id.startswith("monitoring_interference")]
     if interf:
         c = Counter(view.grade(v) for v in interf)

@@ -32,6 +32,7 @@ from truceline.report.text import (
 )
 from truceline.report.view import LEVELS, STATUSES, View
 from truceline.report.withdrawal import withdrawal_section
+from truceline.service.redaction import sees_network
 
 __all__ = [
     "View",
@@ -116,7 +117,12 @@ def summary_section(view: View) -> Section:
     down = sum(1 for r in d.status_reports if d.start <= r.time < d.end and r.health.value != "ok")
     interf = sum(1 for v in d.violations if v.rule_id.startswith("monitoring_interference"))
     network = f"network of {count_phrase(len(d.sensors), 'sensor')}"
-    if down or interf:
+    if not sees_network(view.audience):  # the public edition: no sensor health (the redaction policy)
+        sec.paragraphs.append(
+            f"{count_phrase(interf, 'finding')} of interference with monitoring assets "
+            f"{'was' if interf == 1 else 'were'} made."
+        )
+    elif down or interf:
         sec.paragraphs.append(
             f"{count_phrase(down, 'sensor status report')} of degradation, outage, jamming or destruction "
             f"and {count_phrase(interf, 'finding')} of interference with monitoring assets were recorded ({network})."

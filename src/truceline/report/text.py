@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from truceline.adjudicate.aggregates import NO_SECTOR, OUTSIDE
 from truceline.agreement.families import FAMILIES
 from truceline.core.enums import AttributionLevel
+from truceline.service.redaction import POSITION_DECIMALS
 
 __all__ = [
     "DISCLAIMER",
@@ -174,8 +175,11 @@ def utc_iso(t: dt.datetime) -> str:
 
 
 def place(lon: float, lat: float, public: bool) -> str:
-    """``48.5609 N, 37.8066 E`` (4 decimals, ~10 m), or 2 decimals (~1 km) in a public bulletin."""
-    nd = 2 if public else 4
+    """``48.5609 N, 37.8066 E`` (4 decimals, ~10 m), or rounded as the redaction policy rounds a public
+    position (:data:`~truceline.service.redaction.POSITION_DECIMALS`, 0.01 degree, ~1 km) in a public bulletin."""
+    if public:
+        lon, lat = round(lon, POSITION_DECIMALS), round(lat, POSITION_DECIMALS)
+    nd = POSITION_DECIMALS if public else 4
     return f"{abs(lat):.{nd}f}\u00a0{'N' if lat >= 0 else 'S'}, {abs(lon):.{nd}f}\u00a0{'E' if lon >= 0 else 'W'}"
 
 

@@ -16,8 +16,8 @@ import numpy as np
 from truceline.core import Violation
 from truceline.core.enums import AttributionLevel, VerificationStatus
 from truceline.report.data import DayData
-from truceline.report.exports import public_ref
 from truceline.report.text import LEVEL_LABELS, date_long, local_time, place, redact_ids
+from truceline.service.redaction import FULL, PUBLIC, Audience, PublicIds
 
 __all__ = ["EXPORTS", "LEVELS", "STATUSES", "View"]
 
@@ -35,14 +35,24 @@ class View:
     ----------
     data : DayData
     public : bool
-        Round places to 0.01 degree, omit and redact evidence ids.
+        The public edition: what the redaction policy gives the public (places rounded to 0.01 degree,
+        no sensor, no sensor health, no evidence ids, findings by their public ids).
     max_rows : int
         Rows of a listing table before it is cut (the exports have every row).
+    ids : PublicIds or None
+        The store's public ids (:func:`truceline.service.redaction.public_ids`): the references of the
+        public edition, the same as the public API's ids.
     """
 
     data: DayData
     public: bool = False
     max_rows: int = 25
+    ids: PublicIds | None = None
+
+    @property
+    def audience(self) -> Audience:
+        """Whom the edition is for, as the redaction policy names it."""
+        return PUBLIC if self.public else FULL
 
     @property
     def tz(self) -> str:
@@ -58,8 +68,12 @@ class View:
         return place(lon, lat, self.public)
 
     def ref(self, v: Violation) -> str:
-        """How a finding is referred to: its id, or its public reference."""
-        return public_ref(v.id) if self.public else v.id
+        """How a finding is referred to: its id, or (public edition) its public id."""
+        if not self.public:
+            return v.id
+        if self.ids is None:
+            raise ValueError("a public edition needs the store's public ids (View.ids)")
+        return self.ids(v.id)
 
     def evidence(self, v: Violation) -> str:
         """The attribution's evidence as text (ids redacted in a public bulletin)."""

@@ -1,17 +1,20 @@
 /* truceline dashboard: plain JavaScript over the HTTP API (docs/api.md) and Leaflet, no build step.
  *
- * URL parameters: ?token=T (stored in localStorage, then removed from the address bar),
- * ?poll=MS (live-refresh period, default 5000), ?day=YYYY-MM-DD, ?records=incident|violation.
+ * Signing in: the form exchanges a token for an HttpOnly session cookie (POST /api/v1/session), or
+ * a link /#token=T does (the fragment never reaches the server nor its logs; it is removed from the
+ * address bar and sent once, in a POST body). The page never keeps the token. A token in the query
+ * string (?token=) is refused by the server.
+ * URL parameters: ?poll=MS (live-refresh period, default 5000), ?day=YYYY-MM-DD, ?records=incident|violation.
  *
  * The entry module (index.html loads it as <script type="module"> after Leaflet): who the caller
  * is, the rule families, then the first view. The rest is in js/: core (constants, state, helpers),
- * api (requests, the rule families), symbols (canvas markers), map (Leaflet map, legend), layers
+ * api (requests, sign-in, the rule families), symbols (canvas markers), map (Leaflet map, legend), layers
  * (agreement layers, sensors, coverage), records (the day's records drawn), panel (a record and its
  * review), live (polling), controls (sidebar).
  */
 
 import { API, $, esc, params, pointOf, state, toast } from "./js/core.js";
-import { api, loadRules, query } from "./js/api.js";
+import { api, loadRules, query, signIn } from "./js/api.js";
 import { bindControls, setRecords, syncTimeLabel } from "./js/controls.js";
 import { loadLine, loadSensors, loadStaticLayers } from "./js/layers.js";
 import { poll } from "./js/live.js";
@@ -19,46 +22,58 @@ import { layerControl, layers, map } from "./js/map.js";
 import { applyTimeWindow, findLatestDay, loadRecords } from "./js/records.js";
 
 // ---- boot ----------------------------------------------------------------------------------
+/** The caller per the session cookie: {role, name, party} of a signed-in holder, null for the public. */
 async function whoAmI() {
   try {
     const me = await api(`${API}/whoami`);
-    if (me && (me.role || me.name)) return me;
-  } catch (e) { /* not signed in */ }
+    if (me && me.role && me.role !== "public") return me;
+  } catch (e) {
+    if (e.status === 401) toast("The session has ended: public view (sign in again).", true);
+  }
   return null;
 }
 
-async function boot() {
-  const urlToken = params.get("token");
-  if (urlToken) {
-    localStorage.setItem("truceline.token", urlToken);
-    params.delete("token");
-    const rest = params.toString();
-    history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
+/** A link /#token=T: the token leaves the address bar at once and is exchanged for the session cookie. */
+async function signInFromFragment() {
+  const frag = new URLSearchParams(window.location.hash.slice(1));
+  const token = frag.get("token");
+  if (token === null) return;
+  frag.delete("token");
+  const rest = frag.toString();
+  history.replaceState(null, "", window.location.pathname + window.location.search + (rest ? "#" + rest : ""));
+  try {
+    await signIn(token);
+  } catch (e) {
+    toast(`The link's token was not accepted (${e.message}): public view.`, true);
   }
-  state.token = localStorage.getItem("truceline.token") || null;
+}
+
+async function boot() {
+  localStorage.removeItem("truceline.token"); // where an older dashboard kept the token
+  await signInFromFragment();
   bindControls();
   syncTimeLabel();
 
-  // Who may read what: an analyst/observer/liaison token reads incidents; the public reads violations.
-  if (state.token) {
+  // Who may read what: a signed-in analyst/observer/liaison reads incidents; the public reads violations.
+  state.who = await whoAmI();
+  state.signedIn = state.who !== null;
+  if (state.signedIn) {
     try {
       await api(`${API}/incidents` + query({ limit: 1 }));
       state.canReadIncidents = true;
     } catch (e) {
       state.canReadIncidents = false;
-      if (e.status === 401) toast("The stored token was not accepted: public view.", true);
     }
-    state.who = await whoAmI();
   }
   const who = $("who");
-  if (state.token && state.canReadIncidents) {
-    who.innerHTML = state.who ? `Signed in: <b>${esc(state.who.name || "?")}</b> (${esc(state.who.role || "?")})` : "Signed in";
+  if (state.signedIn && state.canReadIncidents) {
+    who.innerHTML = `Signed in: <b>${esc(state.who.name || "?")}</b> (${esc(state.who.role || "?")})`;
     $("token-input").hidden = true; $("login-btn").hidden = true; $("logout-btn").hidden = false;
-    state.mission = !state.who || ["admin", "analyst", "observer"].includes(state.who.role);
+    state.mission = ["admin", "analyst", "observer"].includes(state.who.role);
     if (state.mission) layers.sensors.addTo(map);
   } else {
-    who.textContent = state.token ? "Token rejected · public view" : "Public view";
-    if (state.token) { $("logout-btn").hidden = false; }
+    who.textContent = state.signedIn ? "Signed in · public view" : "Public view";
+    if (state.signedIn) { $("logout-btn").hidden = false; }
     $("public-note").hidden = false;
   }
   if (!state.mission) { layerControl.removeLayer(layers.sensors); layerControl.removeLayer(layers.coverage); }

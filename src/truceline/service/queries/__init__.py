@@ -1,18 +1,18 @@
 """Queries over the store for the HTTP API: filtering, paging, role redaction, GeoJSON features.
 
 Framework-free (no web imports): the API's routes parse the request, call one function here and
-return what it gives. Everything a role may or may not see is decided here, in one place, so that
-it can be tested without a server:
+return what it gives. What a role may see of each record and field is decided by the one redaction
+policy, :mod:`truceline.service.redaction` (docs/api.md gives it as a table); the queries apply it to
+every feature they build and to the positions their filters judge:
 
 - a **full** view (admin, analyst, observer) sees every record as stored, with its current status;
 - a **liaison** view (a party's liaison officer) sees only the findings that concern its party:
   incidents, violations and events whose attribution names the party, claims by or against it
-  (with their verdicts); the events it sees lose their sensor and detection ids; it never sees
-  sensors, their health or coverage;
+  (with their verdicts); exact positions only of its party's records in its party's area, others
+  rounded to 0.01 degree; no sensor, sensor id, health, detection id or coverage;
 - a **public** view sees violations only, through a whitelist: positions rounded to 0.01 degree
-  (about 1 km), no evidence ids (incident, events, observations, provenance, attribution
-  evidence), and an opaque id (``pub-`` + 16 hex digits of the SHA-256 of the finding's id, whose
-  own id names the incident it rests on).
+  (about 1 km), none for a finding at a sensor, no evidence ids, and a keyed public id
+  (:func:`public_ids`: ``pub-`` + 16 hex digits of an HMAC-SHA256 under the data directory's secret).
 
 Filters (:class:`Filters`, parsed from query strings by :func:`parse_filters`) apply to the
 record's time as the store files it (a violation's time, an event's origin time, an incident's
@@ -24,7 +24,7 @@ and a kind that depends on the collection (see :data:`COLLECTIONS`).
 
 The package's modules, by concern: :mod:`~truceline.service.queries.filters` (errors, views, filter
 parsing), :mod:`~truceline.service.queries.paging` (selection and paging),
-:mod:`~truceline.service.queries.features` (GeoJSON features and redaction),
+:mod:`~truceline.service.queries.features` (GeoJSON features, through the redaction policy),
 :mod:`~truceline.service.queries.findings` (violations, incidents, events, claims, aggregates, audit),
 :mod:`~truceline.service.queries.network` (sensors and coverage),
 :mod:`~truceline.service.queries.ingest` (ingest of request bodies) and
@@ -33,12 +33,10 @@ parsing), :mod:`~truceline.service.queries.paging` (selection and paging),
 
 from __future__ import annotations
 
-from truceline.service.queries.features import public_id
 from truceline.service.queries.filters import (
     COLLECTIONS,
     DEFAULT_LIMIT,
     MAX_LIMIT,
-    PUBLIC_DECIMALS,
     Filters,
     QueryError,
     UnknownKind,
@@ -65,6 +63,8 @@ from truceline.service.queries.ingest import record_kinds as record_kinds
 from truceline.service.queries.layers import LAYERS, AgreementLayers
 from truceline.service.queries.network import coverage, data_time, sensors
 from truceline.service.queries.paging import Page
+from truceline.service.redaction import POSITION_DECIMALS as PUBLIC_DECIMALS
+from truceline.service.redaction import PublicIds, public_ids
 
 __all__ = [
     "COLLECTIONS",
@@ -76,6 +76,7 @@ __all__ = [
     "Filters",
     "IngestOutcome",
     "Page",
+    "PublicIds",
     "QueryError",
     "UnknownKind",
     "View",
@@ -94,7 +95,7 @@ __all__ = [
     "parse_datetime_interval",
     "parse_filters",
     "parse_time",
-    "public_id",
+    "public_ids",
     "sensors",
     "violations",
 ]

@@ -1,13 +1,13 @@
-"""GeoJSON features of stored records, as each view sees them (public whitelist, liaison redaction)."""
+"""GeoJSON features of stored records, as each view sees them: what is redacted, and how, is decided by
+:mod:`truceline.service.redaction` (the one policy); this module builds the features it lets through."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from truceline.agreement.families import FAMILIES, family_of
+from truceline.agreement import Agreement
 from truceline.core import (
     Event,
     Incident,
@@ -15,10 +15,18 @@ from truceline.core import (
     to_json_dict,
 )
 from truceline.service.export import current
-from truceline.service.queries.filters import (
-    PUBLIC_DECIMALS,
-    Filters,
-    View,
+from truceline.service.queries.filters import Filters, View
+from truceline.service.redaction import ASSET_FAMILIES as ASSET_FAMILIES  # the policy's; importable here too
+from truceline.service.redaction import (
+    ROUNDED,
+    PublicIds,
+    coarse_ellipse,
+    finding_precisions,
+    precisions,
+    public_violation,
+    redact_event,
+    redact_record,
+    shown,
 )
 from truceline.store.base import Derived, Store
 
@@ -59,91 +67,39 @@ def _props(d: Derived) -> dict[str, Any]:
     return props
 
 
-def public_id(record_id: str) -> str:
-    """The opaque id a public client sees for a finding (a finding's id names its incident)."""
-    return "pub-" + hashlib.sha256(record_id.encode("utf-8")).hexdigest()[:16]
+# ----------------------------------------------------------------------------------- redaction
+def violation_precisions(ds: Sequence[Derived], view: View, agreement: Agreement | None) -> list[str]:
+    """The precision of each violation's position for the view (:func:`truceline.service.redaction.precisions`)."""
+    return finding_precisions(view, agreement, [d.record for d in ds])  # type: ignore[misc]
 
 
-def _public_violation(d: Derived) -> dict[str, Any]:
-    """The whitelist a public client sees of a violation (see the module docstring)."""
-    v: Violation = d.record  # type: ignore[assignment]
-    lon = round(v.position.lon_deg, PUBLIC_DECIMALS)
-    lat = round(v.position.lat_deg, PUBLIC_DECIMALS)
-    att = v.attribution
-    fid = public_id(v.id)
-    props: dict[str, Any] = {
-        "id": fid,
-        "rule_id": v.rule_id,
-        "rule_version": v.rule_version,
-        "time": v.time.isoformat(),
-        "position": {"lon_deg": lon, "lat_deg": lat},
-        "violation_kind": None if v.violation_kind is None else v.violation_kind.value,
-        "weapon_class": None if v.weapon_class is None else v.weapon_class.value,
-        "attribution": {
-            "level": att.level.value,
-            "party": None if att.party is None else att.party.value,
-            "probability": att.probability,
-        },
-        "confidence": v.confidence,
-        "status": d.status or v.status.value,
-    }
-    return _feature(fid, _point(lon, lat), props)
-
-
-#: Rule families whose findings sit at a monitoring asset (:attr:`~truceline.agreement.families.Family.places_asset`):
-#: their position, sensor id and health are the mission's own (never shown to a liaison officer or the public).
-ASSET_FAMILIES = tuple(f.id for f in FAMILIES if f.places_asset)
-
-
-def hides_position(v: Violation) -> bool:
-    """Whether a finding's position places a sensor (see :data:`ASSET_FAMILIES`)."""
-    return family_of(v.rule_id) in ASSET_FAMILIES
-
-
-def _redact_asset(feature: dict[str, Any]) -> dict[str, Any]:
-    """No geometry, no sensor id or health, no cited observations (status reports name the sensor)."""
-    props = dict(feature["properties"])
-    props.pop("position", None)
-    props.pop("geo_uncertainty", None)
-    props["observation_ids"] = []
-    for key in ("rule_parameters",):
-        if isinstance(props.get(key), dict):
-            props[key] = {k: v for k, v in props[key].items() if k not in ("sensor_id", "health")}
-    if isinstance(props.get("provenance"), dict):
-        prov = dict(props["provenance"])
-        prov.pop("inputs", None)
-        if isinstance(prov.get("parameters"), dict):
-            prov["parameters"] = {k: v for k, v in prov["parameters"].items() if k not in ("sensor_id", "health")}
-        props["provenance"] = prov
-    return {**feature, "geometry": None, "properties": props}
-
-
-def _violation_feature(d: Derived, view: View) -> dict[str, Any]:
+def _violation_feature(d: Derived, view: View, precision: str, ids: PublicIds) -> dict[str, Any]:
+    """A violation as the view sees it: the public whitelist under its keyed id, else the record redacted."""
     v: Violation = d.record  # type: ignore[assignment]
     if view.public:
-        out = _public_violation(d)
+        props = public_violation(v, d.status or v.status.value, ids(v.id), precision)
+        fid = props["id"]
     else:
-        out = _feature(v.id, _point(v.position.lon_deg, v.position.lat_deg), _props(d))
-    return _redact_asset(out) if not view.full and hides_position(v) else out
+        props, fid = redact_record(_props(d), view, precision), v.id
+    p = shown(precision, v.position.lon_deg, v.position.lat_deg)
+    return _feature(fid, None if p is None else _point(*p), props)
 
 
-def _liaison_event(props: dict[str, Any]) -> dict[str, Any]:
-    """An event as a liaison officer sees it: no sensor or detection ids (nothing that places a sensor)."""
-    out = dict(props)
-    out.pop("sensor_ids", None)
-    out.pop("detection_ids", None)
-    if isinstance(out.get("provenance"), dict):
-        out["provenance"] = {k: v for k, v in out["provenance"].items() if k != "inputs"}
-    return out
-
-
-def _event_feature(d: Derived, view: View) -> dict[str, Any]:
+def _event_feature(d: Derived, view: View, precision: str) -> dict[str, Any]:
+    """An event with its 95 % ellipse, as the view sees it (no sensor or detection ids but for the full view)."""
     e: Event = d.record  # type: ignore[assignment]
     props = _props(d)
-    props["ellipse"] = _ellipse(e)
-    if not view.full:
-        props = _liaison_event(props)
-    return _feature(e.id, _point(e.position.lon_deg, e.position.lat_deg), props)
+    props["ellipse"] = coarse_ellipse(_ellipse(e), precision)
+    props = redact_event(props, view, precision)
+    p = shown(precision, e.position.lon_deg, e.position.lat_deg)
+    return _feature(e.id, None if p is None else _point(*p), props)
+
+
+def event_precisions(events: Sequence[Event], party: str | None, view: View,
+                     agreement: Agreement | None) -> list[str]:  # fmt: skip
+    """The precision of each event's position for the view, the events judged as records of ``party``'s."""
+    return precisions(view, agreement, [party] * len(events), [e.position.lon_deg for e in events],
+                      [e.position.lat_deg for e in events], [e.origin_time for e in events])  # fmt: skip
 
 
 def _incident_points(inc: Incident, events: Mapping[str, Event]) -> tuple[Event | None, Event | None, Event | None]:
@@ -156,15 +112,39 @@ def _incident_points(inc: Incident, events: Mapping[str, Event]) -> tuple[Event 
     return launch, impact, main
 
 
-def _incident_feature(d: Derived, events: Mapping[str, Event]) -> dict[str, Any]:
+def incident_precisions(incs: Sequence[Incident], events: Mapping[str, Event], view: View,
+                        agreement: Agreement | None) -> list[dict[str, str]]:  # fmt: skip
+    """Per incident, the precision of its ``launch``, ``impact`` and ``main`` points for the view."""
+    keys, parties, lon, lat, times = [], [], [], [], []
+    for i, inc in enumerate(incs):
+        for key, e in zip(("launch", "impact", "main"), _incident_points(inc, events), strict=True):
+            if e is not None:
+                keys.append((i, key))
+                parties.append(_party_of(inc))
+                lon.append(e.position.lon_deg)
+                lat.append(e.position.lat_deg)
+                times.append(e.origin_time)
+    out: list[dict[str, str]] = [{} for _ in incs]
+    for (i, key), p in zip(keys, precisions(view, agreement, parties, lon, lat, times), strict=True):
+        out[i][key] = p
+    return out
+
+
+def _incident_feature(d: Derived, events: Mapping[str, Event], view: View, prec: Mapping[str, str]) -> dict[str, Any]:
+    """An incident; geometry its main point, properties ``launch``/``impact`` and the main event's ellipse, each
+    point at its precision (``prec``: see :func:`incident_precisions`)."""
     inc: Incident = d.record  # type: ignore[assignment]
     launch, impact, main = _incident_points(inc, events)
-    props = _props(d)
-    props["launch"] = None if launch is None else list(launch.position.as_tuple())
-    props["impact"] = None if impact is None else list(impact.position.as_tuple())
-    props["ellipse"] = None if main is None else _ellipse(main)
-    geom = None if main is None else _point(main.position.lon_deg, main.position.lat_deg)
-    return _feature(inc.id, geom, props)
+
+    def at(e: Event | None, key: str) -> tuple[float, float] | None:
+        return None if e is None else shown(prec[key], e.position.lon_deg, e.position.lat_deg)
+
+    props = redact_record(_props(d), view, prec.get("main", ROUNDED))
+    pl, pi, pm = at(launch, "launch"), at(impact, "impact"), at(main, "main")
+    props["launch"] = None if pl is None else list(pl)
+    props["impact"] = None if pi is None else list(pi)
+    props["ellipse"] = None if main is None else coarse_ellipse(_ellipse(main), prec["main"])
+    return _feature(inc.id, None if pm is None else _point(*pm), props)
 
 
 def _events_by_id(store: Store, ids: set[str], f: Filters) -> dict[str, Event]:

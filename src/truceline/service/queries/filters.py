@@ -22,6 +22,10 @@ from truceline.core.errors import InvalidInput, NotFound
 
 #: Default and largest page size.
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
+#: The times a query may name, UTC: ``TIME_MIN <= t < TIME_MAX`` (anything else is refused naming the parameter,
+#: so that no arithmetic on a query time can overflow).
+TIME_MIN = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+TIME_MAX = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 #: Decimals of a public position: 0.01 degree, about 1.1 km north-south.
 PUBLIC_DECIMALS = 2
 _PARTIES = ("UA", "RU", "unattributed")
@@ -99,24 +103,34 @@ FULL = View("full")
 
 # ----------------------------------------------------------------------------------- parsing
 def parse_time(value: str | None, param: str) -> dt.datetime | None:
-    """An ISO 8601 / RFC 3339 time with a zone (``Z`` or an offset), or a date (00:00 UTC).
+    """An ISO 8601 / RFC 3339 time with a zone (``Z`` or an offset), or a date (00:00 UTC), between
+    :data:`TIME_MIN` and :data:`TIME_MAX`.
 
     Raises
     ------
     QueryError
-        For anything else, naming ``param``.
+        For anything else (a time whose UTC falls outside those bounds, ``9999-12-31T23:59:59-01:00``,
+        included), naming ``param``.
     """
     if value is None or value == "":
         return None
     text = value.strip()
     try:
         if len(text) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), tzinfo=dt.UTC)
-        t = dt.datetime.fromisoformat(text.replace(" ", "+") if "T" in text else text)
+            t = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), tzinfo=dt.UTC)
+        else:
+            t = dt.datetime.fromisoformat(text.replace(" ", "+") if "T" in text else text)
     except ValueError:
         raise QueryError(param, f"{value!r} is not an ISO 8601 time (e.g. 2026-09-02T12:00:00Z)") from None
     if t.tzinfo is None:
         raise QueryError(param, f"{value!r} has no timezone (add Z or +03:00)")
+    try:
+        utc = t.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:30+01:00 or 9999-12-31T23:30-01:00: no UTC time exists
+        utc = None
+    if utc is None or not TIME_MIN <= utc < TIME_MAX:
+        raise QueryError(param, f"{value!r} is out of range (a query time lies in [{TIME_MIN:%Y-%m-%d}, "
+                                f"{TIME_MAX:%Y-%m-%d}) UTC)")  # fmt: skip
     return t
 
 

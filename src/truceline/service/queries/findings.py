@@ -30,13 +30,13 @@ from truceline.service.queries.features import (
     _party_of,
     _props,
     _violation_feature,
-    hides_position,
-    public_id,
+    event_precisions,
+    incident_precisions,
+    violation_precisions,
 )
 from truceline.service.queries.filters import (
     FULL,
     MAX_LIMIT,
-    PUBLIC_DECIMALS,
     Filters,
     QueryError,
     View,
@@ -44,34 +44,35 @@ from truceline.service.queries.filters import (
 )
 from truceline.service.queries.network import sensors
 from truceline.service.queries.paging import Page, _page, _Row, _select
+from truceline.service.redaction import EXACT, claim_precision, precisions, public_ids, redact_record, shown
 from truceline.store.base import AuditEntry, Derived, Store
 
 
 def violations(store: Store, f: Filters, view: View, agreement: Agreement | None = None) -> Page:
     """Current violations as GeoJSON features (``kind``: the rule family, e.g. ``buffer_zone``, or rule id).
 
-    A public view gets the whitelist of :func:`_public_violation`; a liaison view only the
-    violations attributed to its party.
+    A public view gets the whitelist of :func:`~truceline.service.redaction.public_violation` under its
+    keyed public id; a liaison view only the violations attributed to its party; positions at the
+    precision the policy gives each (:mod:`truceline.service.redaction`).
     """
-    rows = [_violation_row(d, view) for d in store.derived("violation", f.start, f.end)]
+    rows = _violation_rows(store.derived("violation", f.start, f.end), view, agreement)
     sel = _select(rows, f, view, agreement, _values("violations", "status"), None)
-    return _page(sel, f, lambda r: _violation_feature(r.obj, view))
+    ids = public_ids(store)
+    return _page(sel, f, lambda r: _violation_feature(r.obj, view, r.extra["precision"], ids))
 
 
-def _violation_row(d: Derived, view: View = FULL) -> _Row:
-    """What the filters judge: for a public view the rounded position (so that bbox or sector filters
-    cannot recover the exact one); for any view but the full one, no position where the finding sits
-    at a monitoring asset (a sensor)."""
-    v: Violation = d.record  # type: ignore[assignment]
-    party = _party_of(v)
-    lon: float | None = v.position.lon_deg
-    lat: float | None = v.position.lat_deg
-    if not view.full and hides_position(v):
-        lon = lat = None
-    elif view.public:
-        lon, lat = round(v.position.lon_deg, PUBLIC_DECIMALS), round(v.position.lat_deg, PUBLIC_DECIMALS)
-    return _Row(d, lon, lat, party, d.status or v.status.value,
-                (v.rule_id.split(".", 1)[0], v.rule_id), (party,))  # fmt: skip
+def _violation_rows(ds: Sequence[Derived], view: View = FULL, agreement: Agreement | None = None) -> list[_Row]:
+    """What the filters judge: the position as the view receives it (so that bbox or sector filters
+    cannot recover a position the view gets rounded or withheld)."""
+    rows = []
+    for d, precision in zip(ds, violation_precisions(ds, view, agreement), strict=True):
+        v: Violation = d.record  # type: ignore[assignment]
+        party = _party_of(v)
+        p = shown(precision, v.position.lon_deg, v.position.lat_deg)
+        lon, lat = (None, None) if p is None else p
+        rows.append(_Row(d, lon, lat, party, d.status or v.status.value, (v.rule_id.split(".", 1)[0], v.rule_id),
+                         (party,), extra={"precision": precision}))  # fmt: skip
+    return rows
 
 
 def incidents(store: Store, f: Filters, view: View, agreement: Agreement | None = None) -> Page:
@@ -81,15 +82,18 @@ def incidents(store: Store, f: Filters, view: View, agreement: Agreement | None 
         raise Forbidden("incidents are not public")
     ds = store.derived("incident", f.start, f.end)
     events = _events_by_id(store, {i for d in ds for i in d.record.event_ids}, f)  # type: ignore[attr-defined]
+    incs: list[Incident] = [d.record for d in ds]  # type: ignore[misc]
+    precs = incident_precisions(incs, events, view, agreement)
     rows = []
-    for d in ds:
-        inc: Incident = d.record  # type: ignore[assignment]
+    for d, inc, prec in zip(ds, incs, precs, strict=True):
         _, _, main = _incident_points(inc, events)
-        lon, lat = (None, None) if main is None else main.position.as_tuple()
+        p = None if main is None else shown(prec["main"], main.position.lon_deg, main.position.lat_deg)
+        lon, lat = (None, None) if p is None else p
         party = _party_of(inc)
-        rows.append(_Row(d, lon, lat, party, d.status or inc.status.value, (inc.weapon_class.value,), (party,)))
+        rows.append(_Row(d, lon, lat, party, d.status or inc.status.value, (inc.weapon_class.value,), (party,),
+                         extra={"precision": prec}))  # fmt: skip
     sel = _select(rows, f, view, agreement, _values("incidents", "status"), _values("incidents", "kind"))
-    return _page(sel, f, lambda r: _incident_feature(r.obj, events))
+    return _page(sel, f, lambda r: _incident_feature(r.obj, events, view, r.extra["precision"]))
 
 
 def events(store: Store, f: Filters, view: View, agreement: Agreement | None = None) -> Page:
@@ -98,13 +102,18 @@ def events(store: Store, f: Filters, view: View, agreement: Agreement | None = N
         raise QueryError("status", "events have no verification status (their incidents and violations do)")
     if view.public:
         raise Forbidden("events are not public")
+    ds = store.derived("event", f.start, f.end)
+    evs: list[Event] = [d.record for d in ds]  # type: ignore[misc]
+    parties = [_party_of(e) for e in evs]
+    precs = precisions(view, agreement, parties, [e.position.lon_deg for e in evs], [e.position.lat_deg for e in evs],
+                       [e.origin_time for e in evs])  # fmt: skip
     rows = []
-    for d in store.derived("event", f.start, f.end):
-        e: Event = d.record  # type: ignore[assignment]
-        party = _party_of(e)
-        rows.append(_Row(d, e.position.lon_deg, e.position.lat_deg, party, None, (e.kind.value,), (party,)))
+    for d, e, party, prec in zip(ds, evs, parties, precs, strict=True):
+        p = shown(prec, e.position.lon_deg, e.position.lat_deg)
+        lon, lat = (None, None) if p is None else p
+        rows.append(_Row(d, lon, lat, party, None, (e.kind.value,), (party,), extra={"precision": prec}))
     sel = _select(rows, f, view, agreement, None, _values("events", "kind"))
-    return _page(sel, f, lambda r: _event_feature(r.obj, view))
+    return _page(sel, f, lambda r: _event_feature(r.obj, view, r.extra["precision"]))
 
 
 def _claimant_party(c: Claim) -> str | None:
@@ -131,7 +140,8 @@ def claims(store: Store, f: Filters, view: View, agreement: Agreement | None = N
         assert isinstance(c, Claim)
         verdict = verdicts.get(c.id)
         v: ClaimAssessment | None = None if verdict is None else verdict.record  # type: ignore[assignment]
-        lon, lat = (None, None) if c.place is None else c.place.as_tuple()
+        p = None if c.place is None else shown(claim_precision(view, _claimant_party(c)), *c.place.as_tuple())
+        lon, lat = (None, None) if p is None else p
         accused = None if c.accused_party is None else c.accused_party.value
         claimant = _claimant_party(c)
         rows.append(_Row((c, verdict), lon, lat, accused, None if v is None else v.verdict.value,
@@ -146,7 +156,9 @@ def claims(store: Store, f: Filters, view: View, agreement: Agreement | None = N
 
     def build(r: _Row) -> dict[str, Any]:
         c, verdict = r.obj
-        return {"claim": to_json_dict(c), "verdict": None if verdict is None else _props(verdict)}
+        prec = claim_precision(view, _claimant_party(c))
+        claim = redact_record(to_json_dict(c), view, prec, position_key="place", uncertainty_key="place_uncertainty")
+        return {"claim": claim, "verdict": None if verdict is None else redact_record(_props(verdict), view, EXACT)}
 
     return _page(sel, f, build)
 
@@ -168,7 +180,7 @@ def aggregates(store: Store, f: Filters, view: View, agreement: Agreement | None
         co = CutOff(hour=hh, minute=mm, tz=tz)
     except ValueError as exc:
         raise QueryError("cutoff", str(exc)) from None
-    rows = [_violation_row(d, view) for d in store.derived("violation", f.start, f.end)]
+    rows = _violation_rows(store.derived("violation", f.start, f.end), view, agreement)
     sel = _select(rows, f, view, agreement, _values("violations", "status"), None)
     found = [current(r.obj) for r in sel]
     try:
@@ -178,9 +190,12 @@ def aggregates(store: Store, f: Filters, view: View, agreement: Agreement | None
     return table.to_dict()
 
 
-def incident_detail(store: Store, incident_id: str, view: View, with_audit: bool) -> dict[str, Any] | None:
+def incident_detail(store: Store, incident_id: str, view: View, with_audit: bool,
+                    agreement: Agreement | None = None) -> dict[str, Any] | None:  # fmt: skip
     """``{incident, events, violations, audit}`` of an incident (current or superseded); None when
-    unknown or not visible to the view. ``audit`` is None unless ``with_audit``."""
+    unknown or not visible to the view. ``audit`` is None unless ``with_audit``. Positions at the
+    precision the policy gives the view (a liaison's exact points need ``agreement``); its events
+    judged as records of the incident's party."""
     if view.public:
         return None
     d = store.get_derived("incident", incident_id)
@@ -189,23 +204,24 @@ def incident_detail(store: Store, incident_id: str, view: View, with_audit: bool
     inc: Incident = d.record  # type: ignore[assignment]
     if not view.sees((_party_of(inc),)):
         return None
-    evs = {}
+    evs: dict[str, Derived] = {}
     for eid in inc.event_ids:
         got = store.get_derived("event", eid)
         if got is not None:
             evs[eid] = got
     margin = dt.timedelta(hours=1)
-    vios = [
-        _violation_feature(v, view)
-        for v in store.derived("violation", inc.window.start - margin, inc.window.end + margin)
-        if v.record.incident_id == inc.id and view.sees((_party_of(v.record),))  # type: ignore[attr-defined]
-    ]
+    vs = [v for v in store.derived("violation", inc.window.start - margin, inc.window.end + margin)
+          if v.record.incident_id == inc.id and view.sees((_party_of(v.record),))]  # type: ignore[attr-defined]  # fmt: skip
+    ids = public_ids(store)
+    records: dict[str, Event] = {k: v.record for k, v in evs.items()}  # type: ignore[misc]
+    ev_prec = event_precisions(list(records.values()), _party_of(inc), view, agreement)
     return {
-        "incident": _incident_feature(d, {k: v.record for k, v in evs.items()}),  # type: ignore[misc]
-        "events": [_event_feature(e, view) for e in evs.values()],
-        "violations": vios,
+        "incident": _incident_feature(d, records, view, incident_precisions([inc], records, view, agreement)[0]),
+        "events": [_event_feature(e, view, p) for e, p in zip(evs.values(), ev_prec, strict=True)],
+        "violations": [_violation_feature(v, view, p, ids)
+                       for v, p in zip(vs, violation_precisions(vs, view, agreement), strict=True)],
         "audit": audit_entries(store, incident_id) if with_audit else None,
-    }
+    }  # fmt: skip
 
 
 def audit_json(e: AuditEntry) -> dict[str, Any]:
@@ -238,21 +254,21 @@ def change_seq(store: Store) -> int:
     return store.last_seq() + runs + audit
 
 
-def find_feature(store: Store, collection: str, fid: str, view: View) -> dict[str, Any] | None:
+def find_feature(store: Store, collection: str, fid: str, view: View,
+                 agreement: Agreement | None = None) -> dict[str, Any] | None:  # fmt: skip
     """One current feature of ``violations``, ``incidents``, ``events`` or ``sensors`` by id, as the view
-    sees it; None when unknown, superseded or not visible (a public client names a violation by its
-    :func:`public_id`)."""
+    sees it (as in the collections); None when unknown, superseded or not visible (a public client names
+    a violation by its keyed public id, :func:`~truceline.service.redaction.public_ids`)."""
     if collection == "violations":
         if view.public:
-            if fid.startswith("pub-"):
-                for d in store.derived("violation"):
-                    if public_id(d.record.id) == fid:
-                        return _violation_feature(d, view)
-            return None
-        got = store.get_derived("violation", fid)
+            ids = public_ids(store)
+            hit = next((d for d in store.derived("violation") if ids(d.record.id) == fid), None)
+            got = hit if fid.startswith("pub-") else None
+        else:
+            got = store.get_derived("violation", fid)
         if got is None or got.superseded_by is not None or not view.sees((_party_of(got.record),)):
             return None
-        return _violation_feature(got, view)
+        return _violation_feature(got, view, violation_precisions([got], view, agreement)[0], public_ids(store))
     if view.public or (collection in ("events", "sensors") and not view.full):
         return None
     if collection == "sensors":
@@ -269,7 +285,9 @@ def find_feature(store: Store, collection: str, fid: str, view: View) -> dict[st
     if row is None or row.superseded_by is not None or not view.sees((_party_of(row.record),)):
         return None
     if kind == "event":
-        return _event_feature(row, view)
+        ev: Event = row.record  # type: ignore[assignment]
+        return _event_feature(row, view, event_precisions([ev], _party_of(ev), view, agreement)[0])
     inc: Incident = row.record  # type: ignore[assignment]
-    evs = {eid: e.record for eid in inc.event_ids if (e := store.get_derived("event", eid)) is not None}
-    return _incident_feature(row, evs)  # type: ignore[arg-type]
+    evs: dict[str, Event] = {eid: e.record for eid in inc.event_ids  # type: ignore[misc]
+                             if (e := store.get_derived("event", eid)) is not None}  # fmt: skip
+    return _incident_feature(row, evs, view, incident_precisions([inc], evs, view, agreement)[0])

@@ -17,13 +17,19 @@ from truceline.core import (
 from truceline.core.errors import Forbidden, InvalidInput
 from truceline.service.queries.features import _feature, _point
 from truceline.service.queries.filters import (
+    FULL,
     Filters,
     QueryError,
     View,
     _values,
 )
 from truceline.service.queries.paging import Page, _page, _Row, _select
+from truceline.service.redaction import sees_network
 from truceline.store.base import Store, from_us
+
+#: The most cells one coverage request may ask for (the dashboard's 5 km grid over the whole line is
+#: ~20,000; a 1 km grid over 10 x 10 degrees, 3.4 GB and 79 s of one core, is refused with 422).
+MAX_COVERAGE_CELLS = 100_000
 
 
 def data_time(store: Store) -> dt.datetime:
@@ -45,7 +51,7 @@ def sensors(store: Store, f: Filters, view: View, at: dt.datetime | None = None,
         (a ``PermissionError``) For a liaison or public view: sensor positions and health are for the
         mission only.
     """
-    if not view.full:
+    if not sees_network(view):
         raise Forbidden("sensor positions and health are for the mission only")
     when = at or data_time(store)
     sens = [s for s in store.records("sensor") if isinstance(s, Sensor)]
@@ -77,18 +83,22 @@ def sensors(store: Store, f: Filters, view: View, at: dt.datetime | None = None,
 
 
 def coverage(store: Store, at: dt.datetime | None, weapon_class: str, kind: str, cell_km: float,
-             bbox: tuple[float, float, float, float] | None = None, min_probability: float = 0.01
-             ) -> dict[str, Any]:  # fmt: skip
+             bbox: tuple[float, float, float, float] | None = None, min_probability: float = 0.01,
+             view: View = FULL) -> dict[str, Any]:  # fmt: skip
     """The coverage grid (P(at least 6 sensors hear)) at ``at`` (default :func:`data_time`) as GeoJSON.
 
     Raises
     ------
+    Forbidden
+        (a ``PermissionError``) For a liaison or public view (coverage maps the network).
     QueryError
         For a kind other than impact or launch.
     InvalidInput
         (a ``ValueError``) For a bad weapon class, cell size, bbox or probability (what
         :func:`coverage_grid` refuses), or no sensors without a bbox.
     """
+    if not sees_network(view):
+        raise Forbidden("coverage is for the mission only")
     if kind not in ("impact", "launch"):
         raise QueryError("kind", f"{kind!r} is not impact or launch")
     sens = [s for s in store.records("sensor") if isinstance(s, Sensor)]
@@ -96,7 +106,8 @@ def coverage(store: Store, at: dt.datetime | None, weapon_class: str, kind: str,
     net = SensorNetwork.from_records(sens, reports)
     when = at or data_time(store)
     try:  # the grid checks the caller's parameters: what it refuses is the caller's mistake
-        grid = coverage_grid(net, bbox, cell_km, when=when, weapon_class=weapon_class, kind=kind)
+        grid = coverage_grid(net, bbox, cell_km, when=when, weapon_class=weapon_class, kind=kind,
+                             max_cells=MAX_COVERAGE_CELLS)
         return grid.to_geojson(min_probability)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc

@@ -1,7 +1,8 @@
 /* The sidebar's controls: incidents or violations, the day, the time window, the filters, the list,
  * the panel's close button and sign-in / sign-out. */
 
-import { WEAPON_CLASSES, $, dayOf, dayStartMs, esc, hhmm, recId, state } from "./core.js";
+import { WEAPON_CLASSES, $, dayOf, dayStartMs, esc, hhmm, recId, state, toast } from "./core.js";
+import { signIn, signOut } from "./api.js";
 import { loadCoverage, loadLine, loadSensors } from "./layers.js";
 import { layers, map } from "./map.js";
 import { closePanel, openRecord, zoomTo } from "./panel.js";
@@ -81,15 +82,21 @@ function bindControls() {
     if (f) zoomTo(f);
   });
   $("panel-close").addEventListener("click", closePanel);
-  $("login-form").addEventListener("submit", (e) => {
+  $("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const t = $("token-input").value.trim();
+    const input = $("token-input");
+    const t = input.value.trim();
+    input.value = "";
     if (!t) return;
-    localStorage.setItem("truceline.token", t);
-    window.location.reload();
+    try {
+      await signIn(t);
+      window.location.reload();
+    } catch (err) {
+      toast(`Sign-in refused: ${err.message}`, true);
+    }
   });
-  $("logout-btn").addEventListener("click", () => {
-    localStorage.removeItem("truceline.token");
+  $("logout-btn").addEventListener("click", async () => {
+    try { await signOut(); } catch (err) { /* the reload shows what the server says */ }
     window.location.reload();
   });
   window.addEventListener("resize", () => drawHistogram());

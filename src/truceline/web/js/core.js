@@ -34,7 +34,7 @@ const ACTIONS = [
 // ---- state ------------------------------------------------------------------------------
 const params = new URLSearchParams(window.location.search);
 const state = {
-  token: null,
+  signedIn: false, // a session cookie (HttpOnly: the page never holds the token)
   who: null, // {name, role} when the API tells
   canReadIncidents: false,
   mission: false, // admin, analyst, observer: sensors, their health and coverage

@@ -20,7 +20,7 @@ function attributionHtml(a) {
     ["Level", esc(LEVEL_LABEL[a.level] || a.level)],
     ["Party", a.party ? `<b>${esc(a.party)}</b>` : "—"],
     ["Probability", a.probability != null ? num(a.probability, 4) : null],
-  ]) + (ev ? `<ul class="evidence" data-testid="evidence">${ev}</ul>` : `<p class="muted" style="font-size:12px">No attribution evidence: undetermined.</p>`);
+  ]) + (ev ? `<ul class="evidence" data-testid="evidence">${ev}</ul>` : `<p class="muted small">No attribution evidence: undetermined.</p>`);
 }
 function positionText(pos) {
   if (!pos) return null;
@@ -61,7 +61,7 @@ function violationCard(v) {
     (extra ? `<div class="sub mono">${extra}</div>` : "") + `</div>`;
 }
 function auditHtml(entries) {
-  if (!entries || !entries.length) return `<p class="muted" style="font-size:12px" data-testid="audit-empty">No review actions yet.</p>`;
+  if (!entries || !entries.length) return `<p class="muted small" data-testid="audit-empty">No review actions yet.</p>`;
   return `<ul class="audit" data-testid="audit-list">` + entries.map((a) => {
     const before = a.before && a.before.status, after = a.after && a.after.status;
     const change = before || after ? ` <span class="muted">(${esc(before || "–")} → ${esc(after || "–")})</span>` : "";
@@ -72,7 +72,7 @@ function auditHtml(entries) {
   }).join("") + `</ul>`;
 }
 function reviewHtml() {
-  if (!state.token || !state.canReadIncidents) return "";
+  if (!state.signedIn || !state.canReadIncidents) return "";
   if (state.who && state.who.role && !["analyst", "admin"].includes(state.who.role)) return "";
   return `<div class="review" data-testid="review-box"><h3>Review</h3>` +
     `<textarea id="review-reason" data-testid="review-reason" placeholder="Reason (required): sources checked, patrol report, …"></textarea>` +
@@ -103,7 +103,7 @@ async function openRecord(kind, id, feature) {
         const fc = await api(`${API}/violations` + query({ limit: LIMIT }));
         rec = (fc.features || []).find((f) => recId(f) === id);
       }
-      if (state.token) {
+      if (state.signedIn) {
         try { audit = await api(`${API}/audit/${encodeURIComponent(id)}`); } catch (e) { audit = null; }
         if (audit && !Array.isArray(audit)) audit = audit.entries || audit.audit || audit.items || [];
       }
@@ -152,7 +152,7 @@ function renderPanel(kind, id, rec, events, violations, audit) {
   html += `<h3>Attribution</h3>` + attributionHtml(p.attribution);
   if (events && events.length) html += `<h3>Events (${events.length})</h3>` + events.map(eventCard).join("");
   if (violations && violations.length) html += `<h3>Violations (${violations.length})</h3>` + violations.map(violationCard).join("");
-  html += `<h3>Audit trail</h3>` + (audit === null ? `<p class="muted" style="font-size:12px">Not available to this role.</p>` : auditHtml(audit));
+  html += `<h3>Audit trail</h3>` + (audit === null ? `<p class="muted small">Not available to this role.</p>` : auditHtml(audit));
   html += reviewHtml();
   if (p.provenance) html += `<details class="prov"><summary>Provenance: ${esc(p.provenance.algorithm)} ${esc(p.provenance.algorithm_version)}</summary><pre>${esc(JSON.stringify(p.provenance, null, 1))}</pre></details>`;
   body.innerHTML = html;

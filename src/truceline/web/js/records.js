@@ -176,7 +176,10 @@ function drawCounts() {
   $("count-note").textContent = note;
   const by = {};
   for (const f of state.visible) by[recStatus(f)] = (by[recStatus(f)] || 0) + 1;
-  $("status-chips").innerHTML = STATUSES.filter((s) => by[s]).map((s) => `<span class="chip" data-status="${s}"><i style="background:${STATUS_COLOUR[s]}"></i>${by[s]} ${s}</span>`).join("");
+  const chips = $("status-chips");
+  chips.innerHTML = STATUSES.filter((s) => by[s]).map((s) => `<span class="chip" data-status="${s}"><i></i>${by[s]} ${s}</span>`).join("");
+  // Colours through the CSSOM: the CSP (style-src 'self') refuses inline style attributes.
+  chips.querySelectorAll(".chip").forEach((c) => { c.querySelector("i").style.background = STATUS_COLOUR[c.dataset.status]; });
 }
 
 function drawHistogram() {

@@ -1,0 +1,90 @@
+"""The server's secrets: one 32-byte key per purpose, made once per data directory, never shown.
+
+A key lives in ``DATA/secrets/NAME.key`` (folder 0700, file 0600), made on first use atomically (two
+processes racing both end with the one that was linked first). Purposes in use: ``token`` (tokens at
+rest and session cookies, :mod:`truceline.service.tokens`) and ``public-id`` (keyed public ids,
+:mod:`truceline.service.redaction`). One key per purpose, so that one leaking gives nothing of the other.
+
+A store kept in no directory (in memory) gets a key of this process only: its tokens and public ids
+last as long as the process. A store kept in a database server (PostGIS, a later issue) must keep its
+keys beside its configuration; :func:`data_dir_of` returns None for it today.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = ["KEY_BYTES", "data_dir_of", "key_file", "server_key"]
+
+KEY_BYTES = 32
+_KEYS: dict[tuple[str, str], bytes] = {}
+_LOCK = threading.Lock()
+
+
+def data_dir_of(store: Any) -> Path | None:
+    """The data directory of a store kept in files (the folder of its ``path``), None otherwise."""
+    path = str(getattr(store, "path", "") or "")
+    if not path or path == ":memory:" or "://" in path:
+        return None
+    return Path(path).resolve().parent
+
+
+def key_file(data_dir: Path, purpose: str) -> Path:
+    """Where the key of ``purpose`` is kept under ``data_dir``."""
+    return data_dir / "secrets" / f"{purpose}.key"
+
+
+def _make(file: Path) -> None:
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, secrets.token_bytes(KEY_BYTES))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        with contextlib.suppress(FileExistsError):  # another process made it first: its key stands
+            os.link(tmp, file)
+    finally:
+        tmp.unlink()
+
+
+def _read(file: Path) -> bytes:
+    key = file.read_bytes()
+    if len(key) != KEY_BYTES:
+        raise RuntimeError(f"{file}: a key is {KEY_BYTES} bytes, this one {len(key)} (restore it from backup)")
+    if file.stat().st_mode & 0o077:
+        file.chmod(0o600)
+    return key
+
+
+def server_key(store_or_dir: Any, purpose: str) -> bytes:
+    """The key of ``purpose`` for a store (or a data directory), made on first use.
+
+    Raises
+    ------
+    RuntimeError
+        For a key file of the wrong length (never silently replaced: tokens and ids hang on it).
+    OSError
+        If the secrets folder cannot be written.
+    """
+    data_dir = store_or_dir if isinstance(store_or_dir, Path | str) else data_dir_of(store_or_dir)
+    name = "" if data_dir is None else str(Path(data_dir).resolve())
+    with _LOCK:
+        key = _KEYS.get((name, purpose))
+        if key is None:
+            if data_dir is None:
+                key = secrets.token_bytes(KEY_BYTES)
+            else:
+                file = key_file(Path(data_dir), purpose)
+                if not file.exists():
+                    _make(file)
+                key = _read(file)
+            _KEYS[(name, purpose)] = key
+    return key
