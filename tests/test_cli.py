@@ -137,3 +137,21 @@ def test_derive_repairs_an_invalid_control_polygon_and_says_so(tmp_path):
         result.output
     )
     assert "invalid polygon repaired" in (out / "agreement.yaml").read_text()
+
+
+def test_ingest_refuses_the_future_unless_told_the_replay_s_end(tmp_path):
+    """Times after the server's clock (plus a day) are refused; --not-after moves that bound for a replay."""
+    from truceline.core import to_json_dict
+    from truceline.core.examples import example_records
+
+    row = to_json_dict(example_records()["sensor"])
+    row["installed_at"] = "2099-01-01T00:00:00Z"
+    path = tmp_path / "sensors.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    data = str(tmp_path / "data")
+    r = runner.invoke(app, ["ingest", str(path), "--data", data])
+    assert r.exit_code == 1 and "in the future" in r.output and "installed_at" in r.output
+    r = runner.invoke(app, ["ingest", str(path), "--data", data, "--not-after", "2099-01-02T00:00:00Z"])
+    assert r.exit_code == 0 and "1 new" in r.output, r.output
+    r = runner.invoke(app, ["ingest", str(path), "--data", data, "--not-after", "2099-01-02"])
+    assert r.exit_code == 2 and "--not-after" in r.output

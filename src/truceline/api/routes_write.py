@@ -93,8 +93,11 @@ _INGEST_BODY = {
                      "ones are kept)")  # fmt: skip
 async def ingest(kind: str, request: Request, store: StoreDep, who: IngestWho) -> JSONResponse:
     body = await request.body()
+    # The mission's bounds of untrusted input: the app's (app.state.input_limits) if it sets them,
+    # else the defaults, which `truceline ingest` applies too.
+    limits = getattr(request.app.state, "input_limits", None)
     outcome = await run_in_threadpool(
-        queries.ingest_body, store, kind, body, request.headers.get("content-type"), f"api:{who.name}"
+        queries.ingest_body, store, kind, body, request.headers.get("content-type"), f"api:{who.name}", limits
     )
     return JSONResponse(outcome.to_dict(), status_code=200 if outcome.ok else 422)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -28,17 +29,24 @@ def ingest(
     store_url: StoreUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     max_problems: Annotated[int, typer.Option(help="Problems printed per file (all are counted).")] = 50,
+    not_after: Annotated[str | None, typer.Option(
+        help="Latest time accepted (ISO, with zone): for an exercise or a replay dated after today. "
+             "Default: the server's clock plus a day.")] = None,
 ) -> None:
     """Store observations: every bad record rejected with file, line, field and reason; every good one kept.
 
-    Idempotent by record id. Exit status 1 when anything was rejected.
+    Idempotent by record id. Exit status 1 when anything was rejected. The bounds every record
+    must meet (times, ids, sizes) are in docs/formats.md.
     """
+    from truceline.core.limits import InputLimits
     from truceline.service.ingest import ingest_files
 
+    latest = parse_time(not_after, "--not-after")
+    limits = InputLimits() if latest is None else InputLimits(future_skew=dt.timedelta(0), clock=lambda: latest)
     store = open_store(data, store_url)
     try:
         with Bar("ingesting") as bar:
-            report = ingest_files(store, files, progress=bar)
+            report = ingest_files(store, files, progress=bar, limits=limits)
     except FileNotFoundError as exc:
         raise fail(str(exc), 2) from None
     finally:

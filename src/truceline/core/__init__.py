@@ -9,13 +9,14 @@ Four kinds of record are kept apart, always:
 4. findings (:class:`Violation`), with graded :class:`Attribution`.
 
 Build records from untrusted input with :func:`parse_record` / :func:`from_json_dict`
-(errors are :class:`RecordError` naming the field); write them with :func:`to_json_dict`.
+(errors are :class:`RecordError` naming the field; :class:`InputLimits` the bounds an ingest
+adds); write them with :func:`to_json_dict`.
 :class:`NoiseModel` is the noise and detection model of an arrival that fusion and coverage share.
 See ``docs/codebook.md`` for the full reference.
 """
 
 from truceline.core.attribution import Attribution
-from truceline.core.base import FrozenMap, FrozenModel, Record
+from truceline.core.base import FrozenMap, FrozenModel, Record, parse_utc
 from truceline.core.claims import Claim, ClaimAssessment
 from truceline.core.codec import (
     RECORD_TYPES,
@@ -49,6 +50,7 @@ from truceline.core.errors import MISSING, FieldProblem, RecordError
 from truceline.core.events import Event, Incident, Provenance
 from truceline.core.findings import Violation
 from truceline.core.ids import ID_PATTERN, canonical_json, is_valid_id, make_id
+from truceline.core.limits import MISSION_START, InputLimits, text_reason
 from truceline.core.noise import DEFAULT_NOISE, NoiseModel
 from truceline.core.observations import (
     Detection,
@@ -72,6 +74,7 @@ __all__ = [
     "DEFAULT_NOISE",
     "ID_PATTERN",
     "MISSING",
+    "MISSION_START",
     "RECORD_TYPES",
     "Attribution",
     "AttributionLevel",
@@ -91,6 +94,7 @@ __all__ = [
     "GeoPrecision",
     "GeoUncertainty",
     "Incident",
+    "InputLimits",
     "NoiseModel",
     "ObservationMode",
     "ObserverReport",
@@ -120,9 +124,11 @@ __all__ = [
     "is_valid_id",
     "make_id",
     "parse_record",
+    "parse_utc",
     "record_type",
     "record_type_name",
     "register_record_type",
+    "text_reason",
     "to_json_dict",
     "validation_problems",
 ]

@@ -49,6 +49,7 @@ __all__ = [
     "RecordId",
     "Text",
     "UtcDatetime",
+    "parse_utc",
 ]
 
 K = TypeVar("K")
@@ -112,17 +113,40 @@ class FrozenModel(BaseModel):
 # --------------------------------------------------------------------------- times
 
 
-def _to_utc(value: Any) -> dt.datetime:
+_ISO_CHARS = frozenset("0123456789-:+.,TZW ")
+
+
+def parse_utc(value: Any) -> dt.datetime:
+    """An ISO 8601 string with an offset (or an aware datetime) as an aware UTC datetime.
+
+    The one time parser of every reader (the codebook records and the bulk detections reader):
+    a value it refuses is refused on every path.
+
+    Raises
+    ------
+    ValueError
+        ``"not an ISO 8601 date-time"``, ``"time has no timezone"`` (a naive time or a date
+        alone), or ``"time out of range ..."`` when the time in UTC falls outside years 1-9999
+        (``0001-01-01T00:30:00+01:00``); never ``OverflowError``.
+    """
     if isinstance(value, str):
+        if not set(value.strip()) <= _ISO_CHARS:  # fromisoformat takes any character as the separator
+            raise ValueError("not an ISO 8601 date-time")
         try:
             value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError("not an ISO 8601 date-time") from None
     elif not isinstance(value, dt.datetime):
         raise ValueError(f"expected an ISO 8601 string or datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("time has no timezone")
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("time out of range (in UTC it falls outside years 1-9999)") from None
+
+
+_to_utc = parse_utc
 
 
 def _iso(value: dt.datetime) -> str:

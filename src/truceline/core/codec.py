@@ -19,6 +19,7 @@ from truceline.core.claims import Claim, ClaimAssessment
 from truceline.core.errors import MISSING, FieldProblem, RecordError
 from truceline.core.events import Event, Incident
 from truceline.core.findings import Violation
+from truceline.core.limits import InputLimits
 from truceline.core.observations import (
     Detection,
     FreedomOfMovementRestriction,
@@ -204,10 +205,16 @@ def _resolve(cls: type[M] | str) -> type[Any]:
 
 
 @overload
-def parse_record(cls: type[M], data: Any, *, record_id_hint: str | None = None) -> M: ...
+def parse_record(
+    cls: type[M], data: Any, *, record_id_hint: str | None = None, limits: InputLimits | None = None
+) -> M: ...
 @overload
-def parse_record(cls: str, data: Any, *, record_id_hint: str | None = None) -> Record: ...
-def parse_record(cls: type[M] | str, data: Any, *, record_id_hint: str | None = None) -> Any:
+def parse_record(
+    cls: str, data: Any, *, record_id_hint: str | None = None, limits: InputLimits | None = None
+) -> Record: ...
+def parse_record(
+    cls: type[M] | str, data: Any, *, record_id_hint: str | None = None, limits: InputLimits | None = None
+) -> Any:
     """Build a record of class ``cls`` from untrusted input.
 
     Parameters
@@ -219,6 +226,11 @@ def parse_record(cls: type[M] | str, data: Any, *, record_id_hint: str | None = 
         enum values, lists for tuples).
     record_id_hint : str, optional
         Id to cite in the error; defaults to ``data["id"]`` when it is a string.
+    limits : InputLimits, optional
+        The bounds of untrusted input (:mod:`truceline.core.limits`): checked on ``data`` before
+        it is parsed (depth, Unicode, string lengths, finite numbers) and on the record after
+        (times in the mission's window, counts, id lengths). Every ingest path gives them;
+        records the system wrote itself are parsed without.
 
     Returns
     -------
@@ -238,14 +250,23 @@ def parse_record(cls: type[M] | str, data: Any, *, record_id_hint: str | None = 
         raise RecordError(
             model.__name__, "", data, "expected a mapping of fields", record_id=record_id_hint
         )
+    if limits is not None:
+        _raise_any(model.__name__, limits.raw_problems(data), record_id_hint)
     try:
-        return model.model_validate(dict(data))
+        record = model.model_validate(dict(data))
     except ValidationError as exc:
-        problems = validation_problems(exc)
+        _raise_any(model.__name__, validation_problems(exc), record_id_hint)
+        raise  # a validation error always has a problem: not reached
+    if limits is not None:
+        _raise_any(model.__name__, limits.record_problems(record), record_id_hint)
+    return record
+
+
+def _raise_any(name: str, problems: list[tuple[str, Any, str]], record_id: str | None) -> None:
+    """Raise a :class:`RecordError` of every problem, the first one named, if there is any."""
+    if problems:
         field, value, reason = problems[0]
-        raise RecordError(
-            model.__name__, field, value, reason, errors=problems, record_id=record_id_hint
-        ) from None
+        raise RecordError(name, field, value, reason, errors=problems, record_id=record_id) from None
 
 
 def to_json_dict(record: BaseModel) -> dict[str, Any]:

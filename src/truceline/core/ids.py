@@ -22,8 +22,14 @@ from pydantic import BaseModel
 
 __all__ = ["ID_PATTERN", "ID_REGEX", "canonical_json", "is_valid_id", "make_id"]
 
-ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-"""Syntax of every record id: 1-128 characters, ASCII letters, digits and ``. _ : -``."""
+ID_PATTERN: Final = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+"""Syntax of every record id: 1-128 characters, ASCII letters, digits and ``. _ : -``, no ``..``.
+
+The alphabet is safe wherever an id goes (a URL path, a file name, a CSV cell, an HTML
+attribute, a log line): no whitespace, no control, bidi or zero-width characters, no quotes,
+no slashes or backslashes, no ``..``, no byte order mark or NUL. An ingest may set a shorter
+maximum (:attr:`truceline.core.limits.InputLimits.max_id_chars`).
+"""
 
 ID_REGEX: Final = re.compile(ID_PATTERN)
 

@@ -92,7 +92,7 @@ class Sensor(Record):
     position: Position
     elevation_m: FiniteFloat
     clock_sigma_ms: NonNegativeFloat = 10.0
-    has_bearing: bool = False
+    has_bearing: Annotated[bool, Field(strict=True)] = False  # true or false, never 1 or "yes"
     bearing_sigma_deg: PositiveFloat | None = None
     contingent: NonEmptyStr
     installed_at: UtcDatetime

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from truceline.core import Record, RecordError, parse_record
+from truceline.core import InputLimits, Record, RecordError, parse_record
 from truceline.io.detections import DetectionTable
 from truceline.io.kinds import RecordKind, parse_kind
-from truceline.io.problems import RecordProblem, value_text
+from truceline.io.problems import RECORD_FIELD, RecordProblem, value_text
 
 __all__ = ["DetectionBatch", "RecordBatch", "RecordCollector", "empty_table"]
 
@@ -103,11 +103,16 @@ class DetectionBatch(_Outcome):
 
 
 class RecordCollector:
-    """Turns ``(line, object)`` pairs into a :class:`RecordBatch`, checking ids for duplicates."""
+    """Turns ``(line, object)`` pairs into a :class:`RecordBatch`, checking ids for duplicates.
 
-    def __init__(self, path: str, kind: RecordKind) -> None:
+    Each object is parsed within ``limits`` (default :meth:`InputLimits.structural`); any failure
+    of one object, whatever it raises, is that object's problem, and the next is read.
+    """
+
+    def __init__(self, path: str, kind: RecordKind, limits: InputLimits | None = None) -> None:
         self.batch = RecordBatch(path, kind)
         self.cls = kind.record_class
+        self.limits = limits if limits is not None else InputLimits.structural()
         self.index: dict[str, int] = {}
 
     def problem(self, item: RecordProblem) -> None:
@@ -129,9 +134,13 @@ class RecordCollector:
                 self.problem(RecordProblem(batch.path, line, rid, "record_type", value_text(declared), reason))
                 return
         try:
-            record = parse_record(self.cls, obj)
+            record = parse_record(self.cls, obj, limits=self.limits)
         except RecordError as exc:
             batch.problems.extend(RecordProblem.from_record_error(batch.path, line, exc))
+            return
+        except Exception as exc:  # one record's failure is that record's problem, whatever it is
+            reason = f"could not be read ({type(exc).__name__})"
+            self.problem(RecordProblem(batch.path, line, rid, RECORD_FIELD, value_text(obj), reason))
             return
         first = self.index.get(record.id)
         if first is not None:

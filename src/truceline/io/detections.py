@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
@@ -28,9 +29,9 @@ from typing import Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from truceline.core import Detection, RecordError, parse_record
+from truceline.core import Detection, InputLimits, RecordError, is_valid_id, parse_record, parse_utc, text_reason
 from truceline.io.jsonl import iter_json_lines
-from truceline.io.problems import RecordProblem
+from truceline.io.problems import RecordProblem, printable, value_text
 from truceline.io.streams import Source, path_of, source_name, text_lines
 
 __all__ = ["FILE_SUFFIXES", "DetectionFileError", "DetectionTable", "read_detections"]
@@ -40,6 +41,7 @@ FILE_SUFFIXES: Final = (".csv", ".jsonl")
 
 FloatArray = NDArray[np.float64]
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND: Final = dt.timedelta(microseconds=1)
 REQUIRED = ("id", "sensor_id", "arrival_time")
 NUMERIC = (
     "time_sigma_s",
@@ -110,6 +112,7 @@ def read_detections(
     *,
     encoding: Literal["csv", "jsonl"] | None = None,
     name: str | None = None,
+    limits: InputLimits | None = None,
 ) -> DetectionTable:
     """Read ``.csv`` (columns of docs/formats.md) or ``.jsonl`` (``Detection`` records).
 
@@ -124,13 +127,19 @@ def read_detections(
         What the source holds (required for a stream; default for a path: by its name).
     name : str, optional
         What problems call the file (default: the path, or the stream's name).
+    limits : InputLimits, optional
+        The bounds of untrusted input (:mod:`truceline.core.limits`): an ingest gives the
+        mission's (times within its window); default :meth:`InputLimits.structural` (ids, finite
+        numbers, times a datetime can hold, line and cell lengths, no time window). A CSV row is
+        refused for exactly what :func:`truceline.core.parse_record` refuses in a ``Detection``.
 
     Raises
     ------
     FileNotFoundError
         If the path does not exist.
     DetectionFileError
-        At the first bad line (``on_error="raise"``), or for a missing or unusable CSV header.
+        At the first bad line (``on_error="raise"``), or for a missing or unusable CSV header
+        (empty, a required column missing, a column unknown or given twice).
     """
     p = path_of(path)
     if p is not None and not p.exists():
@@ -142,9 +151,10 @@ def read_detections(
     where = source_name(path if p is None else p, name)
     problems: list[RecordProblem] = []
     collect = on_error == "collect"
+    lim = limits if limits is not None else InputLimits.structural()
     rows_of = _jsonl_rows if encoding == "jsonl" else _csv_rows
-    lines, raw = rows_of(path, where, problems, collect)
-    table = _convert(where, lines, raw, problems)
+    lines, raw = rows_of(path, where, problems, collect, lim)
+    table = _convert(where, lines, raw, problems, lim)
     if problems and on_error == "raise":
         raise DetectionFileError(problems)
     table.problems = problems
@@ -191,32 +201,93 @@ def _utf8_lines(where: str, fh: Iterable[str], problems: list[RecordProblem], co
         yield line
 
 
+def _split(line: str) -> list[str]:
+    """One physical line as CSV cells (a quote left open is an error, never the next lines).
+
+    Raises
+    ------
+    csv.Error
+        For a quote left open, a NUL, a cell beyond the ``csv`` module's size limit.
+    """
+    return next(csv.reader([line], strict=True), [])
+
+
+def _header(where: str, line: str | None) -> list[str]:
+    """The header's columns, or :class:`DetectionFileError` for one that is unusable."""
+    def bad(value: str, reason: str) -> DetectionFileError:
+        return DetectionFileError([RecordProblem(where, 1, None, "(header)", value[:120], reason)])
+
+    if line is None or not line.strip():
+        raise bad("", "empty file")
+    try:
+        header = _split(line)
+    except csv.Error as exc:
+        raise bad(line, f"not valid CSV: {exc}") from None
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise bad(",".join(header), f"missing column(s) {missing}")
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise bad(",".join(header), f"column(s) given twice {twice}")
+    unknown = [c for c in header if c not in REQUIRED and c not in NUMERIC]
+    if unknown:
+        raise bad(",".join(header), f"unknown column(s) {unknown}; the columns are {[*REQUIRED, *NUMERIC]}")
+    return header
+
+
+def _row_problem(where: str, lineno: int, line: str, width: int, limits: InputLimits) -> tuple[list[str], str | None]:
+    """The cells of one data line, or why the line is refused as a whole."""
+    text = line.rstrip("\r\n")
+    if len(text) > limits.max_line_chars:
+        return [], f"line longer than {limits.max_line_chars} characters ({len(text)})"
+    try:
+        row = _split(text)
+    except csv.Error as exc:
+        return [], f"not valid CSV: {exc} (a quote left open costs this line only)"
+    if len(row) != width:
+        return row, f"{len(row)} cells, header has {width}"
+    return row, None
+
+
+def _cell_problem(
+    where: str, lineno: int, header: list[str], row: list[str], limits: InputLimits
+) -> RecordProblem | None:
+    """The first cell the codebook would refuse as text (a NUL, a control or bidi character, a byte
+    order mark; too long), checked before any conversion can strip it."""
+    for column, value in zip(header, row, strict=True):
+        why = text_reason(value, limits.max_cell_chars)
+        if why is not None:
+            rid = row[0] if header[0] == "id" and is_valid_id(row[0]) else None
+            return RecordProblem(where, lineno, rid, column, printable(value)[:120], why)
+    return None
+
+
 def _csv_rows(
-    source: Source, where: str, problems: list[RecordProblem], collect: bool
+    source: Source, where: str, problems: list[RecordProblem], collect: bool, limits: InputLimits
 ) -> tuple[list[int], dict[str, list[str]]]:
+    """CSV read one physical line at a time: a bad line (an open quote, the wrong width, too long)
+    is one problem of that line, and every other line is read."""
     with text_lines(source, encoding="utf-8-sig", errors="surrogateescape") as fh:
         lines_in = _utf8_lines(where, fh, problems, collect)
-        reader = csv.reader(lines_in)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DetectionFileError([RecordProblem(where, 1, None, "(header)", "", "empty file")]) from None
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            raise DetectionFileError(
-                [RecordProblem(where, 1, None, "(header)", ",".join(header), f"missing column(s) {missing}")]
-            )
+        header = _header(where, next(lines_in, None))
         cols: dict[str, list[str]] = {c: [] for c in header}
         lines: list[int] = []
         width = len(header)
-        id_col = header.index("id")
-        for lineno, row in enumerate(reader, start=2):
-            if not row:
+        for lineno, line in enumerate(lines_in, start=2):
+            if not line.strip("\r\n"):
                 continue
-            if len(row) != width:
-                rid = row[id_col] if len(row) > id_col and row[id_col] else None
-                reason = f"{len(row)} cells, header has {width}"
-                problem = RecordProblem(where, lineno, rid, "(row)", ",".join(row), reason)
+            row, reason = _row_problem(where, lineno, line, width, limits)
+            if reason is None:
+                bad_cell = _cell_problem(where, lineno, header, row, limits)
+                if bad_cell is not None:
+                    if not collect:
+                        raise DetectionFileError([bad_cell])
+                    problems.append(bad_cell)
+                    continue
+            if reason is not None:
+                rid = row[0] if row and header[0] == "id" and is_valid_id(row[0]) else None
+                shown = printable(line.rstrip("\r\n"))[:120]
+                problem = RecordProblem(where, lineno, rid, "(row)", shown, reason)
                 if not collect:
                     raise DetectionFileError([problem])
                 problems.append(problem)
@@ -228,21 +299,28 @@ def _csv_rows(
 
 
 def _jsonl_rows(
-    source: Source, where: str, problems: list[RecordProblem], collect: bool
+    source: Source, where: str, problems: list[RecordProblem], collect: bool, limits: InputLimits
 ) -> tuple[list[int], dict[str, list[str]]]:
-    """JSON Lines through the codebook record (full validation), then flattened to strings."""
+    """JSON Lines through the codebook record (full validation, the limits), then flattened to strings."""
     lines: list[int] = []
     cols: dict[str, list[str]] = {c: [] for c in (*REQUIRED, *NUMERIC)}
-    for lineno, obj in iter_json_lines(source, where):
+    for lineno, obj in iter_json_lines(source, where, limits):
         if isinstance(obj, RecordProblem):
             if not collect:
                 raise DetectionFileError([obj])
             problems.append(obj)
             continue
+        problem: RecordProblem | None
         try:
-            d = parse_record(Detection, obj)
+            d = parse_record(Detection, obj, limits=limits)
         except RecordError as exc:
-            problem = RecordProblem(where, lineno, exc.record_id, exc.field or "(record)", str(exc.value), exc.reason)
+            field_name = exc.field or "(record)"
+            problem = RecordProblem(where, lineno, exc.record_id, field_name, value_text(exc.value), exc.reason)
+        except Exception as exc:  # one record's failure is that record's problem, whatever it is
+            problem = RecordProblem(where, lineno, None, "(record)", "", f"could not be read ({type(exc).__name__})")
+        else:
+            problem = None
+        if problem is not None:
             if not collect:
                 raise DetectionFileError([problem]) from None
             problems.append(problem)
@@ -255,57 +333,70 @@ def _jsonl_rows(
         cols["bearing_deg"].append("" if d.bearing_deg is None else repr(d.bearing_deg))
         cols["bearing_sigma_deg"].append("" if d.bearing_sigma_deg is None else repr(d.bearing_sigma_deg))
         cols["amplitude_pa"].append("" if d.amplitude_pa is None else repr(d.amplitude_pa))
-        cols["class_scores.launch"].append(repr(d.class_scores.get("launch", math.nan)))
-        cols["class_scores.impact"].append(repr(d.class_scores.get("impact", math.nan)))
+        for label in ("launch", "impact"):
+            score = d.class_scores.get(label)
+            cols[f"class_scores.{label}"].append("" if score is None else repr(score))
     return lines, cols
+
+
+_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+"""A number in a cell: decimal digits, an optional exponent (no ``nan``, ``inf``, ``1_000``)."""
 
 
 def _floats(
     path: str, name: str, values: list[str] | None, lines: NDArray[np.int64], problems: list[RecordProblem]
 ) -> FloatArray:
+    """A numeric column: an empty cell is absent (NaN); anything else must be a finite number."""
     n = lines.size
+    out = np.full(n, np.nan)
     if values is None:
-        return np.full(n, np.nan)
-    arr = np.array([v if v.strip() else "nan" for v in values], dtype=object)
-    try:
-        out = arr.astype(np.float64)
-    except ValueError:
-        out = np.full(n, np.nan)
-        for i, v in enumerate(arr.tolist()):
-            try:
-                out[i] = float(v)
-            except ValueError:
-                problems.append(RecordProblem(path, int(lines[i]), None, name, v, "not a number"))
-    bad = ~np.isfinite(out) & (arr != "nan")
-    for k in np.flatnonzero(bad & ~np.isnan(out)):
-        problems.append(RecordProblem(path, int(lines[k]), None, name, values[k], "not a finite number"))
+        return out
+    for i, v in enumerate(values):
+        text = v.strip()
+        if not text:
+            continue
+        if _NUMBER.fullmatch(text) is None:
+            finite = text.lower().lstrip("+-") not in ("nan", "inf", "infinity")
+            problems.append(RecordProblem(path, int(lines[i]), None, name, v, "not a number" if finite
+                                          else "must be a finite number"))  # fmt: skip
+            continue
+        x = float(text)
+        if not math.isfinite(x):
+            problems.append(RecordProblem(path, int(lines[i]), None, name, v, "not a finite number"))
+            continue
+        out[i] = x
     return out
 
 
 def _times(
-    path: str, values: list[str], lines: NDArray[np.int64], problems: list[RecordProblem]
+    path: str, values: list[str], lines: NDArray[np.int64], problems: list[RecordProblem], limits: InputLimits
 ) -> NDArray[np.int64]:
-    """ISO 8601 with an offset -> µs since the epoch (fast path for UTC ``+00:00`` / ``Z``)."""
-    arr = np.array(values)
-    utc = np.char.endswith(arr, "+00:00") | np.char.endswith(arr, "Z")
-    out = np.zeros(arr.size, dtype=np.int64)
-    if utc.all():
-        stripped = np.char.rstrip(np.char.replace(arr, "+00:00", ""), "Z")
-        try:
-            return stripped.astype("datetime64[us]").astype(np.int64)
-        except ValueError:
-            pass
+    """ISO 8601 with an offset -> µs since the epoch, by the codebook's own parser
+    (:func:`truceline.core.parse_utc`) and the limits' time window: what a ``Detection`` refuses."""
+    out = np.zeros(len(values), dtype=np.int64)
+    latest = limits.latest()
     for i, v in enumerate(values):
         try:
-            t = dt.datetime.fromisoformat(v)
-        except ValueError:
-            problems.append(RecordProblem(path, int(lines[i]), None, "arrival_time", v, "not an ISO 8601 time"))
+            t = parse_utc(v)
+        except ValueError as exc:
+            problems.append(RecordProblem(path, int(lines[i]), None, "arrival_time", v, str(exc)))
             continue
-        if t.tzinfo is None:
-            problems.append(RecordProblem(path, int(lines[i]), None, "arrival_time", v, "time has no timezone"))
+        why = limits.time_reason(t, latest)
+        if why is not None:
+            problems.append(RecordProblem(path, int(lines[i]), None, "arrival_time", v, why))
             continue
-        out[i] = (t - EPOCH) // dt.timedelta(microseconds=1)
+        out[i] = (t - EPOCH) // _MICROSECOND
     return out
+
+
+def _ids(path: str, name: str, arr: NDArray[np.str_], lines: NDArray[np.int64], problems: list[RecordProblem],
+         limits: InputLimits) -> None:  # fmt: skip
+    """Refuse an id column's cells that the codebook refuses (:data:`truceline.core.ID_PATTERN`)."""
+    for i, v in enumerate(arr.tolist()):
+        if not v.strip():
+            problems.append(RecordProblem(path, int(lines[i]), None, name, v, "required, empty"))
+        elif (why := limits.id_reason(v)) is not None:
+            problems.append(RecordProblem(path, int(lines[i]), None, name, v, why))
 
 
 def _name_records(problems: list[RecordProblem], lines: NDArray[np.int64], ids: NDArray[np.str_]) -> None:
@@ -319,15 +410,14 @@ def _name_records(problems: list[RecordProblem], lines: NDArray[np.int64], ids: 
 
 
 def _convert(
-    path: str, lines_list: list[int], raw: dict[str, list[str]], problems: list[RecordProblem]
+    path: str, lines_list: list[int], raw: dict[str, list[str]], problems: list[RecordProblem], limits: InputLimits
 ) -> DetectionTable:
     lines = np.asarray(lines_list, dtype=np.int64)
-    ids = np.array(raw["id"], dtype=str) if lines.size else np.zeros(0, dtype=str)
-    sensors = np.array(raw["sensor_id"], dtype=str) if lines.size else np.zeros(0, dtype=str)
-    for name, arr in (("id", ids), ("sensor_id", sensors)):
-        for i in np.flatnonzero(np.char.str_len(np.char.strip(arr)) == 0) if arr.size else []:
-            problems.append(RecordProblem(path, int(lines[i]), None, name, "", "required, empty"))
-    t_us = _times(path, raw["arrival_time"], lines, problems) if lines.size else np.zeros(0, dtype=np.int64)
+    ids = np.array(raw["id"], dtype=object).astype(str) if lines.size else np.zeros(0, dtype=str)
+    sensors = np.array(raw["sensor_id"], dtype=object).astype(str) if lines.size else np.zeros(0, dtype=str)
+    _ids(path, "id", ids, lines, problems, limits)
+    _ids(path, "sensor_id", sensors, lines, problems, limits)
+    t_us = _times(path, raw["arrival_time"], lines, problems, limits)
     f = {name: _floats(path, name, raw.get(name), lines, problems) for name in NUMERIC}
     sigma = f["time_sigma_s"]
     sigma = np.where(np.isnan(sigma), 0.05, sigma)
@@ -339,6 +429,11 @@ def _convert(
             "bearing_sigma_deg",
             np.isnan(f["bearing_sigma_deg"]) & ~np.isnan(f["bearing_deg"]),
             "required with a bearing",
+        ),
+        (
+            "bearing_sigma_deg",
+            ~np.isnan(f["bearing_sigma_deg"]) & np.isnan(f["bearing_deg"]),
+            "given without bearing_deg",
         ),
         ("amplitude_pa", f["amplitude_pa"] < 0, "must be >= 0"),
         ("class_scores.launch", (f["class_scores.launch"] < 0) | (f["class_scores.launch"] > 1), "must be in [0, 1]"),

@@ -13,9 +13,10 @@ use, so that this module sits under every reader and writer and loads none of th
   the record and the field.
 - ``write(target, records, **options)``: records in, a path or an open stream out.
 - Observation formats (what ``truceline ingest`` and ``POST /api/v1/ingest/{kind}`` take) also
-  have ``items(source, name)``: every ``(line, object)`` of the file or the
+  have ``items(source, name, limits)``: every ``(line, object)`` of the file or the
   :class:`~truceline.io.problems.RecordProblem` of a bad line, never stopping; and
-  ``detections(source, name)``: the bulk reader of detections. :mod:`truceline.io.records` turns
+  ``detections(source, name, limits)``: the bulk reader of detections (``limits``: the
+  :class:`~truceline.core.limits.InputLimits` of the ingest, or None). :mod:`truceline.io.records` turns
   them into batches of good records and problems.
 
 Formats
@@ -149,17 +150,19 @@ class Format:
             raise UnknownFormat(f"format {self.name!r} has no writer")
         return _function(self.writer)(target, records, **options)
 
-    def read_items(self, source: Any, name: str) -> Any:
-        """The ``(line, object or problem)`` pairs of an observation file (see :attr:`items`)."""
+    def read_items(self, source: Any, name: str, limits: Any = None) -> Any:
+        """The ``(line, object or problem)`` pairs of an observation file (see :attr:`items`);
+        ``limits`` (:class:`truceline.core.InputLimits`) bound its lines."""
         if self.items is None:
             raise UnknownFormat(f"format {self.name!r} holds no observation records")
-        return _function(self.items)(source, name)
+        return _function(self.items)(source, name, limits)
 
-    def read_detections(self, source: Any, name: str) -> Any:
-        """The detections of ``source`` as a batch, read in bulk (see :attr:`detections`)."""
+    def read_detections(self, source: Any, name: str, limits: Any = None) -> Any:
+        """The detections of ``source`` as a batch, read in bulk (see :attr:`detections`), within
+        ``limits`` (:class:`truceline.core.InputLimits`)."""
         if self.detections is None:
             raise UnknownFormat(f"format {self.name!r} holds no detections")
-        return _function(self.detections)(source, name)
+        return _function(self.detections)(source, name, limits)
 
     def read_first_object(self, path: str | os.PathLike[str]) -> dict[str, Any] | None:
         """The first object of the file at ``path``, or None (see :attr:`first_object`)."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from truceline.core import Record, to_json_dict
+from truceline.core import InputLimits, Record, to_json_dict
 from truceline.io.jsonl import _around, _decode, _json_reason
 from truceline.io.problems import (
     ENCODING_FIELD,
@@ -26,7 +27,7 @@ from truceline.io.problems import (
 )
 from truceline.io.streams import Source, Target, read_bytes, source_name, text_target
 
-__all__ = ["first_object", "iter_json_document", "load_document", "read_document", "write_document"]
+__all__ = ["Unreadable", "first_object", "iter_json_document", "load_document", "read_document", "write_document"]
 
 
 def load_document(source: Source, name: str | None = None) -> tuple[Any, RecordProblem | None]:
@@ -62,6 +63,8 @@ def load_document(source: Source, name: str | None = None) -> tuple[Any, RecordP
     try:
         return _decode(text), None
     except ValueError as exc:
+        if "nested too deep" in str(exc) and (items := _array_items(text)) is not None:
+            return items, None
         if isinstance(exc, json.JSONDecodeError):
             reason = f"not valid JSON: {exc.msg} (text line {exc.lineno}, column {exc.colno})"
             shown = text[max(0, exc.pos - 40) : exc.pos + 40]
@@ -70,11 +73,69 @@ def load_document(source: Source, name: str | None = None) -> tuple[Any, RecordP
         return None, RecordProblem(name, 0, None, JSON_FIELD, value_text(shown), reason)
 
 
-def iter_json_document(source: Source, name: str | None = None) -> Iterator[tuple[int, dict[str, Any] | RecordProblem]]:
+@dataclass(frozen=True)
+class Unreadable:
+    """An item of a JSON array that is nested too deep to decode (its text kept for the reader)."""
+
+    text: str
+    reason: str
+
+
+def _value_end(text: str, start: int) -> int:
+    """The index just past the JSON value that starts at ``start`` (brackets counted outside strings)."""
+    depth, i, n = 0, start, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            if depth == 0:
+                return i
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif depth == 0 and c == ",":
+            return i
+        i += 1
+    return n
+
+
+def _array_items(text: str) -> list[Any] | None:
+    """A top-level array decoded item by item (each too deep an :class:`Unreadable`), or None if
+    ``text`` is not an array whose items can be told apart."""
+    i = len(text) - len(text.lstrip())
+    if not text.startswith("[", i):
+        return None
+    items: list[Any] = []
+    i += 1
+    while True:
+        while i < len(text) and text[i] in " \t\r\n,":
+            i += 1
+        if i >= len(text) or text[i] == "]":
+            return items if text[i + 1 :].strip() == "" else None
+        end = _value_end(text, i)
+        part = text[i:end]
+        try:
+            items.append(_decode(part))
+        except ValueError as exc:
+            items.append(Unreadable(part.replace("\n", " "), _json_reason(exc)))
+        i = end
+
+
+def iter_json_document(
+    source: Source, name: str | None = None, limits: InputLimits | None = None
+) -> Iterator[tuple[int, dict[str, Any] | RecordProblem]]:
     """Every object of a JSON document of records, or the problem of each bad one, never stopping.
 
     The document is an array of objects, or ``{"records": [...]}`` with an optional
     ``"record_type"`` (then given to each object, for the reader to check against the file's kind).
+    An array nested too deep for the decoder is read item by item, each such item one problem.
+    ``limits`` is accepted for the registry's one shape; a record's depth and sizes are checked
+    when it is parsed (:func:`truceline.core.parse_record`).
 
     Yields
     ------
@@ -110,6 +171,8 @@ def iter_json_document(source: Source, name: str | None = None) -> Iterator[tupl
     for index, obj in enumerate(items, start=1):
         if isinstance(obj, dict):
             yield index, obj
+        elif isinstance(obj, Unreadable):
+            yield index, RecordProblem(name, index, None, JSON_FIELD, value_text(obj.text), obj.reason)
         else:
             reason = f"expected a JSON object, got {json_type(obj)}"
             yield index, RecordProblem(name, index, None, RECORD_FIELD, value_text(obj), reason)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, TypeVar
 
-from truceline.core import Record, to_json_dict
+from truceline.core import InputLimits, Record, to_json_dict
 from truceline.io.problems import ENCODING_FIELD, JSON_FIELD, RECORD_FIELD, RecordProblem, json_type, value_text
 from truceline.io.streams import Source, Target, binary_lines, source_name, text_target
 
@@ -111,14 +111,17 @@ _DECODER: Final = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_con
 
 
 def _decode(text: str) -> Any:
-    """Strict ``json.loads``: no duplicate keys, no NaN/Infinity.
+    """Strict ``json.loads``: no duplicate keys, no NaN/Infinity, not nested beyond what Python reads.
 
     Raises
     ------
     ValueError
         With the reason (``json.JSONDecodeError`` for bad syntax).
     """
-    return _DECODER.decode(text)
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise _JsonProblem("nested too deep to read (arrays or objects inside each other)") from None
 
 
 def _json_reason(exc: ValueError) -> str:
@@ -143,14 +146,22 @@ def _encoding_problem(path: str, line: int, raw: bytes, exc: UnicodeDecodeError)
     record_id = None
     try:
         obj = json.loads(raw.decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         obj = None
     if isinstance(obj, dict) and isinstance(obj.get("id"), str) and "\ufffd" not in obj["id"]:
         record_id = obj["id"]
     return RecordProblem(path, line, record_id, ENCODING_FIELD, _around(raw, exc.start), _utf8_reason(raw, exc))
 
 
-def iter_json_lines(path: Source, name: str | None = None) -> Iterator[tuple[int, dict[str, Any] | RecordProblem]]:
+def _too_long(name: str, lineno: int, raw: bytes, limit: int) -> RecordProblem:
+    shown = raw[:100].decode("utf-8", "replace") + "..."
+    reason = f"line longer than {limit} characters ({len(raw)} bytes)"
+    return RecordProblem(name, lineno, None, RECORD_FIELD, shown, reason)
+
+
+def iter_json_lines(
+    path: Source, name: str | None = None, limits: InputLimits | None = None
+) -> Iterator[tuple[int, dict[str, Any] | RecordProblem]]:
     """Read JSON Lines one line at a time, strictly, without stopping at a bad line.
 
     Parameters
@@ -160,6 +171,8 @@ def iter_json_lines(path: Source, name: str | None = None) -> Iterator[tuple[int
         binary or text stream.
     name : str, optional
         What problems call the file (default: the path, or the stream's name).
+    limits : InputLimits, optional
+        Its ``max_line_chars`` bounds a line (default: :meth:`InputLimits.structural`).
 
     Yields
     ------
@@ -167,14 +180,19 @@ def iter_json_lines(path: Source, name: str | None = None) -> Iterator[tuple[int
         Physical line number, from 1 (blank lines are skipped but counted).
     item : dict or RecordProblem
         The line's JSON object, or the problem with the line: bytes that are not UTF-8
-        (``<encoding>``), invalid JSON, duplicate keys, NaN/Infinity (``<json>``), a JSON value
-        that is not an object (``<record>``). A UTF-8 byte order mark opening the file is dropped.
+        (``<encoding>``), invalid JSON, duplicate keys, NaN/Infinity, nesting too deep to read
+        (``<json>``), a JSON value that is not an object or a line longer than the limit
+        (``<record>``). A UTF-8 byte order mark opening the file is dropped.
     """
     name = source_name(path, name)
+    max_chars = (limits or InputLimits.structural()).max_line_chars
     with binary_lines(path) as fh:
         for lineno, raw in enumerate(fh, start=1):
             if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
+            if len(raw) > max_chars and len(raw.decode("utf-8", "replace").rstrip("\r\n")) > max_chars:
+                yield lineno, _too_long(name, lineno, raw, max_chars)
+                continue
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:

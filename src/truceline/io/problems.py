@@ -9,12 +9,22 @@ the bulk reader of detections included (whose error message leaves the record pa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from truceline.core import MISSING, RecordError
 
-__all__ = ["ENCODING_FIELD", "FILE_FIELD", "JSON_FIELD", "RECORD_FIELD", "RecordProblem", "json_type", "value_text"]
+__all__ = [
+    "ENCODING_FIELD",
+    "FILE_FIELD",
+    "JSON_FIELD",
+    "RECORD_FIELD",
+    "RecordProblem",
+    "json_type",
+    "printable",
+    "value_text",
+]
 
 JSON_FIELD: Final = "<json>"
 """Pseudo-field of a line that is not valid JSON."""
@@ -26,6 +36,15 @@ FILE_FIELD: Final = "<file>"
 """Pseudo-field of a problem with a ``.json`` document as a whole (line 0)."""
 
 _VALUE_LIMIT = 120
+_UNPRINTABLE: Final = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\uffff\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show anywhere (a terminal, a JSON response, a log line): control, bidi and
+    zero-width characters, the byte order mark and lone surrogates written as ``\\uXXXX``."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,14 @@ class RecordProblem:
     value: str
     reason: str
 
+    def __post_init__(self) -> None:
+        # What a problem says is shown to people and sent in responses: never a character that
+        # cannot be encoded or that reorders the text (a hostile id, value or key).
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                object.__setattr__(self, f.name, printable(value))
+
     def __str__(self) -> str:
         record = f" record {self.record_id!r}:" if self.record_id is not None else ""
         return f"{self.path}:{self.line}:{record} {self.field}: {self.value!r} — {self.reason}"
@@ -96,8 +123,8 @@ def value_text(value: Any) -> str:
     else:
         try:
             text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True, default=str)
-        except (TypeError, ValueError):
-            text = repr(value)
+        except (TypeError, ValueError, RecursionError):
+            text = f"<{type(value).__name__}>"
     return text if len(text) <= _VALUE_LIMIT else text[: _VALUE_LIMIT - 3] + "..."
 
 

@@ -66,8 +66,9 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from truceline.core import InputLimits
 from truceline.core.errors import InvalidInput
 from truceline.io.batches import DetectionBatch, RecordBatch, RecordCollector, empty_table
 from truceline.io.detections import FILE_SUFFIXES, DetectionFileError, read_detections
@@ -79,7 +80,7 @@ from truceline.io.formats import (
     observation_formats,
     observation_suffixes,
 )
-from truceline.io.jsondoc import document_items
+from truceline.io.jsondoc import Unreadable, document_items
 from truceline.io.jsonl import iter_json_lines
 from truceline.io.kinds import (
     DISTINCTIVE_FIELDS,
@@ -166,7 +167,12 @@ def _resolve_kind(p: Path, kind: str | RecordKind | None, fmt: Format) -> Record
 
 
 def read_records(
-    path: Source, kind: str | RecordKind | None = None, *, format: str | Format | None = None, name: str | None = None
+    path: Source,
+    kind: str | RecordKind | None = None,
+    *,
+    format: str | Format | None = None,
+    name: str | None = None,
+    limits: InputLimits | None = None,
 ) -> RecordBatch:
     """Read a JSON Lines or JSON file (or stream) of codebook records, keeping every good one.
 
@@ -185,6 +191,9 @@ def read_records(
         not tell; a file's suffix tells.
     name : str, optional
         What the batch and its problems call the file (default: the path, or the stream's name).
+    limits : InputLimits, optional
+        The bounds of untrusted input every record is checked within (an ingest gives the
+        mission's; default :meth:`InputLimits.structural`, no time window).
 
     Returns
     -------
@@ -213,8 +222,8 @@ def read_records(
         where = name if name is not None else str(p)
         fmt = _records_format(p, format)
         resolved = _resolve_kind(p, kind, fmt)
-    collector = RecordCollector(where, resolved)
-    for line, item in fmt.read_items(path, where):
+    collector = RecordCollector(where, resolved, limits)
+    for line, item in fmt.read_items(path, where, limits):
         if isinstance(item, RecordProblem):
             collector.problem(item)
         else:
@@ -230,7 +239,9 @@ def _bracketed(problem: RecordProblem) -> RecordProblem:
     return problem
 
 
-def read_detection_file(path: Source, *, format: str | Format | None = None, name: str | None = None) -> DetectionBatch:
+def read_detection_file(
+    path: Source, *, format: str | Format | None = None, name: str | None = None, limits: InputLimits | None = None
+) -> DetectionBatch:
     """Read ``detections.csv`` or ``detections.jsonl`` (or a stream of either) in bulk, keeping every good row.
 
     A thin wrapper of :func:`truceline.io.detections.read_detections` with ``on_error="collect"``:
@@ -246,6 +257,8 @@ def read_detection_file(path: Source, *, format: str | Format | None = None, nam
         ``"csv"`` or ``"jsonl"``: what a stream holds (a file's suffix tells).
     name : str, optional
         What the batch and its problems call the file (default: the path, or the stream's name).
+    limits : InputLimits, optional
+        The bounds every row is checked within (see :func:`read_records`).
 
     Raises
     ------
@@ -268,7 +281,9 @@ def read_detection_file(path: Source, *, format: str | Format | None = None, nam
             raise _unsupported(p, FILE_SUFFIXES)
         where = name if name is not None else str(p)
     try:
-        table = read_detections(path if p is None else p, on_error="collect", encoding=encoding, name=where)
+        table = read_detections(
+            path if p is None else p, on_error="collect", encoding=encoding, name=where, limits=limits
+        )
     except DetectionFileError as exc:
         return DetectionBatch(where, empty_table(), [_bracketed(q) for q in exc.problems])
     problems = [_bracketed(q) for q in table.problems]
@@ -276,17 +291,27 @@ def read_detection_file(path: Source, *, format: str | Format | None = None, nam
     return DetectionBatch(where, table, problems)
 
 
-def read_csv_detections(source: Source, name: str) -> DetectionBatch:
+def read_csv_detections(source: Source, name: str, limits: InputLimits | None = None) -> DetectionBatch:
     """Detections in CSV, in bulk (the ``csv`` format's detections reader)."""
-    return read_detection_file(source, format="csv", name=name)
+    return read_detection_file(source, format="csv", name=name, limits=limits)
 
 
-def read_jsonl_detections(source: Source, name: str) -> DetectionBatch:
+def read_jsonl_detections(source: Source, name: str, limits: InputLimits | None = None) -> DetectionBatch:
     """Detections in JSON Lines, in bulk (the ``jsonl`` format's detections reader)."""
-    return read_detection_file(source, format="jsonl", name=name)
+    return read_detection_file(source, format="jsonl", name=name, limits=limits)
 
 
-def read_json_detections(source: Source, name: str) -> DetectionBatch:
+def _line_of(item: Any) -> str:
+    """One item of a JSON document as one JSON line (an item too deep to decode, as its own text)."""
+    if isinstance(item, Unreadable):
+        return item.text
+    try:
+        return json.dumps(item)  # ASCII: a lone surrogate stays an escape, for the limits to name
+    except (ValueError, RecursionError):
+        return "[]"
+
+
+def read_json_detections(source: Source, name: str, limits: InputLimits | None = None) -> DetectionBatch:
     """Detections in a JSON document (an array, or ``{"records": [...]}``), in bulk.
 
     Each object is read as the line of its 1-based index in the array (what ``line`` means for
@@ -295,12 +320,17 @@ def read_json_detections(source: Source, name: str) -> DetectionBatch:
     items, problem = document_items(source, name)
     if problem is not None:
         return DetectionBatch(name, empty_table(), [problem])
-    lines = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in items).encode("utf-8")
-    return read_detection_file(io.BytesIO(lines), format="jsonl", name=name)
+    lines = "".join(_line_of(o) + "\n" for o in items).encode("utf-8", "surrogatepass")  # an Unreadable's text
+    return read_detection_file(io.BytesIO(lines), format="jsonl", name=name, limits=limits)
 
 
 def read_any(
-    path: Source, kind: str | RecordKind | None = None, *, format: str | Format | None = None, name: str | None = None
+    path: Source,
+    kind: str | RecordKind | None = None,
+    *,
+    format: str | Format | None = None,
+    name: str | None = None,
+    limits: InputLimits | None = None,
 ) -> RecordBatch | DetectionBatch:
     """Read any observation file or stream: detections in bulk, the rest as records.
 
@@ -317,6 +347,8 @@ def read_any(
         :mod:`truceline.io.formats`) when its ``name`` does not tell; a file's suffix tells.
     name : str, optional
         What the batch and its problems call the file (default: the path, or the stream's name).
+    limits : InputLimits, optional
+        The bounds every record is checked within (see :func:`read_records`).
 
     Returns
     -------
@@ -340,9 +372,9 @@ def read_any(
         if refusal is not None:
             raise InvalidInput(f"{where}: {refusal}")
         if resolved is RecordKind.DETECTION:
-            batch: RecordBatch | DetectionBatch = fmt.read_detections(path, where)
+            batch: RecordBatch | DetectionBatch = fmt.read_detections(path, where, limits)
             return batch
-        return read_records(path, resolved, format=fmt, name=where)
+        return read_records(path, resolved, format=fmt, name=where, limits=limits)
     _check_file(p)
     found = format_for_path(p, observation_formats())
     if found is None:
@@ -352,8 +384,8 @@ def read_any(
     if resolved is RecordKind.DETECTION:
         if _suffix(p) not in FILE_SUFFIXES:
             raise ValueError(f"{p}: detections are read from {' or '.join(FILE_SUFFIXES)}, not {p.suffix!r}")
-        return read_detection_file(p, name=name)
+        return read_detection_file(p, name=name, limits=limits)
     refusal = fmt.refusal(resolved)
     if refusal is not None:
         raise ValueError(f"{p}: {refusal}")
-    return read_records(p, resolved, format=fmt, name=name)
+    return read_records(p, resolved, format=fmt, name=name, limits=limits)

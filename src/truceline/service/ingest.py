@@ -6,10 +6,16 @@ Per file: read strictly (:mod:`truceline.io.records`, in the format the registry
 store is idempotent by id: a record sent again identically is a *repeat*; the same id with other
 content is a *conflict*, rejected (observations are never overwritten). Sensor registries are
 ingested first whatever the order given, so a batch may bring its sensors with it.
+
+Every record is checked within the mission's bounds (:class:`truceline.core.InputLimits`: times
+in the mission's window, ids, sizes, depth, Unicode, counts); the API's ingest
+(:func:`truceline.service.queries.ingest.ingest_body`) reads the same way through
+:func:`read_source`, so a record refused on one path is refused on every path.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from truceline.core import InputLimits
 from truceline.io.formats import observation_suffixes
+from truceline.io.problems import FILE_FIELD
 from truceline.io.records import DetectionBatch, RecordBatch, RecordKind, RecordProblem, kind_for, read_any
+from truceline.io.streams import Source
 from truceline.store.base import Store
+
+_log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
 
@@ -110,17 +121,38 @@ def _rank(p: Path) -> tuple[int, str]:
     return (ORDER.index(k) if k in ORDER else len(ORDER), str(p))
 
 
-def ingest_files(store: Store, paths: Iterable[str | Path], progress: Progress | None = None) -> IngestReport:
-    """Ingest files into ``store`` (see the module docstring); never raises for a bad record."""
+def read_source(
+    source: Source, name: str, limits: InputLimits, **options: Any
+) -> RecordBatch | DetectionBatch | FileReport:
+    """Read one file or request body within ``limits``; whatever stops it is one problem of a
+    :class:`FileReport` (line 0, ``<file>``), never an exception: nothing raises past the reader."""
+    try:
+        return read_any(source, name=name, limits=limits, **options)
+    except (ValueError, OSError) as exc:
+        reason = str(exc)
+    except Exception as exc:  # a reader's failure on hostile input stops this file only
+        _log.exception("reading %s failed", name)
+        reason = f"could not be read ({type(exc).__name__}); nothing of it was stored"
+    fr = FileReport(name, "unknown")
+    fr.problems.append(RecordProblem(name, 0, None, FILE_FIELD, name, reason))
+    return fr
+
+
+def ingest_files(
+    store: Store, paths: Iterable[str | Path], progress: Progress | None = None, limits: InputLimits | None = None
+) -> IngestReport:
+    """Ingest files into ``store`` (see the module docstring); never raises for a bad record or file.
+
+    ``limits`` are the bounds of untrusted input (:class:`truceline.core.InputLimits`, default
+    the mission's: ``InputLimits()``); the API's ingest takes the same.
+    """
+    lim = limits if limits is not None else InputLimits()
     files = sorted(expand(paths), key=_rank)
     report = IngestReport()
     for k, path in enumerate(files):
-        try:
-            batch = read_any(path)
-        except (ValueError, OSError) as exc:
-            fr = FileReport(str(path), "unknown")
-            fr.problems.append(RecordProblem(str(path), 0, None, "<file>", str(path), str(exc)))
-            report.files.append(fr)
+        batch = read_source(path, str(path), lim)
+        if isinstance(batch, FileReport):
+            report.files.append(batch)
             continue
         if isinstance(batch, DetectionBatch):
             report.files.append(_detections(store, batch))

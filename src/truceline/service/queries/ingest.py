@@ -10,8 +10,9 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from truceline.core import InputLimits
 from truceline.io.formats import Format, format_for_media_type, format_named, media_type_essence, observation_formats
-from truceline.io.records import DetectionBatch, RecordKind, RecordProblem, parse_kind, read_any
+from truceline.io.records import DetectionBatch, RecordKind, RecordProblem, parse_kind
 from truceline.service.queries.filters import QueryError, UnknownKind
 from truceline.store.base import Store
 
@@ -79,7 +80,9 @@ def _body_format(media_type: str | None, kind: RecordKind) -> Format:
     return fmt
 
 
-def ingest_body(store: Store, kind: str, body: bytes, media_type: str | None, source: str) -> IngestOutcome:
+def ingest_body(
+    store: Store, kind: str, body: bytes, media_type: str | None, source: str, limits: InputLimits | None = None
+) -> IngestOutcome:
     """Ingest a request body of one kind of record, with the validation and idempotency of ``truceline ingest``.
 
     The body is read, as a stream, by the same strict readers as a file
@@ -100,6 +103,9 @@ def ingest_body(store: Store, kind: str, body: bytes, media_type: str | None, so
     source : str
         What the store records as the source (e.g. ``"api:observer.fr.2"``); also the "file" of
         each problem's message (``line`` is the NDJSON line, or the 1-based array index).
+    limits : InputLimits, optional
+        The bounds of untrusted input (default the mission's, ``InputLimits()``: what
+        ``truceline ingest`` applies).
 
     Raises
     ------
@@ -108,14 +114,17 @@ def ingest_body(store: Store, kind: str, body: bytes, media_type: str | None, so
     QueryError
         For a Content-Type that does not fit.
     """
-    from truceline.service.ingest import _detections, _records  # the CLI's own steps, so both agree
+    from truceline.service.ingest import FileReport, _detections, _records, read_source  # the CLI's steps
 
     try:
         rk = parse_kind(kind)
     except ValueError as exc:
         raise UnknownKind(str(exc)) from None
     fmt = _body_format(media_type, rk)
-    batch = read_any(io.BytesIO(body), rk, format=fmt, name=source)
+    lim = limits if limits is not None else InputLimits()
+    batch = read_source(io.BytesIO(body), source, lim, kind=rk, format=fmt)
+    if isinstance(batch, FileReport):
+        return IngestOutcome(rk.value, problems=list(batch.problems))
     report = _detections(store, batch) if isinstance(batch, DetectionBatch) else _records(store, batch)
     return IngestOutcome(rk.value, report.read, report.inserted, report.repeats, list(report.problems))
 
