@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean examples sysdeps
+.PHONY: demo test lint bench install clean examples sysdeps fuzz reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ bench: $(STAMP)
 	$(PY) benchmarks/sim_day.py
 	$(PY) benchmarks/fusion_vs_pyocto.py
 	$(PY) benchmarks/adjudication.py
+
+# Evidence integrity: >= 20,000 malformed inputs over every ingest path; >= 100 kill -9 of ingest, process
+# and the API. Each writes benchmarks/results/NAME.json and exits 1 on any crash, acceptance or loss.
+fuzz: $(STAMP)
+	$(PY) scripts/fuzz.py
+	$(PY) benchmarks/figures.py --render
+
+reliability: $(STAMP)
+	$(PY) scripts/reliability.py
+	$(PY) benchmarks/figures.py --render
 
 examples: $(STAMP)
 	$(PY) scripts/make_example_agreements.py

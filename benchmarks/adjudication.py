@@ -36,6 +36,7 @@ from figures import publish  # noqa: E402
 from figures_adjudication import registry_families  # noqa: E402
 
 from truceline.agreement import load_agreement  # noqa: E402
+from truceline.core.limits import InputLimits  # noqa: E402
 from truceline.scoring.score import score_dirs  # noqa: E402
 from truceline.service.export import export_results  # noqa: E402
 from truceline.service.files import adjudicate_folder  # noqa: E402
@@ -48,6 +49,8 @@ from truceline.store import SQLiteStore  # noqa: E402
 
 CATALOGUE = ("steady", "quiet", "single_row", "bad_weather", "arrays", "line_moved", "sensor_outage", "false_flag",
              "escalation")  # fmt: skip
+#: The catalogue replays simulated days, some dated after today: no bound on the future here.
+REPLAY = InputLimits(future_skew=None)
 #: The scorecard's event and side-of-line figures kept per scenario.
 EVENT_KEYS = ("f1", "precision", "recall_detectable", "location_error_median_m", "ellipse_coverage",
               "association_purity")  # fmt: skip
@@ -72,12 +75,12 @@ def bench_ingest(work: Path) -> dict[str, float]:
     big.parent.mkdir(parents=True)
     big.write_text("\n".join(out) + "\n")
     store = SQLiteStore(work / "ingest-data")
-    ingest_files(store, [sim / "observations" / "sensors.jsonl"])
+    ingest_files(store, [sim / "observations" / "sensors.jsonl"], limits=REPLAY)
     t = time.perf_counter()
-    rep = ingest_files(store, [big])
+    rep = ingest_files(store, [big], limits=REPLAY)
     dt_s = time.perf_counter() - t
     t = time.perf_counter()
-    again = ingest_files(store, [big])
+    again = ingest_files(store, [big], limits=REPLAY)
     dt2 = time.perf_counter() - t
     store.close()
     assert rep.ok and rep.inserted == 100_000 and again.inserted == 0, rep.problems[:3]
@@ -99,7 +102,7 @@ def bench_scenario(name: str, work: Path) -> dict:
     agr = load_agreement(sim / "agreement")
     store = SQLiteStore(root / "data")
     t = time.perf_counter()
-    ingest_files(store, [sim])
+    ingest_files(store, [sim], limits=REPLAY)
     t_ing = time.perf_counter() - t
     t = time.perf_counter()
     summary = process(store, agr)

@@ -59,6 +59,7 @@ def renderers() -> dict[str, Renderer]:
     import figures_adjudication
     import figures_fusion
     import figures_geo
+    import figures_integrity
     import figures_sim
 
     return {
@@ -66,6 +67,8 @@ def renderers() -> dict[str, Renderer]:
         "sim_day": figures_sim.render,
         "fusion_vs_pyocto": figures_fusion.render,
         "adjudication": lambda res: figures_adjudication.render(res, figures_adjudication.registry_families()),
+        "fuzz": figures_integrity.render_fuzz,
+        "reliability": figures_integrity.render_reliability,
     }
 
 

@@ -102,6 +102,9 @@ def process(
         f"{s.incidents:,} incidents, {s.violations:,} violations; {s.claims} claim(s) judged; "
         f"processed up to {s.processed_until.isoformat() if s.processed_until else '-'}"
     )
+    if s.windows_quarantined or s.quarantined:
+        typer.echo(f"{len(s.windows_quarantined)} window(s) failed and {s.quarantined} entr(ies) wait in "
+                   "quarantine: truceline quarantine list", err=True)  # fmt: skip
 
 
 @app.command()

@@ -251,12 +251,18 @@ def _derived(store: Store, kind: str, since: dt.datetime, until: dt.datetime) ->
     return [current(d) for d in store.derived(kind, since, until)]
 
 
+#: The largest count one record adds to a day's tallies (2**53: beyond, a count is no physical one).
+MAX_TALLY = 2**53
+
+
 def _daily_tallies(
     cut: CutOff, days: list[dt.date], events: Sequence[Event], reports: Sequence[ObserverReport]
 ) -> dict[dt.date, tuple[int, int]]:
     """Ceasefire violations and explosions per reporting day (events, and reports no finding cites)."""
     kinds = [(e.violation_kind or EVENT_KIND[e.kind]).value for e in events] + [r.kind.value for r in reports]
-    counts = np.array([e.count.best for e in events] + [r.count.best for r in reports], dtype=np.int64)
+    # A count stored before the ingest bounds (docs/formats.md) could exceed int64: clip, never overflow.
+    counts = np.array([min(e.count.best, MAX_TALLY) for e in events] + [min(r.count.best, MAX_TALLY) for r in reports],
+                      dtype=np.int64)  # fmt: skip
     times = [e.origin_time for e in events] + [r.time for r in reports]
     out = {d: (0, 0) for d in days}
     if not times:

@@ -14,6 +14,13 @@ The window's events, incidents and violations then replace the window's previous
 never deleted) in **one transaction**, together with the window's "seen up to" mark. A process
 killed at any point therefore leaves every window either done or untouched, and the next run redoes
 exactly the untouched ones. Claims are judged last, over everything processed so far.
+
+Only the windows that hold data are visited (:func:`windows`): a lone record dated 2100 costs one
+window, not the hundreds of thousands between it and the rest. Nothing stored stops a run
+(:mod:`truceline.service.quarantine`): a record timed where no datetime reaches, or that no longer
+decodes, is held in quarantine before it is used; a window that fails is run again without the
+records the codebook refuses, and held itself (with the exception text) when it still fails; the run
+goes on with the next window, and an analyst releases or rejects what was held.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from truceline.core.errors import InvalidInput
 from truceline.fusion.associate import AssocParams
 from truceline.fusion.inputs import inputs_from_records
 from truceline.fusion.run import FusionParams, fuse_input
+from truceline.service.quarantine import Culprit, detection_problems, guard, hold_out_of_range, read
 from truceline.store.base import Store, from_us, to_us
 
 US = 1_000_000
@@ -80,6 +88,8 @@ class ProcessSummary:
     violations: int = 0
     claims: int = 0
     processed_until: dt.datetime | None = None
+    windows_quarantined: list[str] = field(default_factory=list)
+    quarantined: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -92,17 +102,22 @@ def window_scope(start: dt.datetime) -> str:
 
 
 def windows(store: Store, params: ProcessParams, since: dt.datetime | None, until: dt.datetime | None) -> list[int]:
-    """Start times (µs) of the windows holding data, limited to ``[since, until)``."""
-    span = store.time_span_us()
-    if span is None:
-        return []
-    w = params.window_s * US
-    first, last = span[0] // w, span[1] // w
-    if since is not None:
-        first = max(first, to_us(since) // w)
-    if until is not None:
-        last = min(last, (to_us(until) - 1) // w)
-    return [k * w for k in range(first, last + 1)]
+    """Start times (µs) of the windows holding data, limited to ``[since, until)``.
+
+    A window holds data when detections fall in it or within ``overlap_s`` of its edges (what it
+    fuses), observer reports within :data:`OBSERVER_MARGIN` of them, or any other observation in it
+    (sensors and claims aside). Held (quarantined) records count for nothing. The windows come from
+    the times that hold data, never from every window between the earliest and the latest time.
+    """
+    margins = {"detection": int(params.overlap_s * US), "observer_report": int(OBSERVER_MARGIN.total_seconds() * US)}
+    lo = None if since is None else to_us(since)
+    hi = None if until is None else to_us(until)
+    return store.data_windows(params.window_s * US, margins, lo, hi)
+
+
+def held_scopes(store: Store) -> dict[str, str]:
+    """The processing scopes held in quarantine (a window that failed), with their state."""
+    return {e.target_id: e.state for e in store.quarantine_entries(kind="scope") if e.held}
 
 
 def dirty(store: Store, params: ProcessParams, w0: int) -> bool:
@@ -139,16 +154,26 @@ def process(
     """Process every dirty window in ``[since, until)``, then judge the claims (see the module docstring)."""
     params = params or ProcessParams()
     summary = ProcessSummary()
+    hold_out_of_range(store)
     starts = windows(store, params, since, until)
     summary.windows_total = len(starts)
-    todo = [w0 for w0 in starts if dirty(store, params, w0)]
-    sensors = store.records("sensor")
+    held = held_scopes(store)
+    todo = [w0 for w0 in starts if window_scope(from_us(w0)) not in held and dirty(store, params, w0)]
+    sensors = read(store, "sensor")
     parameters = {"params": _parameters(params), "agreement": agreement.id}
     run_id = store.new_run("process", parameters, window_s=params.window_s) if todo else 0
     reviews = Reviews.read(store)
     for k, w0 in enumerate(todo):
-        counts = process_window(store, agreement, sensors, w0, params, run_id, reviews)
-        summary.windows_processed.append(window_scope(from_us(w0)))
+        scope = window_scope(from_us(w0))
+        counts = guard(
+            store, scope, w0,
+            lambda w0=w0: process_window(store, agreement, sensors, w0, params, run_id, reviews),  # type: ignore[misc]
+            lambda w0=w0: window_culprits(store, sensors, w0, params),  # type: ignore[misc]
+        )  # fmt: skip
+        if counts is None:
+            summary.windows_quarantined.append(scope)
+            continue
+        summary.windows_processed.append(scope)
         summary.events += counts[0]
         summary.incidents += counts[1]
         summary.violations += counts[2]
@@ -159,8 +184,20 @@ def process(
     states = store.scope_states()
     claims_run = states["claims"].run_id if "claims" in states else -1
     windows_run = max((st.run_id for k, st in states.items() if k.startswith("window:")), default=0)
-    summary.claims = judge_claims(store, params, summary.processed_until, force=bool(todo) or windows_run > claims_run)
+    force = bool(todo) or windows_run > claims_run
+    judged = guard(store, "claims", None, lambda: judge_claims(store, params, summary.processed_until, force=force),
+                   lambda: claim_culprits(store, params, summary.processed_until))  # fmt: skip
+    summary.claims = judged or 0
+    summary.quarantined = len(store.quarantine_entries(state="quarantined"))
     return summary
+
+
+def window_culprits(store: Store, sensors: list[Record], w0: int, params: ProcessParams) -> list[Culprit]:
+    """The records of the window starting at ``w0`` to blame for its failure: the detections it fuses
+    that the codebook refuses or whose sensor is unknown (observations are checked as they are read)."""
+    ovl = int(params.overlap_s * US)
+    table = store.detections(w0 - ovl, w0 + params.window_s * US + ovl)
+    return detection_problems(table, [s.id for s in sensors])
 
 
 def process_window(
@@ -186,7 +223,7 @@ def process_window(
     table = store.detections(w0 - ovl, w1 + ovl)
     if len(table) and sensors:
         margin = dt.timedelta(seconds=params.weather_margin_s)
-        weather = store.records("weather_report", t0 - margin, t1 + margin)
+        weather = read(store, "weather_report", t0 - margin, t1 + margin)
         inp = inputs_from_records(sensors, table, weather, source="store")  # type: ignore[arg-type]
         records, _ = fuse_input(inp, agreement, params.assoc, params.fusion, tag=f"{t0:%d%H%M}-")
         events, incidents, cited = _keep(store, records, t0, t1, w0 - ovl, w1 + ovl, params.share_duplicate)
@@ -195,10 +232,10 @@ def process_window(
         agreement=agreement,
         events=[*events, *cited],
         incidents=incidents,
-        sightings=store.records("sighting", t0, t1),  # type: ignore[arg-type]
-        restrictions=store.records("freedom_of_movement_restriction", t0, t1),  # type: ignore[arg-type]
-        status_reports=store.records("sensor_status_report", t0, t1),  # type: ignore[arg-type]
-        observer_reports=store.records("observer_report", t0 - obs_margin, t1 + obs_margin),  # type: ignore[arg-type]
+        sightings=read(store, "sighting", t0, t1),  # type: ignore[arg-type]
+        restrictions=read(store, "freedom_of_movement_restriction", t0, t1),  # type: ignore[arg-type]
+        status_reports=read(store, "sensor_status_report", t0, t1),  # type: ignore[arg-type]
+        observer_reports=read(store, "observer_report", t0 - obs_margin, t1 + obs_margin),  # type: ignore[arg-type]
         sensors=sensors,  # type: ignore[arg-type]
         created_at=t1,
     )
@@ -353,18 +390,22 @@ def stored_params(store: Store) -> ProcessParams:
 
 
 def processed_until(store: Store, params: ProcessParams | None = None) -> dt.datetime | None:
-    """End of the contiguous run of clean windows from the first window with data.
+    """End of the contiguous run of clean windows from the first window with data: the start of the
+    first window still to do (or held in quarantine), or the end of the last window with data when
+    none is; None when the first is still to do. Windows holding no data are clean; a window an
+    analyst rejected from quarantine counts as done.
 
     ``params``: the windowing to judge by (a run's own); by default :func:`stored_params`, the one
     the store was processed with.
     """
     if params is None:
         params = stored_params(store)
-    starts = windows(store, params, None, None)
+    held = held_scopes(store)
     end = None
-    for w0 in starts:
-        if dirty(store, params, w0):
-            break
+    for w0 in windows(store, params, None, None):
+        state = held.get(window_scope(from_us(w0)))
+        if state != "rejected" and (state is not None or dirty(store, params, w0)):
+            return None if end is None else from_us(w0)
         end = from_us(w0 + params.window_s * US)
     return end
 
@@ -372,16 +413,36 @@ def processed_until(store: Store, params: ProcessParams | None = None) -> dt.dat
 def judge_claims(store: Store, params: ProcessParams, until: dt.datetime | None, force: bool = True) -> int:
     """Judge every claim against everything processed (when windows or claims changed); supersede the
     previous verdicts. Returns the number of claims judged."""
-    claims: list[Claim] = store.records("claim")  # type: ignore[assignment]
+    claims: list[Claim] = read(store, "claim")  # type: ignore[assignment]
     state = store.scope_state("claims")
     newest = store.last_seq()
     if not claims or (not force and state is not None and state.seen_seq >= store.max_seq("claim")):
         return 0
+    verdicts = _verdicts(store, claims, params, until)
+    run_id = store.new_run("claims", {"claims": asdict(params.claims)})
+    store.replace_scope("claims", run_id, [("claim_assessment", v, to_us(c.period.start)) for v, c in
+                                           zip(verdicts, claims, strict=True)], newest)  # fmt: skip
+    return len(verdicts)
+
+
+def claim_culprits(store: Store, params: ProcessParams, until: dt.datetime | None) -> list[Culprit]:
+    """The claims that cannot be judged on their own (what to blame when the judgement fails)."""
+    out: list[Culprit] = []
+    for c in read(store, "claim"):
+        try:
+            _verdicts(store, [c], params, until)  # type: ignore[list-item]
+        except Exception as exc:  # this claim's failure, named
+            out.append(("claim", c.id, to_us(c.period.start), f"{type(exc).__name__}: {exc}"[:300]))  # type: ignore[attr-defined]
+    return out
+
+
+def _verdicts(store: Store, claims: list[Claim], params: ProcessParams, until: dt.datetime | None) -> list[Any]:
+    """The verdicts on ``claims`` against the processed events and incidents around them."""
     t_lo = min(c.period.start for c in claims) - dt.timedelta(hours=1)
     t_hi = max(c.period.end for c in claims) + dt.timedelta(hours=1)
     events: list[Event] = [d.record for d in store.derived("event", t_lo, t_hi)]  # type: ignore[misc]
     incidents: list[Incident] = [d.record for d in store.derived("incident", t_lo - dt.timedelta(hours=1), t_hi)]  # type: ignore[misc]
-    net = SensorNetwork.from_records(store.records("sensor"), store.records("sensor_status_report"))  # type: ignore[arg-type]
+    net = SensorNetwork.from_records(read(store, "sensor"), read(store, "sensor_status_report"))  # type: ignore[arg-type]
 
     def coverage(c: Claim) -> float:
         assert c.place is not None
@@ -389,8 +450,4 @@ def judge_claims(store: Store, params: ProcessParams, until: dt.datetime | None,
         p = period_probability(net, [c.place.lon_deg], [c.place.lat_deg], c.period.start, c.period.end, wc)
         return float(np.asarray(p).ravel()[0])
 
-    verdicts = assess_claims(claims, events, incidents, coverage, until, params.claims, created_at=until)
-    run_id = store.new_run("claims", {"claims": asdict(params.claims)})
-    store.replace_scope("claims", run_id, [("claim_assessment", v, to_us(c.period.start)) for v, c in
-                                           zip(verdicts, claims, strict=True)], newest)  # fmt: skip
-    return len(verdicts)
+    return assess_claims(claims, events, incidents, coverage, until, params.claims, created_at=until)

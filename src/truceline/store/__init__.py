@@ -1,6 +1,15 @@
 """Storage: the Store protocol, its backends (SQLite embedded by default) and the registry that opens one by URL."""
 
-from truceline.store.base import DERIVED_KINDS, AddResult, AuditEntry, Derived, ScopeState, Store
+from truceline.store.base import (
+    DERIVED_KINDS,
+    AddResult,
+    AuditEntry,
+    Derived,
+    QuarantineEntry,
+    ScopeState,
+    Store,
+    StoredRecordError,
+)
 from truceline.store.registry import Backend, open_store, register
 from truceline.store.sqlite import SQLiteStore
 
@@ -10,9 +19,11 @@ __all__ = [
     "AuditEntry",
     "Backend",
     "Derived",
+    "QuarantineEntry",
     "SQLiteStore",
     "ScopeState",
     "Store",
+    "StoredRecordError",
     "open_store",
     "register",
 ]

@@ -12,6 +12,10 @@ Three families of data, kept apart as DESIGN.md asks:
   A derived record's current verification status lives beside it (analysts change it; the record
   itself is immutable).
 - **The audit trail** (append-only): who did what, when, why, with the state before and after.
+- **Quarantine**: raw records (or whole processing scopes) that failed later, in processing, with the
+  reason and an analyst's decision (``quarantined`` → ``released`` or ``rejected``). A held record
+  (quarantined or rejected) stays stored (raw tables are append-only) but is left out of every read of
+  observations and detections and of the windows to process; a released one is used again.
 
 The SQLite backend (:mod:`truceline.store.sqlite`) is the embedded default; a PostgreSQL/PostGIS
 backend implements the same protocol and callers do not change: they open a store by its URL
@@ -21,7 +25,7 @@ through :func:`truceline.store.registry.open_store` and are typed against :class
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -41,6 +45,30 @@ def to_us(t: dt.datetime) -> int:
 def from_us(us: int) -> dt.datetime:
     """The store's time unit back to an aware UTC datetime."""
     return EPOCH + dt.timedelta(microseconds=int(us))
+
+
+#: The times (µs) a datetime can hold with a day to spare either side (years 1 to 9999): stored times
+#: outside it (a detection at ``NaT`` or in year 10000) are never windows, spans or datetimes.
+MIN_US = to_us(dt.datetime(1, 1, 3, tzinfo=dt.UTC))
+MAX_US = to_us(dt.datetime(9999, 12, 29, tzinfo=dt.UTC))
+
+#: States of a quarantined record or scope: held until an analyst releases (used again) or rejects it
+#: (kept out for good).
+QUARANTINE_STATES = ("quarantined", "released", "rejected")
+
+
+class StoredRecordError(ValueError):
+    """A stored observation that cannot be read back as its record (its body no longer decodes).
+
+    Raised by :meth:`Store.records` with ``strict=True``, naming the record, so that the caller can
+    quarantine it and go on.
+    """
+
+    def __init__(self, kind: str, record_id: str, reason: str) -> None:
+        super().__init__(f"stored {kind} {record_id!r}: {reason}")
+        self.kind = kind
+        self.record_id = record_id
+        self.reason = reason
 
 
 #: Kinds of derived records.
@@ -106,6 +134,48 @@ class ScopeState:
 
 
 @dataclass(frozen=True)
+class QuarantineEntry:
+    """A record (or a processing scope) held out of processing, and what an analyst decided.
+
+    Attributes
+    ----------
+    qid : int
+        Id of the entry (what ``truceline quarantine release|reject`` take).
+    kind : str
+        The record's kind (``detection``, ``sighting``, ...) or ``scope`` for a whole processing scope
+        (a window, the claims judgement).
+    target_id : str
+        The record id, or the scope (``window:2026-09-02T10:00:00Z``).
+    time_us : int or None
+        The time it is filed under (µs since 1970 UTC), as stored.
+    at : datetime
+        When it was (last) quarantined.
+    reason : str
+        Why: the check that failed or the exception text.
+    state : str
+        ``quarantined``, ``released`` or ``rejected``.
+    decided_by, decision, decided_at
+        The analyst, the reason given and when, for a release or a rejection (None before).
+    """
+
+    qid: int
+    kind: str
+    target_id: str
+    time_us: int | None
+    at: dt.datetime
+    reason: str
+    state: str
+    decided_by: str | None = None
+    decision: str | None = None
+    decided_at: dt.datetime | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether it is kept out of processing (quarantined or rejected)."""
+        return self.state != "released"
+
+
+@dataclass(frozen=True)
 class ApiToken:
     """An API token as stored: never the token itself, only its SHA-256 hash.
 
@@ -157,9 +227,11 @@ class Store(Protocol):
         ...
 
     def records(
-        self, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None
+        self, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None, *, strict: bool = False
     ) -> list[Record]:
-        """Observation records of a kind, by time (``since <= time < until``), in time order."""
+        """Observation records of a kind, by time (``since <= time < until``), in time order, held
+        (quarantined) ones left out. A stored body that no longer decodes is skipped with a logged
+        warning, or with ``strict`` raises :class:`StoredRecordError` naming it."""
         ...
 
     def count(self, kind: str) -> int:
@@ -167,7 +239,8 @@ class Store(Protocol):
         ...
 
     def detections(self, t0_us: int, t1_us: int) -> DetectionTable:
-        """Detections with ``t0_us <= arrival < t1_us`` (µs since 1970 UTC), in arrival order."""
+        """Detections with ``t0_us <= arrival < t1_us`` (µs since 1970 UTC), in arrival order, held
+        (quarantined) ones left out."""
         ...
 
     def last_seq(self) -> int:
@@ -176,7 +249,8 @@ class Store(Protocol):
 
     def max_seq_between(self, t0_us: int, t1_us: int, kind: str | None = None) -> int:
         """The newest sequence number of observations (of ``kind``, or of any kind but claims) timed in
-        ``[t0_us, t1_us)``; 0 when none (what tells an incremental run that a window has new data)."""
+        ``[t0_us, t1_us)``, releases from quarantine counted as new data; 0 when none (what tells an
+        incremental run that a window has new data)."""
         ...
 
     def max_seq(self, kind: str) -> int:
@@ -184,7 +258,27 @@ class Store(Protocol):
         ...
 
     def time_span_us(self) -> tuple[int, int] | None:
-        """Earliest and latest observation time stored, µs (None when empty)."""
+        """Earliest and latest observation time stored, µs (None when empty): sensors, claims, held
+        records and times outside ``[MIN_US, MAX_US]`` left out."""
+        ...
+
+    def data_windows(
+        self,
+        window_us: int,
+        margins_us: Mapping[str, int],
+        since_us: int | None = None,
+        until_us: int | None = None,
+    ) -> list[int]:
+        """Start times (µs, ascending) of the windows of length ``window_us`` (aligned on 1970) that hold
+        data: a window ``[w0, w0 + window_us)`` is listed when, widened by ``margins_us[kind]`` (0 when
+        absent; ``"detection"`` for detections) on both sides, it holds a record of that kind. Sensors,
+        claims, held records and times outside ``[MIN_US, MAX_US]`` count for nothing; only windows
+        starting in ``[since_us, until_us)`` are listed. The cost follows the windows that hold data,
+        never the span between the earliest and the latest time."""
+        ...
+
+    def records_outside(self, lo_us: int, hi_us: int) -> list[tuple[str, str, int]]:
+        """``(kind, id, time_us)`` of the records not held whose time is outside ``[lo_us, hi_us]``."""
         ...
 
     # -- derived records -------------------------------------------------------------------
@@ -242,6 +336,23 @@ class Store(Protocol):
     ) -> AuditEntry: ...
 
     def audit(self, target_id: str | None = None) -> Iterator[AuditEntry]: ...
+
+    # -- quarantine ------------------------------------------------------------------------
+    def quarantine(self, kind: str, target_id: str, time_us: int | None, reason: str) -> QuarantineEntry:
+        """Hold a record (or a ``scope``) out of processing, with the reason (the caller audits it). A
+        released one is held again; a held one is returned unchanged."""
+        ...
+
+    def quarantine_entries(self, state: str | None = None, kind: str | None = None) -> list[QuarantineEntry]:
+        """Quarantine entries, oldest first, of a state and a kind when given."""
+        ...
+
+    def quarantine_entry(self, qid: int) -> QuarantineEntry | None: ...
+
+    def decide_quarantine(self, qid: int, state: str, actor: str, reason: str) -> QuarantineEntry:
+        """Release (``released``: used again from the next run on, as new data at its time) or reject
+        (``rejected``: kept out for good) an entry (the caller audits it); ``KeyError`` for an unknown id."""
+        ...
 
     # -- API tokens ------------------------------------------------------------------------
     def add_token(self, token: ApiToken) -> None:

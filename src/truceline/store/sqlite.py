@@ -4,16 +4,18 @@ The schema and its migrations are in :mod:`truceline.store.sqlite_schema` (``PRA
 holds the version reached; opening an older file upgrades it); the derived records (runs, scopes,
 findings and their status) in :mod:`truceline.store.sqlite_derived`. This module holds the store
 itself: its connection and transactions, the raw observations and detections, the audit trail and
-the API tokens. Raw observations, detections and the audit trail are append-only.
+the API tokens; the quarantine in :mod:`truceline.store.sqlite_quarantine`. Raw observations,
+detections and the audit trail are append-only; held (quarantined) records are left out of their reads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,14 +25,20 @@ import numpy as np
 from truceline.core import Record, from_json_dict, record_type, to_json_dict
 from truceline.core.errors import InvalidInput
 from truceline.io.detections import COLUMNS, DetectionTable
-from truceline.store.base import AddResult, ApiToken, AuditEntry, to_us
+from truceline.store.base import MAX_US, MIN_US, AddResult, ApiToken, AuditEntry, StoredRecordError, to_us
 from truceline.store.sqlite_derived import DerivedTables
+from truceline.store.sqlite_quarantine import HELD, QuarantineTables
 from truceline.store.sqlite_schema import DB_NAME, MIGRATIONS, between, dumps, migrate, now, schema_version
 
 __all__ = ["DB_NAME", "MIGRATIONS", "SQLiteStore"]
 
 #: Stored detection columns: the bulk reader's, less the source line, under the codebook's names.
 _DET_COLS = ("id", "sensor_id", *COLUMNS[2:-1])
+#: Filters leaving out held (quarantined) detections, and observations of the row's kind.
+_DET_FREE = " AND id NOT IN (" + HELD.format(kind="'detection'") + ")"
+_OBS_FREE = " AND (kind, id) NOT IN (SELECT kind, target_id FROM quarantine WHERE state != 'released')"
+
+log = logging.getLogger(__name__)
 
 
 def _time_of(record: Record) -> dt.datetime:
@@ -52,7 +60,20 @@ def _nan_to_none(a: np.ndarray) -> list[float | None]:
     return [None if v != v else float(v) for v in a.tolist()]
 
 
-class SQLiteStore(DerivedTables):
+def _decode(cls: type[Record], kind: str, rid: str, body: str) -> Record:
+    """A stored body back to its record, or :class:`StoredRecordError` naming it (a body that no
+    longer validates, or holds text that cannot be written out: a lone surrogate)."""
+    try:
+        obj = json.loads(body)
+        if "\\ud" in body.lower():
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        return from_json_dict(cls, obj)
+    except Exception as exc:  # any failure of one stored record is that record's, never the read's
+        text = " ".join(str(exc).split())
+        raise StoredRecordError(kind, rid, f"{type(exc).__name__}: {text[:300]}") from None
+
+
+class SQLiteStore(DerivedTables, QuarantineTables):
     """The embedded :class:`~truceline.store.base.Store`.
 
     Parameters
@@ -183,12 +204,19 @@ class SQLiteStore(DerivedTables):
         return res
 
     def records(
-        self, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None
+        self, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None, *, strict: bool = False
     ) -> list[Record]:
         cls = record_type(kind)
-        q, args = between("SELECT body FROM observations WHERE kind=?", [kind], since, until)
-        rows = self._db.execute(q + " ORDER BY time_us, id", args).fetchall()
-        return [from_json_dict(cls, json.loads(b)) for (b,) in rows]
+        q, args = between("SELECT id, body FROM observations WHERE kind=?" + _OBS_FREE, [kind], since, until)
+        out = []
+        for rid, body in self._db.execute(q + " ORDER BY time_us, id", args).fetchall():
+            try:
+                out.append(_decode(cls, kind, rid, body))
+            except StoredRecordError as exc:
+                if strict:
+                    raise
+                log.warning("%s: skipped (process quarantines it)", exc)
+        return out
 
     def count(self, kind: str) -> int:
         if kind == "detection":
@@ -197,7 +225,7 @@ class SQLiteStore(DerivedTables):
 
     def detections(self, t0_us: int, t1_us: int) -> DetectionTable:
         rows = self._db.execute(
-            f"SELECT {', '.join(_DET_COLS)} FROM detections WHERE t_us >= ? AND t_us < ? ORDER BY t_us, id",
+            f"SELECT {', '.join(_DET_COLS)} FROM detections WHERE t_us >= ? AND t_us < ?{_DET_FREE} ORDER BY t_us, id",
             (t0_us, t1_us),
         ).fetchall()
         cols = list(zip(*rows, strict=True)) if rows else [()] * len(_DET_COLS)
@@ -223,16 +251,22 @@ class SQLiteStore(DerivedTables):
         return int(self._db.execute("SELECT value FROM seqs WHERE name='obs'").fetchone()[0])
 
     def max_seq_between(self, t0_us: int, t1_us: int, kind: str | None = None) -> int:
+        # A release from quarantine is new data at the record's time (its own sequence number).
+        released = "SELECT MAX(seq) FROM quarantine WHERE state = 'released' AND time_us >= ?1 AND time_us < ?2"
         if kind == "detection":
-            q, args = "SELECT MAX(seq) FROM detections WHERE t_us >= ?1 AND t_us < ?2", (t0_us, t1_us)
+            q = "SELECT MAX(seq) s FROM detections WHERE t_us >= ?1 AND t_us < ?2"
+            args: tuple[Any, ...] = (t0_us, t1_us)
+            released += " AND kind = 'detection'"
         elif kind is not None:
-            q = "SELECT MAX(seq) FROM observations WHERE time_us >= ?1 AND time_us < ?2 AND kind = ?3"
-            args = (t0_us, t1_us, kind)  # type: ignore[assignment]
+            q = "SELECT MAX(seq) s FROM observations WHERE time_us >= ?1 AND time_us < ?2 AND kind = ?3"
+            args = (t0_us, t1_us, kind)
+            released += " AND kind = ?3"
         else:
-            q = ("SELECT MAX(s) FROM (SELECT MAX(seq) s FROM detections WHERE t_us >= ?1 AND t_us < ?2 UNION ALL "
-                 "SELECT MAX(seq) FROM observations WHERE time_us >= ?1 AND time_us < ?2 AND kind != 'claim')")
+            q = ("SELECT MAX(seq) s FROM detections WHERE t_us >= ?1 AND t_us < ?2 UNION ALL "
+                 "SELECT MAX(seq) FROM observations WHERE time_us >= ?1 AND time_us < ?2 AND kind != 'claim'")
             args = (t0_us, t1_us)
-        row = self._db.execute(q, args).fetchone()
+            released += " AND kind != 'claim'"
+        row = self._db.execute(f"SELECT MAX(s) FROM ({q} UNION ALL {released})", args).fetchone()
         return 0 if row[0] is None else int(row[0])
 
     def max_seq(self, kind: str) -> int:
@@ -243,11 +277,66 @@ class SQLiteStore(DerivedTables):
         return 0 if row[0] is None else int(row[0])
 
     def time_span_us(self) -> tuple[int, int] | None:
+        det = f"FROM detections WHERE t_us BETWEEN ?1 AND ?2{_DET_FREE}"  # MIN and MAX apart: each an index probe
         row = self._db.execute(
-            "SELECT MIN(a), MAX(b) FROM (SELECT MIN(t_us) a, MAX(t_us) b FROM detections UNION ALL "
-            "SELECT MIN(time_us), MAX(time_us) FROM observations WHERE kind NOT IN ('sensor', 'claim'))"
+            f"SELECT MIN(a), MAX(b) FROM (SELECT (SELECT MIN(t_us) {det}) a, (SELECT MAX(t_us) {det}) b UNION ALL "
+            "SELECT MIN(time_us), MAX(time_us) FROM observations "
+            f"WHERE kind NOT IN ('sensor', 'claim') AND time_us BETWEEN ?1 AND ?2{_OBS_FREE})",
+            (MIN_US, MAX_US),
         ).fetchone()
         return None if row[0] is None else (int(row[0]), int(row[1]))
+
+    def data_windows(
+        self,
+        window_us: int,
+        margins_us: Mapping[str, int],
+        since_us: int | None = None,
+        until_us: int | None = None,
+    ) -> list[int]:
+        """The windows that hold data (see the protocol): found by walking the time indexes from one
+        occupied window to the next (two index look-ups a window and a kind), so a lone record far
+        from the rest costs one window."""
+        w = int(window_us)
+        if w <= 0:
+            raise ValueError(f"window_us: {window_us} must be > 0")
+        reach = max([0, *margins_us.values()]) + w
+        lo = MIN_US if since_us is None else max(MIN_US, since_us - reach)
+        hi = MAX_US if until_us is None else min(MAX_US, until_us + reach)
+        found: set[int] = set()
+        self._occupied(found, "detections", "t_us", _DET_FREE, (), w, margins_us.get("detection", 0), lo, hi)
+        kind = self._db.execute("SELECT MIN(kind) FROM observations").fetchone()[0]
+        while kind is not None:
+            if kind not in ("sensor", "claim"):
+                where = " AND kind = ?" + _OBS_FREE
+                self._occupied(found, "observations", "time_us", where, (kind,), w, margins_us.get(kind, 0), lo, hi)
+            kind = self._db.execute("SELECT MIN(kind) FROM observations WHERE kind > ?", (kind,)).fetchone()[0]
+        first = None if since_us is None else since_us // w * w
+        last = None if until_us is None else (until_us - 1) // w * w
+        return sorted(w0 for w0 in found if (first is None or w0 >= first) and (last is None or w0 <= last))
+
+    def _occupied(
+        self, found: set[int], table: str, col: str, where: str, args: tuple[Any, ...], w: int, m: int, lo: int, hi: int
+    ) -> None:
+        """Add to ``found`` the windows whose ``[w0 - m, w0 + w + m)`` holds a row of ``table`` in ``[lo, hi]``."""
+        body = f"FROM {table} WHERE {col} >= ? AND {col} <= ?{where}"
+        cursor = lo
+        while cursor <= hi:
+            (t,) = self._db.execute(f"SELECT MIN({col}) {body}", (cursor, hi, *args)).fetchone()
+            if t is None:
+                return
+            end = (int(t) // w + 1) * w
+            (t_max,) = self._db.execute(f"SELECT MAX({col}) {body}", (t, min(end - 1, hi), *args)).fetchone()
+            found.update(range((int(t) - m) // w * w, (int(t_max) + m) // w * w + 1, w))
+            cursor = end
+
+    def records_outside(self, lo_us: int, hi_us: int) -> list[tuple[str, str, int]]:
+        rows = self._db.execute(
+            f"SELECT 'detection', id, t_us FROM detections WHERE (t_us < ?1 OR t_us > ?2){_DET_FREE} UNION ALL "
+            f"SELECT kind, id, time_us FROM observations WHERE (time_us < ?1 OR time_us > ?2){_OBS_FREE} "
+            "ORDER BY 3, 2",
+            (lo_us, hi_us),
+        ).fetchall()
+        return [(str(k), str(i), int(t)) for k, i, t in rows]
 
     # -- audit ---------------------------------------------------------------------------
     def append_audit(

@@ -90,6 +90,21 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE runs SET window_s = json_extract(parameters, '$.params.window_s')
     WHERE what = 'process' AND json_valid(parameters);
     """,
+    # 4: quarantine: raw records (kind, id) or processing scopes (kind 'scope') held out of processing
+    # with the reason, and the analyst's decision; ``seq`` is the observation sequence number of a
+    # release (a released record is new data at its time). Rows change state, never disappear.
+    """
+    CREATE TABLE quarantine (
+        qid INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, target_id TEXT NOT NULL, time_us INTEGER,
+        at TEXT NOT NULL, reason TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('quarantined', 'released', 'rejected')),
+        decided_by TEXT, decision TEXT, decided_at TEXT, seq INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (kind, target_id)
+    );
+    CREATE INDEX quarantine_state ON quarantine (kind, state, target_id);
+    CREATE TRIGGER quarantine_no_delete BEFORE DELETE ON quarantine
+    BEGIN SELECT RAISE(ABORT, 'quarantine rows are released or rejected, never deleted'); END;
+    """,
 )
 
 
