@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +42,13 @@ def write_case(
     sigma_s: float = 0.05,
     range_km: float = 40.0,
     seed: int = 1,
+    weather: list[WeatherReport] | None = None,
+    wind_east: Callable[[float], float] | None = None,
 ) -> dict[str, str]:
     """Write ``root/observations``; sources are ``(lon, lat, t0 s after T_START, kind)``.
 
+    The true air is at 15 °C with a wind towards the east of ``wind_east(t0)`` m/s (none by
+    default); ``weather`` replaces the reports written (still air at 15 °C, hourly) by others.
     Returns detection id -> source index (as a string; "" for false detections).
     """
     rng = np.random.default_rng(seed)
@@ -66,7 +71,9 @@ def write_case(
     end = max((s[2] for s in sources), default=0.0) + 600
     write_records(
         obs / "weather.jsonl",
-        [
+        weather
+        if weather is not None
+        else [
             WeatherReport(
                 id=f"wx-{h}",
                 time=T_START + dt.timedelta(hours=h),
@@ -83,10 +90,11 @@ def write_case(
     labels = {}
     for k, (lon, lat, t0, kind) in enumerate(sources):
         for sid, slon, slat in sensors:
-            _, _, d = GEOD.inv(lon, lat, slon, slat)
+            az, _, d = GEOD.inv(lon, lat, slon, slat)
             if d > range_km * 1000:
                 continue
-            t = t0 + d / C_15 + rng.normal(0, sigma_s) + (clock_s or {}).get(sid, 0.0) + (shift or {}).get((k, sid), 0)
+            speed = C_15 + (wind_east(t0) if wind_east else 0.0) * np.sin(np.radians(az))
+            t = t0 + d / speed + rng.normal(0, sigma_s) + (clock_s or {}).get(sid, 0.0) + (shift or {}).get((k, sid), 0)
             score = 0.85 if kind == "launch" else 0.15
             rows.append((t, sid, score))
             labels[len(rows) - 1] = str(k)

@@ -68,7 +68,11 @@ CATALOGUE_FLOORS = {
     "steady": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 20.0},
     "single_row": {"f1": 0.45, "precision": 0.65, "location_error_median_m": 30.0},
     "bad_weather": {"f1": 0.57, "precision": 0.72, "location_error_median_m": 22.0},
-    "arrays": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 22.0},
+    "arrays": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 22.0,
+               # The one-source test (fusion/mixed.py) holds back ~12 % of the arrays day's events, most of
+               # them badly located (median 1.8 km from any true source, 47 % beyond 2 km): an event held back
+               # counts as not correct here. Measured 0.923 when the test came in.
+               "side_correct_beyond_2km": 0.90},
 }
 
 
@@ -85,6 +89,6 @@ def test_catalogue_scenario_through_fuse_and_score(name, tmp_path):
     assert ev["f1"] >= floor["f1"]
     assert ev["precision"] >= floor["precision"]
     assert ev["location_error_median_m"] <= floor["location_error_median_m"]
-    assert side["side_correct_beyond_2km"] >= 0.99
+    assert side["side_correct_beyond_2km"] >= floor.get("side_correct_beyond_2km", 0.99)
     assert side["wrong_party_rate"] <= 0.01
     assert inc["wrong_blame_rate"] <= 0.03

@@ -4,7 +4,8 @@
 ``sensors.jsonl``, ``detections.csv`` (or ``.jsonl``) and ``weather.jsonl`` in the formats of
 ``docs/formats.md``. Everything is projected once with a :class:`~truceline.geo.projection.LocalProjection`
 fitted to the sensors; travel times use the projection's scale factor ``k`` (a projected metre is
-``1/k`` true metres), bearings and winds are turned from true north to grid north.
+``1/k`` true metres), bearings and winds are turned from true north to grid north. Weather
+reports are honoured for the period each one gives (:mod:`truceline.fusion.weather`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from truceline.core import Sensor, WeatherReport
+from truceline.fusion.weather import WeatherTable, build_weather, grid_north_deg, sound_speed_ms
 from truceline.geo.projection import LocalProjection
 from truceline.io.detections import DetectionFileError, DetectionTable, read_detections
 from truceline.io.jsonl import read_typed
@@ -28,18 +29,6 @@ __all__ = ["FusionInput", "SensorTable", "WeatherTable", "grid_north_deg", "load
 
 FloatArray = NDArray[np.float64]
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-def sound_speed_ms(temperature_c: FloatArray | float) -> FloatArray:
-    """Speed of sound in dry air, m/s: ``331.3 * sqrt(1 + T/273.15)``."""
-    return np.asarray(331.3 * np.sqrt(1.0 + np.asarray(temperature_c, dtype=float) / 273.15))
-
-
-def grid_north_deg(proj: LocalProjection, lon: FloatArray, lat: FloatArray) -> FloatArray:
-    """Grid azimuth of true north at each point (degrees, clockwise): add it to a true bearing."""
-    x0, y0 = proj.forward(lon, lat)
-    x1, y1 = proj.forward(lon, np.asarray(lat) + 1e-3)
-    return np.degrees(np.arctan2(x1 - x0, y1 - y0))
 
 
 @dataclass
@@ -57,48 +46,6 @@ class SensorTable:
 
     def __len__(self) -> int:
         return len(self.ids)
-
-
-@dataclass
-class WeatherTable:
-    """Temperature and wind per region and report time; nearest region, linear in time.
-
-    ``raster`` maps a regular grid of ``cell_m`` cells (origin ``x0, y0``) to the nearest region,
-    so that compiled code can look weather up at any projected point. Winds are in grid axes.
-    """
-
-    times_s: FloatArray  # (T,) seconds from the fusion epoch, increasing
-    c: FloatArray  # (T, R) sound speed, m/s
-    u: FloatArray  # (T, R) wind towards grid east, m/s
-    v: FloatArray  # (T, R) wind towards grid north, m/s
-    raster: NDArray[np.int64]  # (ny, nx) region index
-    x0: float
-    y0: float
-    cell_m: float
-
-    @classmethod
-    def constant(cls, temperature_c: float = 15.0, wind_u: float = 0.0, wind_v: float = 0.0) -> WeatherTable:
-        """Still (or uniform) air everywhere, always: for tests and inputs without weather."""
-        c = np.full((1, 1), float(sound_speed_ms(temperature_c)))
-        return cls(
-            np.zeros(1), c, np.full((1, 1), wind_u), np.full((1, 1), wind_v), np.zeros((1, 1), np.int64), 0.0, 0.0, 1e9
-        )
-
-    def at(self, t_s: FloatArray, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Sound speed and wind (grid axes) at times and points."""
-        t_s, x, y = np.broadcast_arrays(np.asarray(t_s, float), np.asarray(x, float), np.asarray(y, float))
-        ny, nx = self.raster.shape
-        ix = np.clip(((x - self.x0) // self.cell_m).astype(np.int64), 0, nx - 1)
-        iy = np.clip(((y - self.y0) // self.cell_m).astype(np.int64), 0, ny - 1)
-        r = self.raster[iy, ix]
-        n = self.times_s.size
-        i1 = np.clip(np.searchsorted(self.times_s, t_s, side="right"), 1, max(n - 1, 1))
-        i0 = i1 - 1 if n > 1 else np.zeros_like(i1)
-        i1 = np.minimum(i1, n - 1)
-        span = self.times_s[i1] - self.times_s[i0]
-        f = np.clip(np.where(span > 0, (t_s - self.times_s[i0]) / np.where(span > 0, span, 1.0), 0.0), 0.0, 1.0)
-        c, u, v = (a[i0, r] * (1 - f) + a[i1, r] * f for a in (self.c, self.u, self.v))
-        return c, u, v
 
 
 @dataclass
@@ -155,53 +102,6 @@ def sensor_table(sensors: list[Sensor]) -> tuple[LocalProjection, SensorTable]:
         grid_north_deg(proj, lon, lat),
     )
     return proj, table
-
-
-def build_weather(reports: list[WeatherReport], proj: LocalProjection, epoch: dt.datetime) -> WeatherTable:
-    """A :class:`WeatherTable` from hourly regional reports (missing values filled in time)."""
-    if not reports:
-        return WeatherTable.constant()
-    keys = sorted({(round(r.position.lon_deg, 6), round(r.position.lat_deg, 6)) for r in reports})
-    region = {k: i for i, k in enumerate(keys)}
-    times = sorted({r.time for r in reports})
-    t_index = {t: i for i, t in enumerate(times)}
-    shape = (len(times), len(keys))
-    temp, u, v = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
-    rlon = np.array([k[0] for k in keys])
-    rlat = np.array([k[1] for k in keys])
-    north = np.radians(grid_north_deg(proj, rlon, rlat))
-    for r in reports:
-        i, j = t_index[r.time], region[(round(r.position.lon_deg, 6), round(r.position.lat_deg, 6))]
-        temp[i, j] = r.temperature_c
-        th = north[j]
-        u[i, j] = r.wind_u_ms * np.cos(th) + r.wind_v_ms * np.sin(th)
-        v[i, j] = -r.wind_u_ms * np.sin(th) + r.wind_v_ms * np.cos(th)
-    for a in (temp, u, v):
-        _fill_in_time(a)
-    rx, ry = proj.forward(rlon, rlat)
-    cell = 5_000.0
-    x0, y0 = rx.min() - 400_000.0, ry.min() - 400_000.0
-    nx = int(np.ceil((rx.max() + 400_000.0 - x0) / cell))
-    ny = int(np.ceil((ry.max() + 400_000.0 - y0) / cell))
-    gx, gy = np.meshgrid(x0 + (np.arange(nx) + 0.5) * cell, y0 + (np.arange(ny) + 0.5) * cell)
-    _, nearest = cKDTree(np.column_stack([rx, ry])).query(np.column_stack([gx.ravel(), gy.ravel()]))
-    t_s = np.array([(t - epoch).total_seconds() for t in times])
-    return WeatherTable(t_s, sound_speed_ms(temp), u, v, nearest.reshape(ny, nx).astype(np.int64), x0, y0, cell)
-
-
-def _fill_in_time(a: FloatArray) -> None:
-    """Fill NaNs per region with the nearest earlier (else later) value, in place."""
-    for j in range(a.shape[1]):
-        col = a[:, j]
-        ok = ~np.isnan(col)
-        if not ok.any():
-            col[:] = np.nanmean(a) if np.isfinite(a).any() else 0.0
-            continue
-        idx = np.where(ok, np.arange(col.size), -1)
-        np.maximum.accumulate(idx, out=idx)
-        first = int(np.flatnonzero(ok)[0])
-        idx[idx < 0] = first
-        a[:, j] = col[idx]
 
 
 def load_inputs(folder: str | Path) -> FusionInput:

@@ -90,6 +90,9 @@ class LocateResult:
     chi2_dof : (E,)
         Reduced chi-square of the final fit (NaN with no degrees of freedom).
     converged : (E,) bool
+    n_obs : (E,) int
+        Observations in the final fit (inlier arrivals and bearings): ``chi2_dof`` has ``n_obs - 3``
+        degrees of freedom.
     robust_cost : (E,)
         Sum over all observations of Tukey's rho of the standardized residual (an outlier costs
         ``TUKEY_C² / 6``): compares fits of the same detections, e.g. a source and its mirror.
@@ -104,6 +107,7 @@ class LocateResult:
     chi2_dof: FloatArray
     converged: BoolArray
     robust_cost: FloatArray
+    n_obs: NDArray[np.int64]
 
     @property
     def cov_xy(self) -> FloatArray:
@@ -197,7 +201,7 @@ def locate(inp: LocateInput, x0: FloatArray, y0: FloatArray, iterations: int = 1
     cov = cov * inflate[:, None, None]
     n_in = np.maximum(inlier.sum(axis=1), 1)
     rms = np.sqrt(np.where(inlier, r, 0.0).__pow__(2).sum(axis=1) / n_in)
-    return LocateResult(x, y, t0, cov, rms, inlier, chi2_dof, converged, cost)
+    return LocateResult(x, y, t0, cov, rms, inlier, chi2_dof, converged, cost, n_obs.astype(np.int64))
 
 
 def _rho(z: FloatArray) -> FloatArray:

@@ -37,6 +37,7 @@ from truceline.core import (
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
 from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
+from truceline.fusion.mixed import single_source_test
 from truceline.fusion.pairing import BALLISTICS, pair_events
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine
 from truceline.fusion.side import first_party_probability, gross_error_mix
@@ -68,6 +69,7 @@ class FusionParams:
     noise: NoiseModel = DEFAULT_NOISE
     pair_speed_tolerance: float = 0.06
     step_s: float = 600.0
+    single_source_alpha: float = 0.001
 
     def as_dict(self) -> dict[str, float | int]:
         """The parameters as ``fusion.json`` and provenance write them: the noise model's values flat,
@@ -228,6 +230,7 @@ def build_records(
     p_first, dist_km = _side_probability(inp, agr, ref, times, params)
     parties = list(agr.parties)
     lo = kind_log_odds(inp, ref.det, fit.inlier)
+    one_source = single_source_test(inp, ref, params.noise, params.single_source_alpha)
     kinds = np.where(lo > params.kind_log_odds, 0, np.where(lo < -params.kind_log_odds, 1, 2))
     # Position covariance in metres east/north: rotate grid axes to true, divide by k².
     cr, sr = _rotation(inp, fit.x, fit.y)
@@ -262,7 +265,9 @@ def build_records(
                 sensor_ids=sensors,
                 residual_rms_s=float(fit.residual_rms_s[i]),
                 quality=float(_quality(fit.chi2_dof[i], len(sensors), pm[i])),
-                attribution=_side_attribution(p_first[i], dist_km[i], pm[i], parties, params, len(sensors)),
+                attribution=_side_attribution(p_first[i], dist_km[i], pm[i], parties, params, len(sensors))
+                if not one_source.doubtful[i]
+                else Attribution(evidence=(f"not attributed, one source doubtful: {one_source.reason[i]}",)),
                 provenance=Provenance(
                     algorithm=ALGORITHM + "+fusion.locate.tdoa",
                     algorithm_version=VERSION,

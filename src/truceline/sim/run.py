@@ -325,6 +325,13 @@ def _status_records(world: World, net: SensorNet) -> list[SensorStatusReport]:
     return sorted(out, key=lambda s: (s.time, s.id))
 
 
+#: The simulator's weather reports are samples of a field that changes smoothly between the hours
+#: (sim/weather.py interpolates it linearly), so each says it describes its instant, not the hour
+#: after it: fusion then interpolates between two samples, as it must (it holds a report for the
+#: period the report claims; a report claiming the hour would be a step the field does not have).
+SAMPLE_VALID_FOR_S = 1.0
+
+
 def _weather_records(world: World, wx: WeatherField) -> list[WeatherReport]:
     cx, cy = wx.cell_centres()
     lon, lat = world.to_lonlat(cx, cy)
@@ -335,6 +342,7 @@ def _weather_records(world: World, wx: WeatherField) -> list[WeatherReport]:
                 WeatherReport(
                     id=f"wx-{h:03d}-{c:04d}",
                     time=world.time(h * 3600.0),
+                    valid_for_s=SAMPLE_VALID_FOR_S,
                     position=Position(lon_deg=round(float(lon[c]), 5), lat_deg=round(float(lat[c]), 5)),
                     region_radius_km=wx.cell_m / 2000.0 * np.sqrt(2.0),
                     temperature_c=round(float(wx.temperature_c[h, c]), 2),
