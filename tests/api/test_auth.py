@@ -35,6 +35,7 @@ class Ep:
     content: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     special: dict[str, int] = field(default_factory=dict)  # role -> status, where it differs from ``ok``
+    narrowed: str | None = None  # words of docs/api.md's row that narrow its roles for this call
 
     @property
     def write(self) -> bool:
@@ -72,7 +73,8 @@ ENDPOINTS = [
     Ep("GET", "/api/v1/changes", ALL),
     Ep("GET", "/api/v1/bulletins", ALL),
     Ep("GET", "/api/v1/bulletins/2026-09-03", ALL),
-    Ep("GET", "/api/v1/bulletins/2026-09-03?edition=internal", READERS),
+    Ep("GET", "/api/v1/bulletins/2026-09-03?edition=internal", READERS,
+       narrowed="the public and liaison officers read only the public edition"),
     Ep("GET", "/api/v1/bulletins/2026-09-03/bulletin.html?edition=public", ALL),
     Ep("GET", "/api/v1/violations", ALL),
     Ep("GET", "/api/v1/incidents", (*READERS, *LIAISONS)),
@@ -96,6 +98,11 @@ ENDPOINTS = [
     Ep("GET", "/ogc/collections/incidents", (*READERS, *LIAISONS)),
     Ep("GET", "/ogc/collections/incidents/items", (*READERS, *LIAISONS)),
     Ep("GET", "/ogc/collections/incidents/items/inc-ua", (*READERS, *LIAISONS), special={"liaison-RU": 404}),
+    Ep("GET", "/ogc/collections/events", READERS),
+    Ep("GET", "/ogc/collections/sensors", READERS),
+    Ep("GET", "/ogc/collections/line_of_contact", ALL),
+    Ep("GET", "/ogc/collections/sectors", ALL),
+    Ep("GET", "/ogc/collections/protected_sites", ALL),
     Ep("GET", "/ogc/collections/events/items", READERS),
     Ep("GET", "/ogc/collections/events/items/evt-ru-i", READERS),
     Ep("GET", "/ogc/collections/sensors/items", READERS),
@@ -115,6 +122,7 @@ ENDPOINTS = [
     Ep("POST", "/api/v1/ingest/sightings", ("admin", "observer"), content=(json.dumps(SIGHTING) + "\n").encode(),
        headers={"Content-Type": "application/x-ndjson"}),
     Ep("POST", "/api/v1/tokens", ("admin",), ok=201, body={"role": "analyst", "name": "new.analyst"}),
+    Ep("DELETE", "/api/v1/tokens/tok-000000000000", ("admin",), ok=404),  # allowed, and no such token
 ]  # fmt: skip
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from truceline.cli.common import DEFAULT_DATA, DataDir, StoreUrl, app, open_store, user_errors
-from truceline.store.base import QuarantineEntry, from_us
+from truceline.cli.common import DEFAULT_DATA, DataDir, StoreUrl, app, fail, open_store, user_errors
+from truceline.store.base import QuarantineEntry, Store, from_us
 
 quarantine_app = typer.Typer(
     help="Records and windows held out of processing: list them, release (use again) or reject (keep out).",
@@ -19,7 +20,6 @@ app.add_typer(quarantine_app, name="quarantine")
 
 Actor = Annotated[str, typer.Option(help="Who decides (analyst id).")]
 Reason = Annotated[str, typer.Option(help="Why: what was checked.")]
-Qid = Annotated[int, typer.Argument(help="Quarantine entry id (the first column of `quarantine list`).")]
 
 
 def _time(entry: QuarantineEntry) -> str:
@@ -48,6 +48,7 @@ def _row(e: QuarantineEntry) -> dict[str, object]:
 @quarantine_app.command("list")
 def quarantine_list(
     state: Annotated[str | None, typer.Option(help="Only this state: quarantined, released or rejected.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind (`scope` for windows, or a record kind).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of a table.")] = False,
     data: DataDir = DEFAULT_DATA,
     store_url: StoreUrl = None,
@@ -58,7 +59,7 @@ def quarantine_list(
     store = open_store(data, store_url)
     try:
         with user_errors(2):
-            rows = entries(store, state)
+            rows = entries(store, state, kind)
     finally:
         store.close()
     if as_json:
@@ -70,27 +71,73 @@ def quarantine_list(
         typer.echo(_line(e))
 
 
-def _decide(action: str, qid: int, actor: str, reason: str, data: Path, store_url: str | None) -> None:
-    from truceline.service import quarantine
+Qids = Annotated[
+    list[int] | None,
+    typer.Argument(help="Quarantine entry ids (the first column of `quarantine list`).", show_default=False),
+]
+All = Annotated[bool, typer.Option("--all", help="Every entry still held (narrowed by --kind and --match).")]
+Kind = Annotated[
+    str | None, typer.Option(help="With --all: only entries of this kind (`scope` for windows, or a record kind).")
+]
+Match = Annotated[
+    str | None, typer.Option(help="With --all: only entries whose reason holds this text (case-insensitive).")
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm a decision on several entries.")]
+
+
+def _selected(store: Store, qids: list[int] | None, every: bool, kind: str | None, match: str | None) -> list[int]:
+    """The entries a decision is about: the ids given, or with ``--all`` every held entry selected."""
+    from truceline.service.quarantine import held_entries
+
+    if qids and every:
+        raise fail("give entry ids or --all, not both", 2)
+    if not qids and not every:
+        raise fail("give entry ids, or --all (with --kind / --match to narrow it)", 2)
+    if (kind is not None or match is not None) and not every:
+        raise fail("--kind and --match select with --all", 2)
+    if qids:
+        return list(dict.fromkeys(qids))
+    with user_errors(2):
+        return [e.qid for e in held_entries(store, kind, match)]
+
+
+def _decide(decision: str, qids: list[int] | None, every: bool, kind: str | None, match: str | None, yes: bool,
+            actor: str, reason: str, data: Path, store_url: str | None) -> None:  # fmt: skip
+    from truceline.service.quarantine import decide_many
 
     store = open_store(data, store_url)
     try:
+        chosen = _selected(store, qids, every, kind, match)
+        if not chosen:
+            typer.echo("no entry selected: nothing decided", err=True)
+            return
+        if len(chosen) > 1 and not yes:
+            kinds = Counter(e.kind for q in chosen if (e := store.quarantine_entry(q)) is not None)
+            what = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            typer.confirm(f"{decision} {len(chosen)} entries ({what})?", abort=True, err=True)
         with user_errors(1):
-            entry = getattr(quarantine, action)(store, qid, actor, reason)
+            done = decide_many(store, chosen, decision, actor, reason)
     finally:
         store.close()
-    typer.echo(_line(entry))
+    for entry in done:
+        typer.echo(_line(entry))
+    typer.echo(f"{decision}d {len(done)} entr{'y' if len(done) == 1 else 'ies'} (each audited)", err=True)
 
 
 @quarantine_app.command("release")
-def quarantine_release(qid: Qid, actor: Actor, reason: Reason, data: DataDir = DEFAULT_DATA,
+def quarantine_release(actor: Actor, reason: Reason, qids: Qids = None, every: All = False,
+                       kind: Kind = None, match: Match = None, yes: Yes = False, data: DataDir = DEFAULT_DATA,
                        store_url: StoreUrl = None) -> None:  # fmt: skip
-    """Release an entry: the record (or window) is used again by the next `truceline process` (audited)."""
-    _decide("release", qid, actor, reason, data, store_url)
+    """Release entries: the records (or windows) are used again by the next `truceline process` (audited,
+    each). Several at once with ids, or `--all` (narrowed by `--kind`, `--match`): asks to confirm the
+    count unless `--yes`; all are decided or none."""
+    _decide("release", qids, every, kind, match, yes, actor, reason, data, store_url)
 
 
 @quarantine_app.command("reject")
-def quarantine_reject(qid: Qid, actor: Actor, reason: Reason, data: DataDir = DEFAULT_DATA,
+def quarantine_reject(actor: Actor, reason: Reason, qids: Qids = None, every: All = False,
+                      kind: Kind = None, match: Match = None, yes: Yes = False, data: DataDir = DEFAULT_DATA,
                       store_url: StoreUrl = None) -> None:  # fmt: skip
-    """Reject an entry: kept out of processing for good (audited; the raw record stays stored)."""
-    _decide("reject", qid, actor, reason, data, store_url)
+    """Reject entries: kept out of processing for good (audited, each; the raw records stay stored).
+    Selected as `release` selects them."""
+    _decide("reject", qids, every, kind, match, yes, actor, reason, data, store_url)

@@ -45,6 +45,7 @@ from truceline.core.errors import InvalidInput
 from truceline.geo.areas import AreaIndex
 from truceline.service.export import current
 from truceline.service.process import processed_until
+from truceline.service.quarantine import read, read_derived
 from truceline.store.base import Store, from_us
 
 __all__ = ["DayData", "Tally", "load_day", "parse_day", "sector_of"]
@@ -133,7 +134,8 @@ class Tally:
         """The tally of located events and of the patrol reports not in ``cited``."""
         extra = [r for r in reports if r.id not in cited]
         kind = [(e.violation_kind or EVENT_KIND[e.kind]).value for e in events] + [r.kind.value for r in extra]
-        count = [e.count.best for e in events] + [r.count.best for r in extra]
+        # Out-of-bounds counts are held by the reads (service.quarantine.out_of_bounds); clipped here too.
+        count = [min(e.count.best, MAX_TALLY) for e in events] + [min(r.count.best, MAX_TALLY) for r in extra]
         lon = [e.position.lon_deg for e in events] + [r.observer_position.lon_deg for r in extra]
         lat = [e.position.lat_deg for e in events] + [r.observer_position.lat_deg for r in extra]
         lon_a, lat_a = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
@@ -244,11 +246,14 @@ class DayData:
 
 
 def _records(store: Store, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[Any]:
-    return list(store.records(kind, since, until))
+    """Observations of a kind; one that no longer decodes is held in quarantine and left out."""
+    return read(store, kind, since, until)
 
 
-def _derived(store: Store, kind: str, since: dt.datetime, until: dt.datetime) -> list[Any]:
-    return [current(d) for d in store.derived(kind, since, until)]
+def _derived(store: Store, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[Any]:
+    """Current derived records with their reviewed status; a row that no longer decodes is held in
+    quarantine and left out (the bulletin is written over the rest)."""
+    return [current(d) for d in read_derived(store, kind, since, until)]
 
 
 #: The largest count one record adds to a day's tallies (2**53: beyond, a count is no physical one).
@@ -300,7 +305,7 @@ def load_day(
 
     trend_v = cast(list[Violation], _derived(store, "violation", t_lo, end))
     violations = sorted((v for v in trend_v if v.time >= start), key=lambda v: (v.time, v.id))
-    trend_ev = cast(list[Event], [d.record for d in store.derived("event", t_lo, end)])
+    trend_ev = cast(list[Event], _derived(store, "event", t_lo, end))
     events = sorted((e for e in trend_ev if e.origin_time >= start), key=lambda e: (e.origin_time, e.id))
     trend_reports = cast(list[ObserverReport], _records(store, "observer_report", t_lo, end))
     reports = [r for r in trend_reports if r.time >= start]
@@ -313,7 +318,7 @@ def load_day(
 
     claims = [c for c in cast(list[Claim], _records(store, "claim")) if c.period.start < end and c.period.end >= start]
     assessments = {
-        a.claim_id: a for a in cast(list[ClaimAssessment], [d.record for d in store.derived("claim_assessment")])
+        a.claim_id: a for a in cast(list[ClaimAssessment], [d.record for d in read_derived(store, "claim_assessment")])
     }
     span = store.time_span_us()
     try:

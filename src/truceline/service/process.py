@@ -43,7 +43,7 @@ from truceline.core.errors import InvalidInput
 from truceline.fusion.associate import AssocParams
 from truceline.fusion.inputs import inputs_from_records
 from truceline.fusion.run import FusionParams, fuse_input
-from truceline.service.quarantine import Culprit, detection_problems, guard, hold_out_of_range, read
+from truceline.service.quarantine import Culprit, detection_problems, guard, hold_out_of_range, read, read_derived
 from truceline.store.base import Store, from_us, to_us
 
 US = 1_000_000
@@ -300,7 +300,7 @@ def _carry_reviews(
     old = {
         (d.kind, d.record.id): d.status
         for kind in ("incident", "violation")
-        for d in store.derived(kind, t0 - margin, t1 + margin)
+        for d in read_derived(store, kind, t0 - margin, t1 + margin)
         if d.scope == scope and d.record.id in reviewed_ids and d.status is not None
     }
     out = []
@@ -339,7 +339,7 @@ def _keep(
     margin = dt.timedelta(minutes=5)
     others: dict[str, Event] = {
         d.record.id: d.record  # type: ignore[misc]
-        for d in store.derived("event", from_us(lo_us) - margin, from_us(hi_us) + margin)
+        for d in read_derived(store, "event", from_us(lo_us) - margin, from_us(hi_us) + margin)
         if d.scope != own_scope
     }
     owner: dict[str, str] = {}
@@ -440,8 +440,8 @@ def _verdicts(store: Store, claims: list[Claim], params: ProcessParams, until: d
     """The verdicts on ``claims`` against the processed events and incidents around them."""
     t_lo = min(c.period.start for c in claims) - dt.timedelta(hours=1)
     t_hi = max(c.period.end for c in claims) + dt.timedelta(hours=1)
-    events: list[Event] = [d.record for d in store.derived("event", t_lo, t_hi)]  # type: ignore[misc]
-    incidents: list[Incident] = [d.record for d in store.derived("incident", t_lo - dt.timedelta(hours=1), t_hi)]  # type: ignore[misc]
+    events: list[Event] = [d.record for d in read_derived(store, "event", t_lo, t_hi)]  # type: ignore[misc]
+    incidents: list[Incident] = [d.record for d in read_derived(store, "incident", t_lo - dt.timedelta(hours=1), t_hi)]  # type: ignore[misc]
     net = SensorNetwork.from_records(read(store, "sensor"), read(store, "sensor_status_report"))  # type: ignore[arg-type]
 
     def coverage(c: Claim) -> float:

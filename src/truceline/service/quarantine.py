@@ -23,21 +23,37 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from truceline.core import Detection, Record
+from truceline.core import Detection, InputLimits, Record
 from truceline.core.codec import parse_record
 from truceline.core.errors import Conflict, InvalidInput, NotFound, RecordError
 from truceline.io.detections import DetectionTable
-from truceline.store.base import MAX_US, MIN_US, QuarantineEntry, Store, StoredRecordError, from_us
+from truceline.store.base import (
+    MAX_US,
+    MIN_US,
+    Derived,
+    QuarantineEntry,
+    Store,
+    StoredRecordError,
+    filed_time,
+    from_us,
+    to_us,
+)
 
 __all__ = [
+    "DECISIONS",
+    "STORED_LIMITS",
     "SYSTEM",
     "Culprit",
+    "decide_many",
     "detection_problems",
     "entries",
     "guard",
+    "held_entries",
     "hold",
     "hold_out_of_range",
+    "out_of_bounds",
     "read",
+    "read_derived",
     "reject",
     "release",
 ]
@@ -76,11 +92,11 @@ def hold(
     return entry
 
 
-def entries(store: Store, state: str | None = None) -> list[QuarantineEntry]:
-    """The quarantine, oldest first (of one state when given)."""
+def entries(store: Store, state: str | None = None, kind: str | None = None) -> list[QuarantineEntry]:
+    """The quarantine, oldest first (of one state and one kind when given)."""
     if state is not None and state not in ("quarantined", "released", "rejected"):
         raise InvalidInput(f"state: {state!r} is not one of quarantined, released, rejected")
-    return store.quarantine_entries(state=state)
+    return store.quarantine_entries(state=state, kind=kind)
 
 
 def _decide(store: Store, qid: int, state: str, action: str, actor: str, reason: str) -> QuarantineEntry:
@@ -120,18 +136,109 @@ def reject(store: Store, qid: int, actor: str, reason: str) -> QuarantineEntry:
     return _decide(store, qid, "rejected", "reject_quarantine", actor, reason)
 
 
+def held_entries(store: Store, kind: str | None = None, match: str | None = None) -> list[QuarantineEntry]:
+    """The entries still waiting for a decision (state ``quarantined``), oldest first: of one kind
+    (a record kind, or ``scope`` for windows) and whose reason holds ``match`` (case-insensitive)
+    when given. What a decision on many (:func:`decide_many`) selects, e.g. every window a bug held."""
+    if match is not None and not match.strip():
+        raise InvalidInput("match: empty (leave it out to select every entry)")
+    out = store.quarantine_entries(state="quarantined", kind=kind)
+    if match is not None:
+        out = [e for e in out if match.strip().casefold() in e.reason.casefold()]
+    return out
+
+
+#: The decisions and their audit actions.
+DECISIONS = {"release": ("released", "release_quarantine"), "reject": ("rejected", "reject_quarantine")}
+
+
+def decide_many(store: Store, qids: Iterable[int], decision: str, actor: str, reason: str) -> list[QuarantineEntry]:
+    """Release or reject (``decision``) several entries in one transaction, each audited as
+    :func:`release` and :func:`reject` audit one: all are decided or none (the first that cannot be,
+    unknown or already decided, raises as :func:`release` and nothing is written)."""
+    if decision not in DECISIONS:
+        raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(DECISIONS)}")
+    state, action = DECISIONS[decision]
+    with store.transaction():
+        return [_decide(store, int(q), state, action, actor, reason) for q in dict.fromkeys(qids)]
+
+
+#: Bounds a stored record must still meet to be used (those of the ingest with no time window: counts,
+#: ids; :class:`~truceline.core.InputLimits`): a record stored before they existed (an observer count
+#: of 10**40) is held, not summed into a bulletin. Times are checked apart (:func:`hold_out_of_range`).
+STORED_LIMITS = InputLimits.structural()
+
+
+def _time_us(record: Record) -> int | None:
+    """The time a record is filed under (µs), None when it has none."""
+    try:
+        return to_us(filed_time(record))
+    except (ValueError, OverflowError):
+        pass
+    for t in (getattr(record, "origin_time", None), getattr(getattr(record, "window", None), "start", None)):
+        if isinstance(t, dt.datetime):
+            return to_us(t)
+    return None
+
+
+def out_of_bounds(record: Record) -> str | None:
+    """Why a stored record is beyond :data:`STORED_LIMITS` (the first problem), None when it is within."""
+    try:
+        problems = STORED_LIMITS.record_problems(record)
+    except Exception as exc:  # a record the check itself cannot walk is no usable record
+        return _short(exc)
+    if not problems:
+        return None
+    field, value, why = problems[0]
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{field}: {str(value)[:80]!r} {why}{more}"
+
+
+def _usable(store: Store, kind: str, records: list[T], record_of: Callable[[T], Record]) -> list[T]:
+    """``records`` less those :func:`out_of_bounds` refuses, each of which is held."""
+    out = []
+    for item in records:
+        rec = record_of(item)
+        why = out_of_bounds(rec)
+        if why is None:
+            out.append(item)
+        else:
+            hold(store, kind, rec.id, _time_us(rec), f"stored record out of bounds: {why}")
+    return out
+
+
 def read(store: Store, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[Record]:
     """``store.records(kind, since, until)``, holding each stored record that no longer decodes
-    (named by :class:`~truceline.store.base.StoredRecordError`) and reading again without it."""
+    (named by :class:`~truceline.store.base.StoredRecordError`) and reading again without it, and each
+    beyond the bounds a record must meet (:func:`out_of_bounds`)."""
     held: set[str] = set()
     while True:
         try:
-            return store.records(kind, since, until, strict=True)
+            recs = store.records(kind, since, until, strict=True)
+            break
         except StoredRecordError as exc:
             if exc.record_id in held:  # the backend did not leave it out: give up on strictness
-                return store.records(kind, since, until)
+                recs = store.records(kind, since, until)
+                break
             held.add(exc.record_id)
-            hold(store, exc.kind, exc.record_id, None, f"stored record cannot be read: {exc.reason}")
+            hold(store, exc.kind, exc.record_id, exc.time_us, f"stored record cannot be read: {exc.reason}")
+    return _usable(store, kind, recs, lambda r: r)
+
+
+def read_derived(
+    store: Store, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[Derived]:
+    """``store.derived(kind, since, until)`` (current rows), holding each stored row that no longer
+    decodes (a codebook change, a poisoned row) or is out of bounds (:func:`out_of_bounds`). The row is
+    skipped; held, it shows in the quarantine
+    for an analyst: a release is new data at its time, so the window that derived it is processed
+    again (superseding the row), a rejection leaves it as it is. Derived rows are never filtered by
+    the quarantine (a window reprocessed makes a new row of the same id, which must be read)."""
+    bad: list[StoredRecordError] = []
+    rows = store.derived(kind, since, until, on_skip=bad.append)
+    for exc in bad:
+        hold(store, exc.kind, exc.record_id, exc.time_us, f"stored record cannot be read: {exc.reason}")
+    return _usable(store, kind, rows, lambda d: d.record)
 
 
 def hold_out_of_range(store: Store) -> int:

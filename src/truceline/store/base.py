@@ -25,7 +25,7 @@ through :func:`truceline.store.registry.open_store` and are typed against :class
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -47,6 +47,28 @@ def from_us(us: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=int(us))
 
 
+def filed_time(record: Record) -> dt.datetime:
+    """The time an observation is filed under: its ``time`` (or ``installed_at``); a claim, the start
+    of the period it is about; else its ``published_at``.
+
+    Raises
+    ------
+    ValueError
+        For a record with none of these.
+    """
+    for name in ("time", "installed_at"):
+        t = getattr(record, name, None)
+        if isinstance(t, dt.datetime):
+            return t
+    period = getattr(record, "period", None)
+    if period is not None:
+        return period.start  # type: ignore[no-any-return,unused-ignore]
+    t = getattr(record, "published_at", None)
+    if isinstance(t, dt.datetime):
+        return t
+    raise ValueError(f"{type(record).__name__} {record.id!r} has no time to file it under")
+
+
 #: The times (µs) a datetime can hold with a day to spare either side (years 1 to 9999): stored times
 #: outside it (a detection at ``NaT`` or in year 10000) are never windows, spans or datetimes.
 MIN_US = to_us(dt.datetime(1, 1, 3, tzinfo=dt.UTC))
@@ -58,17 +80,20 @@ QUARANTINE_STATES = ("quarantined", "released", "rejected")
 
 
 class StoredRecordError(ValueError):
-    """A stored observation that cannot be read back as its record (its body no longer decodes).
+    """A stored record (an observation or a derived record) that cannot be read back as its record
+    (its body no longer decodes: a codebook change, a row written before validation existed).
 
-    Raised by :meth:`Store.records` with ``strict=True``, naming the record, so that the caller can
-    quarantine it and go on.
+    Raised by :meth:`Store.records` and :meth:`Store.derived` with ``strict=True``, naming the record
+    (``kind``, ``record_id``, and ``time_us``, the time it is filed under, when known), so that the
+    caller can quarantine it and go on.
     """
 
-    def __init__(self, kind: str, record_id: str, reason: str) -> None:
+    def __init__(self, kind: str, record_id: str, reason: str, time_us: int | None = None) -> None:
         super().__init__(f"stored {kind} {record_id!r}: {reason}")
         self.kind = kind
         self.record_id = record_id
         self.reason = reason
+        self.time_us = time_us
 
 
 #: Kinds of derived records.
@@ -302,8 +327,13 @@ class Store(Protocol):
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         include_superseded: bool = False,
+        *,
+        strict: bool = False,
+        on_skip: Callable[[StoredRecordError], None] | None = None,
     ) -> list[Derived]:
-        """Derived records of a kind by time, current ones only unless asked."""
+        """Derived records of a kind by time, current ones only unless asked. A stored row that no
+        longer decodes is skipped with a logged warning (and passed to ``on_skip`` when given), or with
+        ``strict`` raises :class:`StoredRecordError` naming it."""
         ...
 
     def put_derived(self, scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]]) -> None:
@@ -317,7 +347,11 @@ class Store(Protocol):
         all or nothing: ``KeyError`` naming the first id with no current row. Returns the rows marked."""
         ...
 
-    def get_derived(self, kind: str, record_id: str) -> Derived | None: ...
+    def get_derived(self, kind: str, record_id: str, *, strict: bool = False) -> Derived | None:
+        """The current row of ``kind`` with this id (else its newest superseded one), None when there is
+        none; a row that no longer decodes is None with a logged warning (``strict``: raised as
+        :class:`StoredRecordError`)."""
+        ...
 
     def set_status(self, kind: str, record_id: str, status: str) -> None:
         """Change a derived record's current verification status (the caller audits it)."""

@@ -22,13 +22,22 @@ from typing import Any
 
 import numpy as np
 
-from truceline.core import Record, from_json_dict, record_type, to_json_dict
+from truceline.core import Record, record_type, to_json_dict
 from truceline.core.errors import InvalidInput
 from truceline.io.detections import COLUMNS, DetectionTable
-from truceline.store.base import MAX_US, MIN_US, AddResult, ApiToken, AuditEntry, StoredRecordError, to_us
+from truceline.store.base import (
+    MAX_US,
+    MIN_US,
+    AddResult,
+    ApiToken,
+    AuditEntry,
+    StoredRecordError,
+    filed_time,
+    to_us,
+)
 from truceline.store.sqlite_derived import DerivedTables
 from truceline.store.sqlite_quarantine import HELD, QuarantineTables
-from truceline.store.sqlite_schema import DB_NAME, MIGRATIONS, between, dumps, migrate, now, schema_version
+from truceline.store.sqlite_schema import DB_NAME, MIGRATIONS, between, decode, dumps, migrate, now, schema_version
 
 __all__ = ["DB_NAME", "MIGRATIONS", "SQLiteStore"]
 
@@ -41,36 +50,8 @@ _OBS_FREE = " AND (kind, id) NOT IN (SELECT kind, target_id FROM quarantine WHER
 log = logging.getLogger(__name__)
 
 
-def _time_of(record: Record) -> dt.datetime:
-    """The time an observation is filed under (a claim: the start of the period it is about)."""
-    for name in ("time", "installed_at"):
-        t = getattr(record, name, None)
-        if isinstance(t, dt.datetime):
-            return t
-    period = getattr(record, "period", None)
-    if period is not None:
-        return period.start  # type: ignore[no-any-return,unused-ignore]
-    t = getattr(record, "published_at", None)
-    if isinstance(t, dt.datetime):
-        return t
-    raise ValueError(f"{type(record).__name__} {record.id!r} has no time to file it under")
-
-
 def _nan_to_none(a: np.ndarray) -> list[float | None]:
     return [None if v != v else float(v) for v in a.tolist()]
-
-
-def _decode(cls: type[Record], kind: str, rid: str, body: str) -> Record:
-    """A stored body back to its record, or :class:`StoredRecordError` naming it (a body that no
-    longer validates, or holds text that cannot be written out: a lone surrogate)."""
-    try:
-        obj = json.loads(body)
-        if "\\ud" in body.lower():
-            json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        return from_json_dict(cls, obj)
-    except Exception as exc:  # any failure of one stored record is that record's, never the read's
-        text = " ".join(str(exc).split())
-        raise StoredRecordError(kind, rid, f"{type(exc).__name__}: {text[:300]}") from None
 
 
 class SQLiteStore(DerivedTables, QuarantineTables):
@@ -155,7 +136,7 @@ class SQLiteStore(DerivedTables, QuarantineTables):
                     continue
                 self._db.execute(
                     "INSERT INTO observations VALUES (?,?,?,?,?,?,?)",
-                    (kind, r.id, to_us(_time_of(r)), self._next_seq(1), now(), source, body),
+                    (kind, r.id, to_us(filed_time(r)), self._next_seq(1), now(), source, body),
                 )
                 res.inserted += 1
         return res
@@ -207,15 +188,15 @@ class SQLiteStore(DerivedTables, QuarantineTables):
         self, kind: str, since: dt.datetime | None = None, until: dt.datetime | None = None, *, strict: bool = False
     ) -> list[Record]:
         cls = record_type(kind)
-        q, args = between("SELECT id, body FROM observations WHERE kind=?" + _OBS_FREE, [kind], since, until)
+        q, args = between("SELECT id, body, time_us FROM observations WHERE kind=?" + _OBS_FREE, [kind], since, until)
         out = []
-        for rid, body in self._db.execute(q + " ORDER BY time_us, id", args).fetchall():
+        for rid, body, t_us in self._db.execute(q + " ORDER BY time_us, id", args).fetchall():
             try:
-                out.append(_decode(cls, kind, rid, body))
+                out.append(decode(cls, kind, rid, body, int(t_us)))
             except StoredRecordError as exc:
                 if strict:
                     raise
-                log.warning("%s: skipped (process quarantines it)", exc)
+                log.warning("%s: skipped (processing and reporting hold it in quarantine)", exc)
         return out
 
     def count(self, kind: str) -> int:

@@ -8,21 +8,23 @@ beside them and supersedes the ones it replaces. :class:`DerivedTables` holds th
 from __future__ import annotations
 
 import datetime as dt
-import json
+import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from truceline.core import Record, from_json_dict, record_type, to_json_dict
-from truceline.store.base import DERIVED_KINDS, Derived, ScopeState
-from truceline.store.sqlite_schema import between, dumps, now
+from truceline.core import Record, record_type, to_json_dict
+from truceline.store.base import DERIVED_KINDS, Derived, ScopeState, StoredRecordError
+from truceline.store.sqlite_schema import between, decode, dumps, now
 
 __all__ = ["DerivedTables"]
 
+log = logging.getLogger(__name__)
+
 _SCOPE_COLUMNS = "s.scope, s.seen_seq, s.run_id, s.processed_at, r.window_s"
 _SCOPES = f"SELECT {_SCOPE_COLUMNS} FROM scopes s LEFT JOIN runs r ON r.run_id = s.run_id"
-_DERIVED = "SELECT kind, body, scope, run_id, status, superseded_by FROM derived"
+_DERIVED = "SELECT kind, body, scope, run_id, status, superseded_by, id, time_us FROM derived"
 
 
 def _scope_state(row: tuple[Any, ...]) -> ScopeState:
@@ -32,9 +34,32 @@ def _scope_state(row: tuple[Any, ...]) -> ScopeState:
 
 
 def _derived(row: tuple[Any, ...]) -> Derived:
-    kind, body, scope, run_id, status, sup = row
-    rec = from_json_dict(kind, json.loads(body))
+    """A stored row as :class:`Derived`, or :class:`StoredRecordError` naming it (kind, id, time)."""
+    kind, body, scope, run_id, status, sup, rid, t_us = row
+    where = f"scope {scope!r}, run {run_id}"
+    try:
+        rec = decode(record_type(kind), kind, rid, body, int(t_us))
+    except StoredRecordError as exc:
+        raise StoredRecordError(kind, rid, f"{exc.reason} ({where})", int(t_us)) from None
     return Derived(kind, rec, scope, int(run_id), status, None if sup is None else int(sup))
+
+
+def _decoded(
+    rows: Sequence[tuple[Any, ...]], strict: bool, on_skip: Callable[[StoredRecordError], None] | None
+) -> list[Derived]:
+    """The rows that decode; each that does not is raised (``strict``) or logged, passed to ``on_skip``
+    and skipped."""
+    out = []
+    for row in rows:
+        try:
+            out.append(_derived(row))
+        except StoredRecordError as exc:
+            if strict:
+                raise
+            log.warning("%s: skipped (processing and reporting hold it in quarantine)", exc)
+            if on_skip is not None:
+                on_skip(exc)
+    return out
 
 
 def _rows(scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]]) -> list[tuple[Any, ...]]:
@@ -81,13 +106,19 @@ class DerivedTables:
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         include_superseded: bool = False,
+        *,
+        strict: bool = False,
+        on_skip: Callable[[StoredRecordError], None] | None = None,
     ) -> list[Derived]:
+        """Derived rows of a kind by time (see the protocol): a row that no longer decodes is skipped
+        with a warning and passed to ``on_skip``, or with ``strict`` raises
+        :class:`~truceline.store.base.StoredRecordError` naming it."""
         q = _DERIVED + " WHERE kind=?"
         args: list[Any] = [kind]
         if not include_superseded:
             q += " AND superseded_by IS NULL"
         q, args = between(q, args, since, until)
-        return [_derived(r) for r in self._db.execute(q + " ORDER BY time_us, id, run_id", args)]
+        return _decoded(self._db.execute(q + " ORDER BY time_us, id, run_id", args).fetchall(), strict, on_skip)
 
     def put_derived(self, scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]]) -> None:
         """Insert derived rows under ``scope`` without superseding anything (see the protocol).
@@ -142,12 +173,17 @@ class DerivedTables:
                 n += cur.rowcount
         return n
 
-    def get_derived(self, kind: str, record_id: str) -> Derived | None:
+    def get_derived(self, kind: str, record_id: str, *, strict: bool = False) -> Derived | None:
+        """The current row of ``kind`` with this id, else its newest superseded one (see the protocol):
+        None when there is none, or when it no longer decodes (logged; ``strict``: raised)."""
         row = self._db.execute(
             _DERIVED + " WHERE kind=? AND id=? ORDER BY superseded_by IS NOT NULL, run_id DESC LIMIT 1",
             (kind, record_id),
         ).fetchone()
-        return None if row is None else _derived(row)
+        if row is None:
+            return None
+        got = _decoded([row], strict, None)
+        return got[0] if got else None
 
     def set_status(self, kind: str, record_id: str, status: str) -> None:
         with self.transaction():

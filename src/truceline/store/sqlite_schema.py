@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from truceline.store.base import to_us
+from truceline.core import Record, from_json_dict
+from truceline.store.base import StoredRecordError, to_us
 
-__all__ = ["DB_NAME", "MIGRATIONS", "between", "dumps", "migrate", "now", "schema_version"]
+__all__ = ["DB_NAME", "MIGRATIONS", "between", "decode", "dumps", "migrate", "now", "schema_version"]
 
 DB_NAME = "truceline.sqlite"
 
@@ -158,6 +159,20 @@ def migrate(db: sqlite3.Connection, path: str) -> None:
 def dumps(obj: Any) -> str:
     """A JSON body as stored: compact, keys sorted, no NaN."""
     return json.dumps(obj, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def decode(cls: type[Record], kind: str, rid: str, body: str, time_us: int | None = None) -> Record:
+    """A stored body back to its record, or :class:`~truceline.store.base.StoredRecordError` naming it
+    (``kind``, ``rid`` and the time it is filed under): a body that is no JSON, no longer validates, or
+    holds text that cannot be written out (a lone surrogate)."""
+    try:
+        obj = json.loads(body)
+        if "\\ud" in body.lower():
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        return from_json_dict(cls, obj)
+    except Exception as exc:  # any failure of one stored record is that record's, never the read's
+        text = " ".join(str(exc).split())
+        raise StoredRecordError(kind, rid, f"{type(exc).__name__}: {text[:300]}", time_us) from None
 
 
 def now() -> str:
