@@ -445,12 +445,28 @@ def run_api(cases: list[tuple[Case, bytes]], root: Path, tally: Tally, limits: I
     store.close()
 
 
+def hypothesis_phase(n: int, seed: int, root: Path, tally: Tally, reader_limits: InputLimits) -> None:
+    """``n`` inputs whose damaged field Hypothesis draws (``fuzz_hypothesis.py``), over both paths and
+    every encoding; judged like the rest."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fuzz_hypothesis
+
+    plan = [(path, enc) for path in ("files", "api") for enc in ("jsonl", "json", "csv")]
+    for i, (path, enc) in enumerate(plan):
+        cases = fuzz_hypothesis.hypothesis_cases(sys.modules[__name__], n // len(plan), enc, path, seed + i)
+        where = root / f"hyp-{path}-{enc}"
+        where.mkdir()
+        (run_files if path == "files" else run_api)([(c, render(c)) for c in cases], where, tally, reader_limits)
+        tally.by_path[f"{path}:{enc} (hypothesis)"] += len(cases)
+        tally.inputs += len(cases)
+
+
 def campaign(
-    n_files: int, n_api: int, seed: int, chunk: int = 400, reader_limits: InputLimits = LIMITS
+    n_files: int, n_api: int, seed: int, chunk: int = 400, reader_limits: InputLimits = LIMITS, n_hypothesis: int = 0
 ) -> dict[str, Any]:
-    """Run ``n_files`` file inputs and ``n_api`` requests (a third per encoding); the readers get
-    ``reader_limits`` (the oracle always judges with :data:`LIMITS`: a test gives lenient readers
-    to see that the campaign catches them)."""
+    """Run ``n_files`` file inputs and ``n_api`` requests (a third per encoding), then ``n_hypothesis``
+    inputs drawn by Hypothesis; the readers get ``reader_limits`` (the oracle always judges with
+    :data:`LIMITS`: a test gives lenient readers to see that the campaign catches them)."""
     rng = random.Random(seed)
     tally = Tally()
     started = time.perf_counter()
@@ -469,6 +485,8 @@ def campaign(
                 root.mkdir()
                 (run_files if path == "files" else run_api)(cases, root, tally, reader_limits)
                 tally.inputs += len(cases)
+        if n_hypothesis:
+            hypothesis_phase(n_hypothesis, seed, Path(tmp), tally, reader_limits)
     return {
         "inputs": tally.inputs,
         "crashes": tally.crashes,
@@ -489,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sample = args.sample
     n_files, n_api = (12_000, 9_000) if sample is None else (max(3, sample * 4 // 7), max(3, sample * 3 // 7))
-    result = campaign(n_files, n_api, args.seed, chunk=400 if sample is None else 200)
+    n_hyp = 3_000 if sample is None else max(6, sample // 4)
+    result = campaign(n_files, n_api, args.seed, chunk=400 if sample is None else 200, n_hypothesis=n_hyp)
     out = args.out or (RESULTS if sample is None else None)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,14 @@ def test_the_campaign_catches_readers_more_lenient_than_the_mission(fuzz: Module
     assert result["silent_acceptances"] > 0 and result["crashes"] == 0
 
 
+def test_hypothesis_draws_values_for_every_path_and_encoding(fuzz: ModuleType) -> None:
+    result = fuzz.campaign(0, 0, seed=11, n_hypothesis=60)
+    drawn = {k for k in result["by_path"] if k.endswith("(hypothesis)")}
+    assert drawn == {f"{p}:{e} (hypothesis)" for p in ("files", "api") for e in ("jsonl", "json", "csv")}
+    assert result["inputs"] == sum(result["by_path"].values()) >= 30
+    assert (result["crashes"], result["silent_acceptances"], result["good_records_lost"]) == (0, 0, 0), result
+
+
 def test_the_cli_sample_exits_zero(fuzz: ModuleType) -> None:
     assert fuzz.main(["--sample", "60", "--seed", "5"]) == 0
 
