@@ -10,9 +10,8 @@ from typer.testing import CliRunner
 
 from truceline.cli import app
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 def test_demo_no_serve_runs_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     res = CliRunner().invoke(app, ["demo", "--no-serve", "--out", str(out)])
@@ -33,3 +32,12 @@ def test_demo_no_serve_runs_end_to_end(tmp_path: Path) -> None:
     assert "**False-flag claims corroborated: 0**" in card
     # Nothing was rejected and the store is left behind for `truceline serve --data`.
     assert "0 rejected" in res.output and (out / "data" / "truceline.sqlite").exists()
+
+
+def test_the_catalogue_is_found_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`truceline demo --scenario NAME` finds the repo's catalogue wherever it is run from."""
+    from truceline.cli.demo import SCENARIOS, _scenario_path
+
+    monkeypatch.chdir(tmp_path)
+    assert _scenario_path("escalation") == SCENARIOS / "escalation.yaml"
+    assert (SCENARIOS / "escalation.yaml").is_file()

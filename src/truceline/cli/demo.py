@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from truceline.report import BulletinResult
     from truceline.store.base import Store
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"  # the repo's catalogue (src/truceline/cli/demo.py)
 
 
 def _scenario_path(name: str) -> Path:
