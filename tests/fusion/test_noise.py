@@ -15,6 +15,7 @@ from tests.fusion.synth import lon_at, network, write_case
 from truceline.core import NoiseModel
 from truceline.fusion import kernels as K
 from truceline.fusion.associate import AssocParams
+from truceline.fusion.bundles import Sensors, Weather
 from truceline.fusion.inputs import load_inputs
 from truceline.fusion.locate import _variance
 from truceline.fusion.refine import _input
@@ -55,11 +56,11 @@ def test_the_kernels_get_the_model_and_the_search_sigma() -> None:
 
 def test_kernel_variance_is_the_model_s_with_the_search_sigma() -> None:
     c = 340.0
-    wx = (np.zeros(1), np.full((1, 1), c), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1), np.int64), 0.0, 0.0,
-          1e6)  # fmt: skip
-    sx, sy = np.array([12_000.0]), np.array([-5_000.0])
+    wx = Weather(np.zeros(1), np.full((1, 1), c), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1), np.int64), 0.0,
+                 0.0, 1e6)  # fmt: skip
+    net = Sensors(np.array([12_000.0]), np.array([-5_000.0]), np.ones(1))
     for params in (AssocParams(), AssocParams(noise=ODD)):
-        pred, sd, dist = K.predict(0.0, 0.0, 10.0, np.zeros((3, 3)), 0, sx, sy, 1.0, 0.07, wx, params.vector())
+        pred, sd, dist = K.predict(0.0, 0.0, 10.0, np.zeros((3, 3)), 0, 1.0, 0.07, net, wx, params.vector())
         tt = dist / c
         assert pred == pytest.approx(10.0 + tt, rel=1e-12)
         want = params.noise.arrival_variance(0.07, tt, c, params.search_sound_speed_sigma_ms)

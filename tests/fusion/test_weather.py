@@ -11,6 +11,7 @@ from pyproj import Geod
 
 from tests.fusion.synth import T_START, lon_at, network, write_case
 from truceline.core import Event, Position, WeatherReport, parse_record
+from truceline.fusion.bundles import Weather
 from truceline.fusion.inputs import load_inputs
 from truceline.fusion.kernels import weather_at
 from truceline.fusion.run import fuse
@@ -76,9 +77,9 @@ def test_regions_keep_their_own_steps_and_the_compiled_lookup_agrees():
     lon = rng.choice([35.0, 35.6], t.size)
     x, y = PROJ.forward(lon, np.full(t.size, 48.0))
     c, u, v = table.at(t, x, y)
-    wx = (table.times_s, table.c, table.u, table.v, table.raster, table.x0, table.y0, table.cell_m)
+    wx = Weather.of(table)
     for i in range(t.size):
-        assert np.allclose(weather_at(t[i], x[i], y[i], *wx), (c[i], u[i], v[i]))
+        assert np.allclose(weather_at(t[i], x[i], y[i], wx), (c[i], u[i], v[i]))
     cold = table.at(np.array([7000.0]), *PROJ.forward(35.6, 48.0))[0]
     assert float(cold[0]) == pytest.approx(float(sound_speed_ms(-5.0)))
 

@@ -20,9 +20,10 @@ from numpy.typing import NDArray
 
 from truceline.core import DEFAULT_NOISE, NoiseModel
 from truceline.fusion import kernels as K
+from truceline.fusion.bundles import Arrivals, Detections, Entries, Events, Sensors, Tables, Weather
 from truceline.fusion.inputs import SensorTable, WeatherTable
 from truceline.fusion.seeding import run_entries
-from truceline.fusion.tables import SeedTables, build_tables
+from truceline.fusion.tables import build_tables
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -165,7 +166,7 @@ class Associator:
 
     def __post_init__(self) -> None:
         p = self.params
-        self.tables: SeedTables = build_tables(
+        self.tables: Tables = build_tables(
             self.sensors.x,
             self.sensors.y,
             p.grid_m,
@@ -176,16 +177,9 @@ class Associator:
             p.gather_radius_m,
         )
         self._prm = p.vector()
-        self._wx = (
-            np.ascontiguousarray(self.weather.times_s, dtype=np.float64),
-            np.ascontiguousarray(self.weather.c, dtype=np.float64),
-            np.ascontiguousarray(self.weather.u, dtype=np.float64),
-            np.ascontiguousarray(self.weather.v, dtype=np.float64),
-            np.ascontiguousarray(self.weather.raster, dtype=np.int64),
-            float(self.weather.x0),
-            float(self.weather.y0),
-            float(self.weather.cell_m),
-        )
+        self._wx = Weather.of(self.weather)
+        self._net = Sensors(self.sensors.x, self.sensors.y, self.sensors.k)
+        # The growing arrays of the Detections (and claimed, of Arrivals) and Events bundles, by field name.
         self._d = {
             "sens": _Grow(np.int64),
             "t": _Grow(np.float64),
@@ -193,8 +187,8 @@ class Associator:
             "c": _Grow(np.float64),
             "u": _Grow(np.float64),
             "v": _Grow(np.float64),
-            "claimed": _Grow(np.int64, fill=-1),
             "follow": _Grow(np.int64),
+            "claimed": _Grow(np.int64, fill=-1),
         }
         self._ev = {
             "x": _Grow(np.float64),
@@ -313,18 +307,18 @@ class Associator:
         w_ptr, w_time, w_id = self._index(float(e_t[0]) - self.params.back_s - 120.0)
         before = self.n_events
         start = 0
-        tab, d, ev = self.tables, self._d, self._ev
+        ent = Entries(e_t, e_det, e_bin)
+        d, ev = self._d, self._ev
         while start < e_t.size:
             for g in ev.values():
                 g.ensure(self.n_events + 4096)
             n = d["t"].n
+            det = Detections(*(d[f].a[:n] for f in Detections._fields))
+            arv = Arrivals(w_ptr, w_time, w_id, d["claimed"].a[:n])
+            events = Events(*(ev[f].a for f in Events._fields))
             start, self.n_events = run_entries(
-                e_t, e_det, e_bin, start, e_t.size, self._first_ev, self.n_events, tab.n_bins, tab.sb_ptr,
-                tab.cand_x, tab.cand_y, tab.cand_nb, tab.near_ptr, tab.near_idx, d["sens"].a[:n], d["t"].a[:n],
-                d["sig"].a[:n], d["c"].a[:n], d["u"].a[:n], d["v"].a[:n], self.sensors.k, w_ptr, w_time, w_id,
-                d["claimed"].a[:n], self.sensors.x, self.sensors.y, self._wx, self._prm, ev["x"].a, ev["y"].a,
-                ev["t0"].a, ev["cov"].a, ev["n"].a, ev["mem"].a, ev["k"].a, ev["q"].a, ev["created"].a,
-                ev["seed"].a, ev["last"].a, d["follow"].a[:n], tab.ub_ptr, tab.ub_sens, tab.ub_lo_m, tab.ub_hi_m,
+                ent, start, e_t.size, self._first_ev, self.n_events, det, arv, events, self.tables, self._net,
+                self._wx, self._prm,
             )  # fmt: skip
         self.entries_done += int(e_t.size)
         self._now = max(self._now, now)

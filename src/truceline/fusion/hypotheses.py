@@ -1,5 +1,9 @@
 """Compiled search for new sources (Numba): candidate points, four-arrival hypotheses, growth,
 mirror images, and later rounds of a ripple. Called by :mod:`truceline.fusion.seeding`.
+
+The kernels take the bundles of :mod:`truceline.fusion.bundles`: ``det`` (Detections), ``arv``
+(Arrivals), ``tab`` (Tables), ``net`` (Sensors), ``wx`` (Weather), ``ev`` (Events) and the
+parameter vector ``prm`` (:mod:`truceline.fusion.kernels`). Times are s, positions projected m.
 """
 
 from __future__ import annotations
@@ -35,14 +39,16 @@ from truceline.fusion.kernels import (
 
 @njit(cache=True)
 def _tt_simple(px, py, qx, qy, c, u, v, k):
+    """Travel time (s) from ``(px, py)`` to ``(qx, qy)`` in a uniform sound speed ``c`` and wind ``(u, v)``."""
     dx, dy = qx - px, qy - py
     d = max(math.hypot(dx, dy), 1.0)
     return d / ((c + (u * dx + v * dy) / d) * k)
 
 
 @njit(cache=True)
-def _free_within(sens, target, tol, now, w_ptr, w_time, w_id, claimed, out):
+def _free_within(sens, target, tol, now, arv, out):
     """Up to ``out.size`` free arrivals of ``sens`` within ``tol`` of ``target``, nearest first; returns the count."""
+    w_ptr, w_time, w_id, claimed = arv.w_ptr, arv.w_time, arv.w_id, arv.claimed
     hi = w_ptr[sens + 1]
     a = first_at_or_after(w_time, target - tol, w_ptr[sens], hi)
     n = 0
@@ -68,8 +74,9 @@ def _free_within(sens, target, tol, now, w_ptr, w_time, w_id, claimed, out):
 
 
 @njit(cache=True)
-def _score_point(px, py, s0, tj, nbs, tol, need, now, c0, u0, v0, k, w_ptr, w_time, w_id, claimed, sx, sy):
+def _score_point(px, py, s0, tj, nbs, tol, need, now, c0, u0, v0, k, arv, net):
     """Arrivals matched at a point's neighbours: count (with the seed) and a soft score (1 per exact match)."""
+    sx, sy = net.x, net.y
     t0 = tj - _tt_simple(px, py, sx[s0], sy[s0], c0, u0, v0, k)
     n, score = 1, 1.0
     n_nb = nbs.size
@@ -78,7 +85,7 @@ def _score_point(px, py, s0, tj, nbs, tol, need, now, c0, u0, v0, k, w_ptr, w_ti
             break
         sl = nbs[q]
         pred = t0 + _tt_simple(px, py, sx[sl], sy[sl], c0, u0, v0, k)
-        g, dd = nearest_free(sl, pred, tol, now, w_ptr, w_time, w_id, claimed, True)
+        g, dd = nearest_free(sl, pred, tol, now, arv, True)
         if g >= 0:
             n += 1
             score += 1.0 - (dd / tol) ** 2
@@ -86,8 +93,9 @@ def _score_point(px, py, s0, tj, nbs, tol, need, now, c0, u0, v0, k, w_ptr, w_ti
 
 
 @njit(cache=True)
-def _mirror(x, y, mem, m, d_sens, sx, sy):
-    """``(x, y)`` reflected across the principal axis of the members' sensors."""
+def _mirror(x, y, mem, m, det, net):
+    """``(x, y)`` reflected across the principal axis of the sensors of the detections ``mem[:m]``."""
+    d_sens, sx, sy = det.sens, net.x, net.y
     cx, cy = 0.0, 0.0
     for i in range(m):
         cx += sx[d_sens[mem[i]]]
@@ -108,9 +116,10 @@ def _mirror(x, y, mem, m, d_sens, sx, sy):
 
 
 @njit(cache=True)
-def _heard_by_nearest(x, y, s0, m, mem, d_sens, near_ptr, near_idx, sx, sy, prm):
+def _heard_by_nearest(x, y, s0, m, mem, det, tab, net, prm):
     """Whether enough of the sensors nearest ``(x, y)`` are among the members (a real source is
     heard loudest nearby; a fit assembled from unrelated arrivals usually lies where they were not)."""
+    d_sens, near_ptr, near_idx, sx, sy = det.sens, tab.near_ptr, tab.near_idx, net.x, net.y
     nn = int(prm[P_NEAREST_N])
     best_d = np.full(nn, 1e300)
     best_s = np.full(nn, -1, np.int64)
@@ -135,29 +144,28 @@ def _heard_by_nearest(x, y, s0, m, mem, d_sens, near_ptr, near_idx, sx, sy, prm)
 
 
 @njit(cache=True)
-def _mirror_fits(e, x, y, ev_x, ev_y, ev_t0, ev_mem, ev_n, ev_k, d_sens, d_t, d_sig, sx, sy, wx, prm):
+def _mirror_fits(e, x, y, ev, det, net, wx, prm):
     """Whether event ``e``'s arrivals also fit a source at ``(x, y)``: its other local solution.
 
     Solved from the reflection across its sensors' row, and from ``(x, y)`` itself.
     """
-    n = ev_n[e]
-    m_sens, m_t, m_sig = member_arrays(ev_mem[e], n, d_sens, d_t, d_sig)
+    n = ev.n[e]
+    m_sens, m_t, m_sig = member_arrays(ev.mem[e], n, det)
     cov = np.zeros((3, 3))
     inl = np.zeros(n, np.bool_)
-    mx, my = _mirror(ev_x[e], ev_y[e], ev_mem[e], n, d_sens, sx, sy)
+    mx, my = _mirror(ev.x[e], ev.y[e], ev.mem[e], n, det, net)
     for start in range(2):
         x0, y0 = (mx, my) if start == 0 else (x, y)
-        qx, qy, _, chi2, n_in = solve(x0, y0, ev_t0[e], n, m_sens, m_t, m_sig, sx, sy, ev_k[e], wx, prm, cov, inl, 10)
+        qx, qy, _, chi2, n_in = solve(x0, y0, ev.t0[e], n, m_sens, m_t, m_sig, ev.k[e], net, wx, prm, cov, inl, 10)
         if n_in >= n - 1 and chi2 <= prm[P_MAX_CHI2] and math.hypot(qx - x, qy - y) < prm[P_DUP_M]:
             return True
     return False
 
 
 @njit(cache=True)
-def _gather(
-    x, y, t0, cov, s0, j, now, k, near_ptr, near_idx, d_sig, w_ptr, w_time, w_id, claimed, sx, sy, wx, prm, out
-):
+def _gather(x, y, t0, cov, s0, j, now, k, arv, tab, net, wx, prm, out):
     """Members for a source at ``(x, y, t0)``: the seed plus the best free arrival per sensor in reach."""
+    near_ptr, near_idx, sx, sy = tab.near_ptr, tab.near_idx, net.x, net.y
     out[0] = j
     n = 1
     for q in range(near_ptr[s0], near_ptr[s0 + 1]):
@@ -166,9 +174,9 @@ def _gather(
             continue
         if math.hypot(sx[s] - x, sy[s] - y) > prm[P_GATHER_R]:
             continue
-        pred, sd, _ = predict(x, y, t0, cov, s, sx, sy, k, 0.05, wx, prm)
+        pred, sd, _ = predict(x, y, t0, cov, s, k, 0.05, net, wx, prm)
         tol = min(prm[P_GATE] * sd, prm[P_GATE_MAX])
-        g, _ = nearest_clear(s, pred, tol, now, w_ptr, w_time, w_id, claimed, prm[P_RATIO])
+        g, _ = nearest_clear(s, pred, tol, now, arv, prm[P_RATIO])
         if g >= 0:
             out[n] = g
             n += 1
@@ -176,37 +184,16 @@ def _gather(
 
 
 @njit(cache=True)
-def _grow(
-    x,
-    y,
-    t0,
-    m,
-    s0,
-    j,
-    now,
-    k,
-    near_ptr,
-    near_idx,
-    d_sens,
-    d_t,
-    d_sig,
-    w_ptr,
-    w_time,
-    w_id,
-    claimed,
-    sx,
-    sy,
-    wx,
-    prm,
-    res_cov,
-    res_mem,
-):
-    """Solve, gather every sensor in reach, solve again (twice); returns ``(members, x, y, t0, chi2)``."""
+def _grow(x, y, t0, m, s0, j, now, k, det, arv, tab, net, wx, prm, res_cov, res_mem):
+    """Solve, gather every sensor in reach, solve again (twice); returns ``(members, x, y, t0, chi2)``.
+
+    The members are ``res_mem[:m]`` on entry and on return; ``res_cov`` gets the covariance.
+    """
     chi2 = 0.0
     for rnd in range(3):
-        m_sens, m_t, m_sig = member_arrays(res_mem, m, d_sens, d_t, d_sig)
+        m_sens, m_t, m_sig = member_arrays(res_mem, m, det)
         inl = np.zeros(m, np.bool_)
-        x, y, t0, chi2, n_in = solve(x, y, t0, m, m_sens, m_t, m_sig, sx, sy, k, wx, prm, res_cov, inl, 10)
+        x, y, t0, chi2, n_in = solve(x, y, t0, m, m_sens, m_t, m_sig, k, net, wx, prm, res_cov, inl, 10)
         if n_in < prm[P_MIN_STATIONS] or not inl[0] or not math.isfinite(x):
             return 0, 0.0, 0.0, 0.0, 0.0
         if rnd == 2:
@@ -215,124 +202,70 @@ def _grow(
                 if inl[i]:
                     res_mem[kept] = res_mem[i]
                     kept += 1
-            if not _heard_by_nearest(x, y, s0, kept, res_mem, d_sens, near_ptr, near_idx, sx, sy, prm):
+            if not _heard_by_nearest(x, y, s0, kept, res_mem, det, tab, net, prm):
                 return 0, 0.0, 0.0, 0.0, 0.0
             return kept, x, y, t0, chi2
-        m = _gather(
-            x,
-            y,
-            t0,
-            res_cov,
-            s0,
-            j,
-            now,
-            k,
-            near_ptr,
-            near_idx,
-            d_sig,
-            w_ptr,
-            w_time,
-            w_id,
-            claimed,
-            sx,
-            sy,
-            wx,
-            prm,
-            res_mem,
-        )
+        m = _gather(x, y, t0, res_cov, s0, j, now, k, arv, tab, net, wx, prm, res_mem)
     return 0, 0.0, 0.0, 0.0, 0.0
 
 
 @njit(cache=True)
-def _seed(
-    j,
-    b,
-    now,
-    n_bins,
-    sb_ptr,
-    cand_x,
-    cand_y,
-    cand_nb,
-    near_ptr,
-    near_idx,
-    d_sens,
-    d_t,
-    d_sig,
-    d_c,
-    d_u,
-    d_v,
-    sk,
-    w_ptr,
-    w_time,
-    w_id,
-    claimed,
-    sx,
-    sy,
-    wx,
-    prm,
-    res_cov,
-    res_mem,
-    ub_ptr,
-    ub_sens,
-    ub_lo,
-    ub_hi,
-):
-    """Search bin ``b`` of detection ``j``'s sensor; return ``(n_members, x, y, t0, chi2)`` (0 members: none)."""
-    s0 = d_sens[j]
-    tj = d_t[j]
-    c0, u0, v0, k = d_c[j], d_u[j], d_v[j], sk[s0]
+def _bin_can_match(s0, b, tj, now, c0, u0, v0, k, arv, tab, prm):
+    """Quick test: can any candidate point of bin ``b`` of sensor ``s0`` gather enough neighbours?
+
+    ``(c0, u0, v0)`` is the weather at the seed (m/s), ``k`` its scale factor.
+    """
     tol = prm[P_COARSE_TOL]
-    n_nb = cand_nb.shape[1]
-    # Quick test: can any point of this bin gather enough neighbours?
-    sb = s0 * n_bins + b
+    ub_ptr, ub_sens, ub_lo, ub_hi = tab.ub_ptr, tab.ub_sens, tab.ub_lo_m, tab.ub_hi_m
+    sb = s0 * tab.n_bins + b
     wind = math.hypot(u0, v0)
     v_hi, v_lo = (c0 + wind) * k, max(c0 - wind, 200.0) * k
     hits = 0
     for q in range(ub_ptr[sb], ub_ptr[sb + 1]):
         lo = tj + ub_lo[q] / (v_hi if ub_lo[q] > 0 else v_lo) - tol
         hi = tj + ub_hi[q] / (v_lo if ub_hi[q] > 0 else v_hi) + tol
-        g, _ = nearest_free(ub_sens[q], 0.5 * (lo + hi), 0.5 * (hi - lo), now, w_ptr, w_time, w_id, claimed, True)
+        g, _ = nearest_free(ub_sens[q], 0.5 * (lo + hi), 0.5 * (hi - lo), now, arv, True)
         if g >= 0:
             hits += 1
-    if hits + 1 < prm[P_MIN_SEED]:
-        return 0, 0.0, 0.0, 0.0, 0.0
+    return hits + 1 >= prm[P_MIN_SEED]
+
+
+@njit(cache=True)
+def _best_point(s0, b, tj, now, c0, u0, v0, k, arv, tab, net, prm):
+    """The candidate point of bin ``b`` of sensor ``s0`` with most matched neighbours (then the best
+    soft score); returns ``(matches, candidate)``."""
+    sb = s0 * tab.n_bins + b
     best_n, best_r, best_c = 0, -1.0, -1
-    for ci in range(sb_ptr[s0 * n_bins + b], sb_ptr[s0 * n_bins + b + 1]):
+    for ci in range(tab.sb_ptr[sb], tab.sb_ptr[sb + 1]):
+        need = max(best_n, int(prm[P_MIN_SEED]))
         n, r = _score_point(
-            cand_x[ci],
-            cand_y[ci],
-            s0,
-            tj,
-            cand_nb[ci],
-            tol,
-            max(best_n, int(prm[P_MIN_SEED])),
-            now,
-            c0,
-            u0,
-            v0,
-            k,
-            w_ptr,
-            w_time,
-            w_id,
-            claimed,
-            sx,
-            sy,
-        )
+            tab.cand_x[ci], tab.cand_y[ci], s0, tj, tab.cand_nb[ci], prm[P_COARSE_TOL], need, now, c0, u0, v0, k, arv,
+            net,
+        )  # fmt: skip
         if n > best_n or (n == best_n and r > best_r):
             best_n, best_r, best_c = n, r, ci
-    if best_n < prm[P_MIN_SEED]:
-        return 0, 0.0, 0.0, 0.0, 0.0
-    # Hypotheses: the seed with one arrival at each of three near neighbours (every combination of the
-    # arrivals within the coarse tolerance), solved exactly; the one most neighbours confirm wins.
-    px, py = cand_x[best_c], cand_y[best_c]
-    nbs = cand_nb[best_c]
-    t0c = tj - _tt_simple(px, py, sx[s0], sy[s0], c0, u0, v0, k)
+    return best_n, best_c
+
+
+@njit(cache=True)
+def _best_hypothesis(j, px, py, t0c, nbs, now, k, det, arv, net, wx, prm):
+    """The seed ``j`` with one arrival at each of three near neighbours ``nbs`` of the point ``(px, py)``
+    (every combination of the arrivals within the coarse tolerance of the point's prediction, origin
+    ``t0c``), solved exactly; the one most neighbours confirm wins.
+
+    Returns ``(confirmations, x, y, t0, cov)`` (confirmations -1: none; ``cov`` is the last solution's).
+    """
+    d_sens, d_t, d_sig, sx, sy = det.sens, det.t, det.sig, net.x, net.y
+    s0, tj = d_sens[j], d_t[j]
+    c0, u0, v0 = det.c[j], det.u[j], det.v[j]
+    tol = prm[P_COARSE_TOL]
+    n_nb = nbs.size
     cand = np.full((n_nb, 3), -1, np.int64)
     ncand = np.zeros(n_nb, np.int64)
     for q in range(n_nb):
         sl = nbs[q]
         pred = t0c + _tt_simple(px, py, sx[sl], sy[sl], c0, u0, v0, k)
-        ncand[q] = _free_within(sl, pred, tol, now, w_ptr, w_time, w_id, claimed, cand[q])
+        ncand[q] = _free_within(sl, pred, tol, now, arv, cand[q])
     base = np.empty(5, np.int64)
     nbase = 0
     for q in range(n_nb):
@@ -359,7 +292,7 @@ def _seed(
                             m_sens[2], m_t[2], m_sig[2] = d_sens[gb], d_t[gb], d_sig[gb]
                             m_sens[3], m_t[3], m_sig[3] = d_sens[gc], d_t[gc], d_sig[gc]
                             x4, y4, t4, c2, n4 = solve(
-                                px, py, t0c, 4, m_sens, m_t, m_sig, sx, sy, k, wx, prm, cov4, inl4, 6, False
+                                px, py, t0c, 4, m_sens, m_t, m_sig, k, net, wx, prm, cov4, inl4, 6, False
                             )
                             if n4 < 4 or not math.isfinite(x4) or c2 > prm[P_MAX_CHI2]:
                                 continue
@@ -367,87 +300,91 @@ def _seed(
                                 continue
                             n_sup, score = 1, 1.0
                             for q in range(n_nb):
-                                pred, sd, _ = predict(x4, y4, t4, cov4, nbs[q], sx, sy, k, 0.05, wx, prm)
+                                pred, sd, _ = predict(x4, y4, t4, cov4, nbs[q], k, 0.05, net, wx, prm)
                                 gate = min(prm[P_GATE] * sd, fine_tol)
-                                g, dd = nearest_free(nbs[q], pred, gate, now, w_ptr, w_time, w_id, claimed, True)
+                                g, dd = nearest_free(nbs[q], pred, gate, now, arv, True)
                                 if g >= 0:
                                     n_sup += 1
                                     score += 1.0 - (dd / gate) ** 2
                             if score > h_score:
                                 h_best, h_score, hx, hy, ht = n_sup, score, x4, y4, t4
+    return h_best, hx, hy, ht, cov4
+
+
+@njit(cache=True)
+def _seed(j, b, now, det, arv, tab, net, wx, prm, res_cov, res_mem):
+    """Search bin ``b`` of detection ``j``'s sensor for a new source.
+
+    Returns ``(n_members, x, y, t0, chi2)`` (0 members: none); the members are ``res_mem[:n]``,
+    the covariance ``res_cov``.
+    """
+    s0 = det.sens[j]
+    tj = det.t[j]
+    c0, u0, v0, k = det.c[j], det.u[j], det.v[j], net.k[s0]
+    if not _bin_can_match(s0, b, tj, now, c0, u0, v0, k, arv, tab, prm):
+        return 0, 0.0, 0.0, 0.0, 0.0
+    best_n, best_c = _best_point(s0, b, tj, now, c0, u0, v0, k, arv, tab, net, prm)
+    if best_n < prm[P_MIN_SEED]:
+        return 0, 0.0, 0.0, 0.0, 0.0
+    px, py = tab.cand_x[best_c], tab.cand_y[best_c]
+    nbs = tab.cand_nb[best_c]
+    t0c = tj - _tt_simple(px, py, net.x[s0], net.y[s0], c0, u0, v0, k)
+    h_best, px, py, t0, cov4 = _best_hypothesis(j, px, py, t0c, nbs, now, k, det, arv, net, wx, prm)
     if h_best < prm[P_MIN_SEED]:
         return 0, 0.0, 0.0, 0.0, 0.0
-    px, py, t0 = hx, hy, ht
     m = 1
     res_mem[0] = j
-    for q in range(n_nb):
-        pred, sd, _ = predict(px, py, t0, cov4, nbs[q], sx, sy, k, 0.05, wx, prm)
-        g, _ = nearest_free(nbs[q], pred, min(prm[P_GATE] * sd, fine_tol), now, w_ptr, w_time, w_id, claimed, True)
+    for q in range(nbs.size):
+        pred, sd, _ = predict(px, py, t0, cov4, nbs[q], k, 0.05, net, wx, prm)
+        g, _ = nearest_free(nbs[q], pred, min(prm[P_GATE] * sd, prm[P_FINE_TOL]), now, arv, True)
         if g >= 0:
             res_mem[m] = g
             m += 1
-    # Grow from the hypothesis and from its mirror image across the row its sensors form (a row
-    # hears a source and its reflection alike); keep the one more sensors confirm.
-    start = res_mem[:m].copy()
-    mx, my = _mirror(px, py, start, m, d_sens, sx, sy)
-    best = (0, 0.0, 0.0, 0.0, 0.0)
-    best_mem = np.empty(MAXM, np.int64)
-    best_cov = np.zeros((3, 3))
-    for attempt in range(2):
-        res_mem[:m] = start
-        gx, gy = (px, py) if attempt == 0 else (mx, my)
-        out = _grow(
-            gx,
-            gy,
-            t0,
-            m,
-            s0,
-            j,
-            now,
-            k,
-            near_ptr,
-            near_idx,
-            d_sens,
-            d_t,
-            d_sig,
-            w_ptr,
-            w_time,
-            w_id,
-            claimed,
-            sx,
-            sy,
-            wx,
-            prm,
-            res_cov,
-            res_mem,
-        )
-        if out[0] > best[0] or (out[0] == best[0] and out[0] > 0 and out[4] < best[4]):
-            best = out
-            best_mem[: out[0]] = res_mem[: out[0]]
-            best_cov[:, :] = res_cov
-    m, x, y, t0, chi2 = best
+    m, x, y, t0, chi2 = _grow_both(px, py, t0, m, s0, j, now, k, det, arv, tab, net, wx, prm, res_cov, res_mem)
     if m == 0:
         return 0, 0.0, 0.0, 0.0, 0.0
-    res_mem[:m] = best_mem[:m]
-    res_cov[:, :] = best_cov
     if m < prm[P_MIN_STATIONS] or chi2 > prm[P_MAX_CHI2]:
         return 0, 0.0, 0.0, 0.0, 0.0
     return m, x, y, t0, chi2
 
 
 @njit(cache=True)
-def _repeat(
-    j, x, y, k, now, near_ptr, near_idx, d_sens, d_t, d_sig, w_ptr, w_time, w_id, claimed, sx, sy, wx, prm, out
-):
+def _grow_both(px, py, t0, m, s0, j, now, k, det, arv, tab, net, wx, prm, res_cov, res_mem):
+    """Grow from the hypothesis ``(px, py, t0)`` with members ``res_mem[:m]`` and from its mirror image
+    across the row its sensors form (a row hears a source and its reflection alike); keep the one
+    more sensors confirm (then the lower chi2). Returns :func:`_grow`'s tuple; the members and
+    covariance of the one kept are in ``res_mem`` and ``res_cov``."""
+    start = res_mem[:m].copy()
+    mx, my = _mirror(px, py, start, m, det, net)
+    best = (0, 0.0, 0.0, 0.0, 0.0)
+    best_mem = np.empty(MAXM, np.int64)
+    best_cov = np.zeros((3, 3))
+    for attempt in range(2):
+        res_mem[:m] = start
+        gx, gy = (px, py) if attempt == 0 else (mx, my)
+        out = _grow(gx, gy, t0, m, s0, j, now, k, det, arv, tab, net, wx, prm, res_cov, res_mem)
+        if out[0] > best[0] or (out[0] == best[0] and out[0] > 0 and out[4] < best[4]):
+            best = out
+            best_mem[: out[0]] = res_mem[: out[0]]
+            best_cov[:, :] = res_cov
+    if best[0] > 0:
+        res_mem[: best[0]] = best_mem[: best[0]]
+        res_cov[:, :] = best_cov
+    return best
+
+
+@njit(cache=True)
+def _repeat(j, x, y, k, now, det, arv, tab, net, wx, prm, out):
     """Detection ``j`` as a later round from the position ``(x, y)`` of a known event (ripple fire).
 
     With the position fixed only the origin time is free, so arrivals of the other rounds of a
     ripple (0.5 s apart) cannot be traded against a shift of position. Returns ``(members, t0,
     chi2/dof)``; the members are in ``out``.
     """
+    d_sens, d_t, d_sig, sx, sy = det.sens, det.t, det.sig, net.x, net.y
     zero = np.zeros((3, 3))
     s = d_sens[j]
-    tt, sd, dist = predict(x, y, 0.0, zero, s, sx, sy, k, d_sig[j], wx, prm)
+    tt, sd, dist = predict(x, y, 0.0, zero, s, k, d_sig[j], net, wx, prm)
     if dist > prm[P_GATHER_R]:
         return 0, 0.0, 0.0
     t0 = d_t[j] - tt
@@ -456,16 +393,14 @@ def _repeat(
         out[0] = j
         m = 1
         sw, swt = 1.0 / sd**2, (d_t[j] - tt) / sd**2
-        for q in range(near_ptr[s], near_ptr[s + 1]):
-            s2 = near_idx[q]
+        for q in range(tab.near_ptr[s], tab.near_ptr[s + 1]):
+            s2 = tab.near_idx[q]
             if s2 == s or m >= MAXM:
                 continue
             if math.hypot(sx[s2] - x, sy[s2] - y) > prm[P_GATHER_R]:
                 continue
-            p2, sd2, _ = predict(x, y, t0, zero, s2, sx, sy, k, 0.05, wx, prm)
-            g, _ = nearest_clear(
-                s2, p2, min(prm[P_GATE] * sd2, prm[P_GATE_MAX]), now, w_ptr, w_time, w_id, claimed, prm[P_RATIO]
-            )
+            p2, sd2, _ = predict(x, y, t0, zero, s2, k, 0.05, net, wx, prm)
+            g, _ = nearest_clear(s2, p2, min(prm[P_GATE] * sd2, prm[P_GATE_MAX]), now, arv, prm[P_RATIO])
             if g >= 0:
                 out[m] = g
                 m += 1
@@ -477,7 +412,7 @@ def _repeat(
     kept, chi2 = 0, 0.0
     for i in range(m):
         g = out[i]
-        p2, sd2, _ = predict(x, y, t0, zero, d_sens[g], sx, sy, k, d_sig[g], wx, prm)
+        p2, sd2, _ = predict(x, y, t0, zero, d_sens[g], k, d_sig[g], net, wx, prm)
         z = abs(d_t[g] - p2) / sd2
         if z < 4.0:
             out[kept] = g

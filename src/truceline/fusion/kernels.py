@@ -1,10 +1,13 @@
 """Compiled inner loops of association (Numba): lookups, a small robust solver, seed search.
 
-Everything here works on flat arrays prepared by :mod:`truceline.fusion.associate`; the order of
-work is the order of the *entries* it is given, so that a batch run and a streaming run that
-deliver the same detections make the same decisions (see ``docs/fusion.md``).
+Everything here works on the named bundles of arrays of :mod:`truceline.fusion.bundles`
+(:class:`~truceline.fusion.bundles.Sensors` ``net``, :class:`~truceline.fusion.bundles.Weather`
+``wx``, :class:`~truceline.fusion.bundles.Arrivals` ``arv``, ...) prepared by
+:mod:`truceline.fusion.associate`; the order of work is the order of the *entries* it is given, so
+that a batch run and a streaming run that deliver the same detections make the same decisions (see
+``docs/fusion.md``).
 
-Parameters are packed in one float array ``prm`` (indices below) so that the compiled
+Parameters are packed in one float array ``prm`` (indices and units below) so that the compiled
 functions keep a stable signature.
 """
 
@@ -15,38 +18,42 @@ import math
 import numpy as np
 from numba import njit
 
-# Indices into the parameter vector.
-P_COARSE_TOL = 0
-P_GATE = 1
-P_MIN_SEED = 2
-P_MIN_STATIONS = 3
-P_GATHER_R = 4
-P_PATH_SIGMA = 5
-P_PATH_FRAC = 6
-P_SIGMA_C = 7
-P_BACK_S = 8
-P_MAX_CHI2 = 9
-P_GATE_MAX = 10
-P_DUP_S = 11
-P_DUP_M = 12
-P_GRID = 13
-P_FINE_TOL = 14
-P_REPEAT_S = 15
-P_REPEAT_SHARE = 16
-P_NEAREST_N = 17
-P_NEAREST_MIN = 18
-P_REPEAT_WINDOW = 19
-P_YOUNG_N = 20
-P_RATIO = 21
+# Indices into the parameter vector ``prm`` (AssocParams.vector), with their units.
+P_COARSE_TOL = 0  # s: tolerance of the lookups at a candidate point's neighbours
+P_GATE = 1  # standard deviations: gate of an arrival around its prediction
+P_MIN_SEED = 2  # count: arrivals (the seed's included) a candidate point or hypothesis needs
+P_MIN_STATIONS = 3  # count: inlier sensors an event needs (NoiseModel.min_sensors)
+P_GATHER_R = 4  # projected m: farthest sensor an event gathers arrivals from
+P_PATH_SIGMA = 5  # s: path jitter that does not grow with the path (NoiseModel.path_sigma_s)
+P_PATH_FRAC = 6  # dimensionless: part of the travel time added as sigma (NoiseModel.path_fraction)
+P_SIGMA_C = 7  # m/s: the search's sound-speed sigma (AssocParams.search_sound_speed_sigma_ms)
+P_BACK_S = 8  # s: how long after its creation (and its origin) an event takes arrivals
+P_MAX_CHI2 = 9  # dimensionless: largest chi-square per degree of freedom of an event
+P_GATE_MAX = 10  # s: widest gate, whatever the predicted sigma
+P_DUP_S = 11  # s: a new event this close in time to a known one (and P_DUP_M in space) duplicates it
+P_DUP_M = 12  # projected m: ... and this close in space
+P_GRID = 13  # projected m: spacing of the candidate points
+P_FINE_TOL = 14  # s: widest gate of a hypothesis' confirmations
+P_REPEAT_S = 15  # s: a later round this close in time to a known one at the same place is that round
+P_REPEAT_SHARE = 16  # fraction: of the first round's sensors a later round must be heard by
+P_NEAREST_N = 17  # count: sensors nearest a new source that are looked at
+P_NEAREST_MIN = 18  # count: of those, how many must have heard it
+P_REPEAT_WINDOW = 19  # s: latest a later round may follow the first at the sensor
+P_YOUNG_N = 20  # count: an event with fewer members may still be moved to its mirror image
+P_RATIO = 21  # fraction: an arrival is taken only when nearer the prediction than this times the next
 N_PRM = 22
 
 MAXM = 128  # most members (sensors) of one event
 TUKEY = 4.0
 
 
-@njit(cache=True)
-def weather_at(t, x, y, w_t, w_c, w_u, w_v, raster, x0, y0, cell):
-    """Sound speed and grid-axis wind at time ``t`` and point ``(x, y)``."""
+# Inlined where it is called (here and in _path, _variance): a bundle passed to a compiled call is
+# unpacked field by field at every call, which in the solver's innermost loop cost 7 % of the
+# association's time (measured against the positional version it replaced).
+@njit(cache=True, inline="always")
+def weather_at(t, x, y, wx):
+    """Sound speed and grid-axis wind (m/s) at time ``t`` (s) and point ``(x, y)`` (projected m) of weather ``wx``."""
+    w_t, w_c, w_u, w_v, raster, x0, y0, cell = wx
     ny, nx = raster.shape
     ix = int((x - x0) // cell)
     iy = int((y - y0) // cell)
@@ -86,8 +93,9 @@ def first_at_or_after(w_time, target, lo, hi):
 
 
 @njit(cache=True)
-def member_arrays(mem, n, d_sens, d_t, d_sig):
+def member_arrays(mem, n, det):
     """Sensor, arrival time and timing sigma of the detections ``mem[:n]`` (the solver's inputs)."""
+    d_sens, d_t, d_sig = det.sens, det.t, det.sig
     m_sens = np.empty(n, np.int64)
     m_t = np.empty(n)
     m_sig = np.empty(n)
@@ -98,13 +106,15 @@ def member_arrays(mem, n, d_sens, d_t, d_sig):
 
 
 @njit(cache=True)
-def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed, heads_only=False):
+def nearest_free(sens, target, tol, now, arv, heads_only=False):
     """The unclaimed detection of ``sens`` nearest ``target`` within ``tol`` that has arrived by ``now``.
 
-    ``claimed`` is -1 for a free detection, -2 for a free *follower* (one that comes less than the
-    train gap after another at its sensor: a later round of a ripple), else the event holding it.
-    ``heads_only`` skips followers.
+    Returns the detection (-1 if none) and its distance from ``target``, s. ``arv.claimed`` is -1
+    for a free detection, -2 for a free *follower* (one that comes less than the train gap after
+    another at its sensor: a later round of a ripple), else the event holding it. ``heads_only``
+    skips followers.
     """
+    w_ptr, w_time, w_id, claimed = arv.w_ptr, arv.w_time, arv.w_id, arv.claimed
     free = -1 if heads_only else 0
     lo = w_ptr[sens]
     hi = w_ptr[sens + 1]
@@ -135,13 +145,14 @@ def nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed, heads_onl
 
 
 @njit(cache=True)
-def nearest_clear(sens, target, tol, now, w_ptr, w_time, w_id, claimed, ratio):
+def nearest_clear(sens, target, tol, now, arv, ratio):
     """Like :func:`nearest_free`, but only an arrival clearly nearer ``target`` than any other one of
     the sensor (``d_best <= ratio * d_second``): in a train of arrivals 0.5 s apart the nearest is
     taken only when the prediction leaves no doubt which one it is."""
-    g, d = nearest_free(sens, target, tol, now, w_ptr, w_time, w_id, claimed)
+    g, d = nearest_free(sens, target, tol, now, arv)
     if g < 0:
         return g, d
+    w_ptr, w_time, w_id = arv.w_ptr, arv.w_time, arv.w_id
     lo, hi = w_ptr[sens], w_ptr[sens + 1]
     a = first_at_or_after(w_time, target, lo, hi)
     second = 1e300
@@ -175,14 +186,60 @@ def _inv3(a, out):
     return True
 
 
+@njit(cache=True, inline="always")
+def _path(x, y, t0, qx, qy, k, wx):
+    """The path from a source at ``(x, y)`` firing at ``t0`` to a sensor at ``(qx, qy)``.
+
+    Returns ``dx, dy`` (sensor minus source, projected m), the distance ``d`` (projected m, at least
+    1), the effective speed ``vel`` (sound speed plus the wind along the path, at the path's
+    midpoint and ``t0``, times the scale factor ``k``: projected m/s) and the travel time ``tt``, s.
+    """
+    dx, dy = qx - x, qy - y
+    d = max(math.hypot(dx, dy), 1.0)
+    c, u, v = weather_at(t0, (x + qx) * 0.5, (y + qy) * 0.5, wx)
+    vel = (c + (u * dx + v * dy) / d) * k
+    tt = d / vel
+    return dx, dy, d, vel, tt
+
+
+@njit(cache=True, inline="always")
+def _variance(sig_t, tt, vel, k, prm):
+    """Variance of an arrival (s²) with timing sigma ``sig_t`` (s) after ``tt`` (s) at ``vel``
+    (projected m/s): the noise model's, with the search's sound-speed sigma."""
+    return sig_t**2 + prm[P_PATH_SIGMA] ** 2 + (prm[P_PATH_FRAC] * tt) ** 2 + (tt * prm[P_SIGMA_C] / vel * k) ** 2
+
+
 @njit(cache=True)
-def solve(x, y, t0, n, m_sens, m_t, m_sig, sx, sy, k, wx, prm, cov, inl, iterations, robust=True):
+def _normal_equations(n, r, var, jx, jy, wgt, a, g):
+    """The weighted normal matrix ``a`` (3x3, symmetric, slightly damped) and gradient ``g`` of one step."""
+    a[:, :] = 0.0
+    g[:] = 0.0
+    for i in range(n):
+        w = wgt[i] / var[i]
+        j0, j1 = jx[i], jy[i]
+        a[0, 0] += w * j0 * j0
+        a[0, 1] += w * j0 * j1
+        a[0, 2] += w * j0
+        a[1, 1] += w * j1 * j1
+        a[1, 2] += w * j1
+        a[2, 2] += w
+        g[0] += w * j0 * r[i]
+        g[1] += w * j1 * r[i]
+        g[2] += w * r[i]
+    a[1, 0], a[2, 0], a[2, 1] = a[0, 1], a[0, 2], a[1, 2]
+    for q in range(3):
+        a[q, q] *= 1.0 + 1e-6
+
+
+@njit(cache=True)
+def solve(x, y, t0, n, m_sens, m_t, m_sig, k, net, wx, prm, cov, inl, iterations, robust=True):
     """Robust Gauss-Newton for one source from ``n`` arrivals; returns ``x, y, t0, chi2/dof, n_inliers``.
 
-    ``wx`` is the weather tuple; ``cov`` (3x3) and ``inl`` (n,) are written.
+    The arrivals are at sensors ``m_sens`` (of ``net``) at times ``m_t`` (s) with timing sigmas
+    ``m_sig`` (s); ``(x, y, t0)`` is the start (projected m, s), ``k`` the scale factor.
+    ``cov`` (3x3, m² m·s s²) and ``inl`` (n,) are written.
     """
-    w_t, w_c, w_u, w_v, raster, x0, y0, cell = wx
-    psig, pfrac, sc = prm[P_PATH_SIGMA], prm[P_PATH_FRAC], prm[P_SIGMA_C]
+    sx, sy = net.x, net.y
     r = np.empty(n)
     var = np.empty(n)
     jx = np.empty(n)
@@ -193,14 +250,9 @@ def solve(x, y, t0, n, m_sens, m_t, m_sig, sx, sy, k, wx, prm, cov, inl, iterati
     ok = True
     for it in range(iterations):
         for i in range(n):
-            s = m_sens[i]
-            dx, dy = sx[s] - x, sy[s] - y
-            d = max(math.hypot(dx, dy), 1.0)
-            c, u, v = weather_at(t0, (x + sx[s]) * 0.5, (y + sy[s]) * 0.5, w_t, w_c, w_u, w_v, raster, x0, y0, cell)
-            vel = (c + (u * dx + v * dy) / d) * k
-            tt = d / vel
+            dx, dy, d, vel, tt = _path(x, y, t0, sx[m_sens[i]], sy[m_sens[i]], k, wx)
             r[i] = m_t[i] - (t0 + tt)
-            var[i] = m_sig[i] ** 2 + psig**2 + (pfrac * tt) ** 2 + (tt * sc / vel * k) ** 2
+            var[i] = _variance(m_sig[i], tt, vel, k, prm)
             jx[i] = -dx / d / vel
             jy[i] = -dy / d / vel
         if robust and it >= 1:
@@ -209,23 +261,7 @@ def solve(x, y, t0, n, m_sens, m_t, m_sig, sx, sy, k, wx, prm, cov, inl, iterati
             for i in range(n):
                 z = absr[i] / max(math.sqrt(var[i]), spread)
                 wgt[i] = (1 - (z / TUKEY) ** 2) ** 2 if z < TUKEY else 0.0
-        a[:, :] = 0.0
-        g[:] = 0.0
-        for i in range(n):
-            w = wgt[i] / var[i]
-            j0, j1 = jx[i], jy[i]
-            a[0, 0] += w * j0 * j0
-            a[0, 1] += w * j0 * j1
-            a[0, 2] += w * j0
-            a[1, 1] += w * j1 * j1
-            a[1, 2] += w * j1
-            a[2, 2] += w
-            g[0] += w * j0 * r[i]
-            g[1] += w * j1 * r[i]
-            g[2] += w * r[i]
-        a[1, 0], a[2, 0], a[2, 1] = a[0, 1], a[0, 2], a[1, 2]
-        for q in range(3):
-            a[q, q] *= 1.0 + 1e-6
+        _normal_equations(n, r, var, jx, jy, wgt, a, g)
         ok = _inv3(a, cov)
         if not ok:
             break
@@ -245,15 +281,9 @@ def solve(x, y, t0, n, m_sens, m_t, m_sig, sx, sy, k, wx, prm, cov, inl, iterati
     chi2 = 0.0
     n_in = 0
     for i in range(n):
-        s = m_sens[i]
-        dx, dy = sx[s] - x, sy[s] - y
-        d = max(math.hypot(dx, dy), 1.0)
-        c, u, v = weather_at(t0, (x + sx[s]) * 0.5, (y + sy[s]) * 0.5, w_t, w_c, w_u, w_v, raster, x0, y0, cell)
-        vel = (c + (u * dx + v * dy) / d) * k
-        tt = d / vel
+        _, _, _, vel, tt = _path(x, y, t0, sx[m_sens[i]], sy[m_sens[i]], k, wx)
         res = m_t[i] - (t0 + tt)
-        vv = m_sig[i] ** 2 + psig**2 + (pfrac * tt) ** 2 + (tt * sc / vel * k) ** 2
-        z = abs(res) / math.sqrt(vv)
+        z = abs(res) / math.sqrt(_variance(m_sig[i], tt, vel, k, prm))
         inl[i] = ok and z < TUKEY
         if inl[i]:
             chi2 += z * z
@@ -263,14 +293,11 @@ def solve(x, y, t0, n, m_sens, m_t, m_sig, sx, sy, k, wx, prm, cov, inl, iterati
 
 
 @njit(cache=True)
-def predict(x, y, t0, cov, s, sx, sy, k, sig_t, wx, prm):
-    """Predicted arrival at sensor ``s`` and its standard deviation (model + position uncertainty)."""
-    w_t, w_c, w_u, w_v, raster, x0, y0, cell = wx
-    dx, dy = sx[s] - x, sy[s] - y
-    d = max(math.hypot(dx, dy), 1.0)
-    c, u, v = weather_at(t0, (x + sx[s]) * 0.5, (y + sy[s]) * 0.5, w_t, w_c, w_u, w_v, raster, x0, y0, cell)
-    vel = (c + (u * dx + v * dy) / d) * k
-    tt = d / vel
+def predict(x, y, t0, cov, s, k, sig_t, net, wx, prm):
+    """Predicted arrival (s) at sensor ``s`` of a source at ``(x, y, t0)`` with covariance ``cov``,
+    its standard deviation (s; model with timing sigma ``sig_t`` + position uncertainty) and the
+    distance (projected m)."""
+    dx, dy, d, vel, tt = _path(x, y, t0, net.x[s], net.y[s], k, wx)
     j0, j1 = -dx / d / vel, -dy / d / vel
     pv = (
         j0 * j0 * cov[0, 0]
@@ -280,5 +307,5 @@ def predict(x, y, t0, cov, s, sx, sy, k, sig_t, wx, prm):
         + 2 * j1 * cov[1, 2]
         + cov[2, 2]
     )
-    var = sig_t**2 + prm[P_PATH_SIGMA] ** 2 + (prm[P_PATH_FRAC] * tt) ** 2 + (tt * prm[P_SIGMA_C] / vel * k) ** 2
+    var = _variance(sig_t, tt, vel, k, prm)
     return t0 + tt, math.sqrt(var + max(pv, 0.0)), d

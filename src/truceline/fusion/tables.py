@@ -14,55 +14,14 @@ neighbour could have heard the source, which bounds the latency of the streaming
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from truceline.fusion.bundles import Tables
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class SeedTables:
-    """Flat arrays for the compiled association kernel.
-
-    Attributes
-    ----------
-    n_bins : int
-        Lag bins per sensor.
-    sb_ptr : (S * n_bins + 1,)
-        Candidates of sensor ``s``, bin ``b`` are ``sb_ptr[s*n_bins+b] : sb_ptr[s*n_bins+b+1]``.
-    cand_x, cand_y : (C,)
-        Candidate points (projected metres).
-    cand_nb : (C, L)
-        The candidate's nearest other sensors, nearest first.
-    bin_lag_m : (S, n_bins)
-        Largest lag distance of the bin's candidates, metres (0 for an empty bin).
-    near_ptr, near_idx : (S + 1,), (N,)
-        Sensors within ``region_radius_m + gather_radius_m`` of each sensor.
-    ub_ptr, ub_sens, ub_lo_m, ub_hi_m : (S * n_bins + 1,), (U,), (U,), (U,)
-        For each sensor and bin, every neighbour sensor of its candidates with the least and
-        greatest extra distance ``d_l - d_s`` (m): a quick test that a bin can match anything.
-    """
-
-    n_bins: int
-    sb_ptr: IntArray
-    cand_x: FloatArray
-    cand_y: FloatArray
-    cand_nb: IntArray
-    bin_lag_m: FloatArray
-    near_ptr: IntArray
-    near_idx: IntArray
-    ub_ptr: IntArray
-    ub_sens: IntArray
-    ub_lo_m: FloatArray
-    ub_hi_m: FloatArray
-
-    @property
-    def n_candidates(self) -> int:
-        return int(self.cand_x.size)
 
 
 def build_tables(
@@ -74,8 +33,8 @@ def build_tables(
     n_neighbours: int = 8,
     lag_step_m: float = 3000.0,
     gather_radius_m: float = 80_000.0,
-) -> SeedTables:
-    """Candidate points, neighbours and lag bins for sensors at ``(sx, sy)``."""
+) -> Tables:
+    """Candidate points, neighbours and lag bins for sensors at ``(sx, sy)`` (fields: :class:`Tables`)."""
     n = sx.size
     if n < 3:
         raise ValueError(f"association needs at least 3 sensors (got {n})")
@@ -131,7 +90,7 @@ def build_tables(
     near_ptr = np.zeros(n + 1, dtype=np.int64)
     near_ptr[1:] = np.cumsum([len(v) for v in near])
     near_idx = np.fromiter((j for v in near for j in sorted(v)), dtype=np.int64, count=int(near_ptr[-1]))
-    return SeedTables(
+    return Tables(
         n_bins,
         sb_ptr,
         cx[order],
