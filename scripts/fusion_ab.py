@@ -3,7 +3,8 @@
 For each scenario: ``truceline simulate scenarios/NAME.yaml --out ROOT/NAME/sim`` (skipped when the
 simulation is already there), ``truceline fuse ROOT/NAME/sim --out ROOT/NAME/out-LABEL`` and
 ``truceline score --truth ROOT/NAME/sim --result ROOT/NAME/out-LABEL --json``. The scorer's figures are
-kept (events, side of line, incidents) and two more are computed here from the records:
+kept (events, side of line, incidents with the launch-impact pairing figures: pairs found, correct
+pairs, pairing precision and recall, blamed incidents and wrong blame) and two more are computed here from the records:
 
 - ``phantoms``: attributed events (a party on their attribution) more than 2 km from every true
   source of their detections (a detection the truth marks false has no source), and their rate among
@@ -20,7 +21,8 @@ Usage::
     .venv/bin/python scripts/fusion_ab.py --label before
     .venv/bin/python scripts/fusion_ab.py --label after
 
-The JSON maps ``label -> scenario -> figures``; a run replaces only its own label.
+``--reuse`` scores the outputs of an earlier run of the label again without fusing (``fuse_s`` is then
+meaningless). The JSON maps ``label -> scenario -> figures``; a run replaces only its own label.
 """
 
 from __future__ import annotations
@@ -105,7 +107,42 @@ def phantoms(sim: Path, out: Path) -> dict[str, Any]:
     }
 
 
-def measure(root: Path, name: str, label: str, weather_valid_s: float | None) -> dict[str, Any]:
+def pairing_located(sim: Path, out: Path) -> dict[str, Any]:
+    """Pairing over the rounds whose launch and impact are both located (matched by the scorer's event
+    matching), and why the wrong pairs are wrong."""
+    from truceline.scoring.metrics import _match_events, _us
+    from truceline.scoring.score import DEFAULT_GATES, read_results, read_truth
+
+    truth, result = read_truth(sim), read_results(out)
+    events = result.events or ()
+    times = [e.time for e in truth.events]
+    m = _match_events(truth, events, DEFAULT_GATES, int(_us(times).min()))
+    r2t = {events[r].id: truth.events[t].id for r, t in zip(m.result_index, m.truth_index, strict=True)}
+    pairs = {
+        (i.launch_event_id, i.impact_event_id) for i in truth.incidents or () if i.launch_event_id and i.impact_event_id
+    }
+    matched = set(r2t.values())
+    located = {p for p in pairs if p[0] in matched and p[1] in matched}
+    why: Counter[str] = Counter()
+    correct = 0
+    for inc in result.incidents or ():
+        if not (inc.launch_event_id and inc.impact_event_id):
+            continue
+        tl, ti = r2t.get(inc.launch_event_id), r2t.get(inc.impact_event_id)
+        if tl is None or ti is None:
+            why["launch or impact not a true event"] += 1
+        elif (tl, ti) in pairs:
+            correct += 1
+        else:
+            why["both true events, not one round"] += 1
+    return {
+        "n_truth_pairs_both_located": len(located),
+        "recall_both_located": correct / len(located) if located else None,
+        "wrong_pairs": dict(why),
+    }
+
+
+def measure(root: Path, name: str, label: str, weather_valid_s: float | None, reuse: bool = False) -> dict[str, Any]:
     """Simulate (once), fuse and score one scenario; the figures of the brief."""
     sim = root / name / "sim"
     if not (sim / "manifest.json").exists():
@@ -113,7 +150,8 @@ def measure(root: Path, name: str, label: str, weather_valid_s: float | None) ->
     fuse_dir = _weather_variant(sim, weather_valid_s) if weather_valid_s else sim
     out = root / name / f"out-{label}"
     t = time.perf_counter()
-    _run([CLI, "fuse", str(fuse_dir), "--out", str(out)])
+    if not (reuse and (out / "events.jsonl").exists()):
+        _run([CLI, "fuse", str(fuse_dir), "--out", str(out)])
     fuse_s = time.perf_counter() - t
     card = json.loads(_run([CLI, "score", "--truth", str(sim), "--result", str(out), "--json"]))
     ev, side, inc = card["events"], card["side_of_line"], card["incidents"]
@@ -124,7 +162,21 @@ def measure(root: Path, name: str, label: str, weather_valid_s: float | None) ->
             for k in ("n_result", "f1", "precision", "recall_detectable", "location_error_median_m", "ellipse_coverage")
         },
         "side_of_line": {k: side.get(k) for k in ("n_attributed", "n_wrong_party", "wrong_party_rate")},
-        "incidents": {k: inc.get(k) for k in ("wrong_blame_rate",)},
+        "incidents": {
+            k: inc.get(k)
+            for k in (
+                "n_truth_paired",
+                "n_result_paired",
+                "correct_pairs",
+                "pairing_precision",
+                "pairing_recall",
+                "pairing_f1",
+                "n_blamed",
+                "n_wrong_blame",
+                "wrong_blame_rate",
+            )
+        },
+        "pairing_located": pairing_located(sim, out),
         "attributed": phantoms(sim, out),
     }
 
@@ -136,12 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, default=Path("/tmp/m"), help="where simulations and outputs go")
     ap.add_argument("--scenarios", nargs="+", default=["escalation", "bad_weather", "steady"])
     ap.add_argument("--weather-valid-s", type=float, default=None, help="fuse weather reports holding this long")
+    ap.add_argument("--reuse", action="store_true", help="score an existing ROOT/NAME/out-LABEL, do not fuse again")
     args = ap.parse_args(argv)
     args.json = args.json or args.root / "fusion_ab.json"
     data = json.loads(args.json.read_text(encoding="utf-8")) if args.json.exists() else {}
     run = {}
     for name in args.scenarios:
-        run[name] = measure(args.root, name, args.label, args.weather_valid_s)
+        run[name] = measure(args.root, name, args.label, args.weather_valid_s, args.reuse)
         print(name, json.dumps(run[name]), flush=True)
     data[args.label] = run
     args.json.parent.mkdir(parents=True, exist_ok=True)
