@@ -1,28 +1,12 @@
-"""Pairing launches with impacts by ballistic time of flight and range, only where unambiguous.
+"""Pairing launches with impacts by ballistic time of flight and range.
 
-A launch at ``(x_L, t_L)`` and an impact at ``(x_I, t_I)``, ``d = |x_I - x_L|`` apart, can be one
-round of a weapon family ``k`` of :data:`BALLISTICS` when ``d`` lies in the family's range and the
-time of flight ``Δt = t_I - t_L`` in ``d / v_k · (1 ± tol)`` (``v_k`` the family's mean horizontal
-speed; the tolerance spans charges and elevations), blurred by the measurement errors: the two
-origin times' variances and the range's, ``uᵀ (C_L + C_I) u / v_k²`` (``u`` the unit vector from
-launch to impact, ``C`` the position covariances). The density of the impact given the launch is
-
-    f = (1/K) Σ_k  1[d in range_k] / (π (r_max² - r_min²)) · [Φ((Δt - a_k)/σ_k) - Φ((Δt - b_k)/σ_k)] / (b_k - a_k)
-
-(a target anywhere in the family's annulus; ``[a_k, b_k]`` the time-of-flight interval; the families
-equally likely a priori), and by symmetry the same expression is the density of the launch given
-the impact. Against it stands chance: an unrelated impact (launch) there, at the local rate ``λ``
-of impacts (launches) per m² and second, counted in the data around that impact (launch; a ball of
-``rate_radius_m`` in space and ``rate_window_s`` either side in time). With even odds that a
-launch's impact was located at all, the probability that impact ``I`` is launch ``L``'s round
-among its candidates ``j`` or none is
-
-    P_L(I) = (f_LI / λ_I) / (1 + Σ_j f_Lj / λ_j),
-
-and likewise ``P_I(L)`` over the launches that could have fired ``I``. A pair is accepted only when
-both are at least ``min_probability``: two launches equally able to reach one impact, or the
-interchangeable rounds of a salvo, are left unpaired rather than guessed (a wrong pair can blame
-the wrong party). Both above one half makes the accepted pairs disjoint.
+A launch at ``(x_L, t_L)`` and an impact at ``(x_I, t_I)`` can be one round when the impact comes
+``Δt = t_I - t_L`` after it and the implied mean horizontal speed ``|x_I - x_L| / Δt`` and the
+range fit a weapon class of :data:`BALLISTICS` (speed within ``speed_tolerance``, allowing for the
+location and timing errors). Among all such candidate pairs, the pairing minimising the summed
+squared relative speed misfit is found by linear assignment (per connected group of candidates),
+so that the rounds of a salvo, fired seconds apart from one place at one target, are paired in
+order rather than crosswise.
 """
 
 from __future__ import annotations
@@ -31,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
-from scipy.special import ndtr
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from truceline.core.enums import WeaponClass
 
@@ -65,92 +50,12 @@ BALLISTICS: tuple[Ballistic, ...] = (
 
 @dataclass(frozen=True)
 class Pairs:
-    """Pairs found: event indices, the most likely weapon family, its relative speed misfit, and the
-    smaller of the two pairing probabilities (the launch's view and the impact's)."""
+    """Pairs found: event indices, the weapon family that fits, and its relative speed misfit."""
 
     launch: IntArray
     impact: IntArray
     ballistic: IntArray
     misfit: FloatArray
-    probability: FloatArray
-
-
-@dataclass(frozen=True)
-class PairingParams:
-    """Pairing's settings: the family speed tolerance (fraction), the probability a pair needs, the
-    longest time of flight considered (s), and the neighbourhood of the local event rates (m, s)."""
-
-    speed_tolerance: float = 0.06
-    min_probability: float = 0.95
-    max_tof_s: float = 300.0
-    rate_radius_m: float = 31_000.0
-    rate_window_s: float = 3600.0
-
-
-def _empty() -> Pairs:
-    z = np.zeros(0, np.int64)
-    return Pairs(z, z, z, np.zeros(0), np.zeros(0))
-
-
-def _candidates(li: IntArray, ii: IntArray, t0: FloatArray, max_tof_s: float) -> tuple[IntArray, IntArray]:
-    """Every (launch, later impact) within ``max_tof_s``, as two aligned index arrays."""
-    order = np.argsort(t0[ii])
-    ii, ti = ii[order], t0[ii][order]
-    lo = np.searchsorted(ti, t0[li] + 0.5)
-    hi = np.searchsorted(ti, t0[li] + max_tof_s)
-    counts = hi - lo
-    if counts.sum() == 0:
-        return li[:0], li[:0]
-    a = np.repeat(li, counts)
-    b = ii[np.concatenate([np.arange(s, e) for s, e in zip(lo, hi, strict=True)])]
-    return a, b
-
-
-def _density(
-    dist: FloatArray, dt: FloatArray, var_t: FloatArray, var_d: FloatArray, tol: float
-) -> tuple[FloatArray, IntArray, FloatArray]:
-    """Density (per m² and s) of the pair under the families, the most likely family, its speed misfit."""
-    total = np.zeros(dist.size)
-    best = np.zeros(dist.size)
-    fam = np.full(dist.size, -1, np.int64)
-    for k, w in enumerate(BALLISTICS):
-        r_lo, r_hi = w.min_range_km * 1000.0, w.max_range_km * 1000.0
-        sd = np.sqrt(var_d)
-        in_range = (dist >= r_lo - 2 * sd) & (dist <= r_hi + 2 * sd)
-        area = np.pi * (r_hi**2 - r_lo**2)
-        tau = dist / w.speed_ms
-        a, b = tau * (1 - tol), tau * (1 + tol)
-        sig = np.sqrt(var_t + var_d / w.speed_ms**2)
-        p_t = (ndtr((dt - a) / sig) - ndtr((dt - b) / sig)) / np.maximum(b - a, 1e-9)
-        f = np.where(in_range, p_t / area, 0.0) / len(BALLISTICS)
-        total += f
-        better = f > best
-        best = np.where(better, f, best)
-        fam = np.where(better, k, fam)
-    misfit = np.full(dist.size, np.nan)
-    ok = fam >= 0
-    speeds = np.array([w.speed_ms for w in BALLISTICS])
-    misfit[ok] = np.abs(dist[ok] / np.maximum(dt[ok], 1e-9) / speeds[fam[ok]] - 1.0)
-    return total, fam, misfit
-
-
-def _rates(
-    at: IntArray, of: IntArray, t0: FloatArray, x: FloatArray, y: FloatArray, radius_m: float, window_s: float
-) -> FloatArray:
-    """Local rate (per m² and s) of events ``of`` around each event ``at``: the count in a ball of
-    ``radius_m`` (time scaled so that ``window_s`` spans the radius; the event itself counts when it
-    is one of ``of``), at least one, over its volume."""
-    c = radius_m / window_s
-    tree = cKDTree(np.column_stack([x[of], y[of], t0[of] * c]))
-    n = tree.query_ball_point(np.column_stack([x[at], y[at], t0[at] * c]), radius_m, return_length=True)
-    volume = 4.0 / 3.0 * np.pi * radius_m**2 * window_s
-    return np.maximum(np.asarray(n, np.float64), 1.0) / volume
-
-
-def _share(owner: IntArray, weight: FloatArray, n: int) -> FloatArray:
-    """Each candidate's probability among its owner's candidates and the hypothesis of none."""
-    total = np.bincount(owner, weights=weight, minlength=n)
-    return weight / (1.0 + total[owner])
 
 
 def pair_events(
@@ -159,42 +64,60 @@ def pair_events(
     t0: FloatArray,
     x: FloatArray,
     y: FloatArray,
-    cov_xy: FloatArray,
-    time_sigma_s: FloatArray,
-    params: PairingParams | None = None,
+    sigma_m: FloatArray,
+    speed_tolerance: float = 0.06,
+    max_tof_s: float = 300.0,
 ) -> Pairs:
-    """Pair launches with impacts (indices into the given event arrays) where the pair is unambiguous.
-
-    ``cov_xy`` is each event's position covariance (m², the frame of ``x``, ``y``; shape ``(n, 2, 2)``)
-    and ``time_sigma_s`` its origin time's standard deviation (s).
-    """
-    p = params or PairingParams()
-    li, ii = np.flatnonzero(is_launch), np.flatnonzero(is_impact)
+    """Pair launches with impacts (indices into the given event arrays)."""
+    li = np.flatnonzero(is_launch)
+    ii = np.flatnonzero(is_impact)
+    empty = Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0))
     if li.size == 0 or ii.size == 0:
-        return _empty()
-    a, b = _candidates(li, ii, t0, p.max_tof_s)
+        return empty
+    order = np.argsort(t0[ii])
+    ii, ti = ii[order], t0[ii][order]
+    lo = np.searchsorted(ti, t0[li] + 0.5)
+    hi = np.searchsorted(ti, t0[li] + max_tof_s)
+    counts = hi - lo
+    a = np.repeat(li, counts)
+    b = ii[np.concatenate([np.arange(s, e) for s, e in zip(lo, hi, strict=True)])] if counts.sum() else li[:0]
     if a.size == 0:
-        return _empty()
-    dx, dy = x[b] - x[a], y[b] - y[a]
-    dist = np.hypot(dx, dy)
-    u = np.stack([dx, dy], -1) / np.maximum(dist, 1.0)[:, None]
-    c = cov_xy[a] + cov_xy[b]
-    var_d = np.maximum(np.einsum("ni,nij,nj->n", u, c, u), 0.0)
-    var_t = time_sigma_s[a] ** 2 + time_sigma_s[b] ** 2
-    f, fam, misfit = _density(dist, t0[b] - t0[a], var_t, var_d, p.speed_tolerance)
-    keep = f > 0
-    a, b, f, fam, misfit = a[keep], b[keep], f[keep], fam[keep], misfit[keep]
+        return empty
+    dt = t0[b] - t0[a]
+    dist = np.hypot(x[b] - x[a], y[b] - y[a])
+    speed = dist / dt
+    # Speed uncertainty from the two positions (and 0.05 s of origin-time error).
+    rel_sigma = np.hypot(np.hypot(sigma_m[a], sigma_m[b]) / np.maximum(dist, 1.0), 0.05 / dt)
+    best = np.full(a.size, np.inf)
+    fam = np.full(a.size, -1, np.int64)
+    for k, w in enumerate(BALLISTICS):
+        ok = (dist >= w.min_range_km * 1000) & (dist <= w.max_range_km * 1000)
+        mis = np.abs(speed / w.speed_ms - 1.0)
+        fits = ok & (mis <= speed_tolerance + 3 * rel_sigma) & (mis < best)
+        best = np.where(fits, mis, best)
+        fam = np.where(fits, k, fam)
+    keep = fam >= 0
+    a, b, fam, best = a[keep], b[keep], fam[keep], best[keep]
     if a.size == 0:
-        return _empty()
+        return empty
     n = t0.size
-    lam_impact = np.zeros(n)
-    lam_launch = np.zeros(n)
-    lam_impact[ii] = _rates(ii, ii, t0, x, y, p.rate_radius_m, p.rate_window_s)
-    lam_launch[li] = _rates(li, li, t0, x, y, p.rate_radius_m, p.rate_window_s)
-    p_launch_view = _share(a, f / lam_impact[b], n)
-    p_impact_view = _share(b, f / lam_launch[a], n)
-    prob = np.minimum(p_launch_view, p_impact_view)
-    ok = prob >= max(p.min_probability, 0.5)
-    order = np.argsort(a[ok], kind="stable")
-    sel = np.flatnonzero(ok)[order]
-    return Pairs(a[sel], b[sel], fam[sel], misfit[sel], prob[sel])
+    graph = coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    out_l, out_i, out_f, out_m = [], [], [], []
+    edge_comp = comp[a]
+    for c in np.unique(edge_comp):
+        sel = np.flatnonzero(edge_comp == c)
+        la, lb = np.unique(a[sel]), np.unique(b[sel])
+        cost = np.full((la.size, lb.size), 1e6)
+        ra, rb = np.searchsorted(la, a[sel]), np.searchsorted(lb, b[sel])
+        cost[ra, rb] = best[sel] ** 2
+        r, col = linear_sum_assignment(cost)
+        real = cost[r, col] < 1e6
+        lookup = {(int(p), int(q)): int(e) for p, q, e in zip(ra, rb, sel, strict=True)}
+        for p, q in zip(r[real], col[real], strict=True):
+            e = lookup[(int(p), int(q))]
+            out_l.append(a[e])
+            out_i.append(b[e])
+            out_f.append(fam[e])
+            out_m.append(best[e])
+    return Pairs(np.array(out_l, np.int64), np.array(out_i, np.int64), np.array(out_f, np.int64), np.array(out_m))

@@ -38,7 +38,7 @@ from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
 from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
 from truceline.fusion.mixed import single_source_test
-from truceline.fusion.pairing import BALLISTICS, PairingParams, Pairs, pair_events
+from truceline.fusion.pairing import BALLISTICS, pair_events
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine
 from truceline.fusion.side import first_party_probability, gross_error_mix
 from truceline.io.jsonl import write_records
@@ -70,7 +70,6 @@ class FusionParams:
     pair_speed_tolerance: float = 0.06
     step_s: float = 600.0
     single_source_alpha: float = 0.001
-    pair_probability: float = 0.95
 
     def as_dict(self) -> dict[str, float | int]:
         """The parameters as ``fusion.json`` and provenance write them: the noise model's values flat,
@@ -238,7 +237,8 @@ def build_records(
     rot = np.stack([np.stack([cr, -sr], -1), np.stack([sr, cr], -1)], -2)
     cov_en = rot @ cov @ np.transpose(rot, (0, 2, 1)) / (ref.k**2)[:, None, None]
     lon, lat = inp.proj.inverse(fit.x, fit.y)
-    pairs = _pair(kinds, one_source.doubtful, fit, params)
+    sigma_pos = np.sqrt(np.maximum(np.linalg.eigvalsh(cov)[:, -1], 0.0))
+    pairs = pair_events(kinds == 0, kinds == 1, fit.t0, fit.x, fit.y, sigma_pos, params.pair_speed_tolerance)
     weapon = np.full(n, -1, np.int64)
     weapon[pairs.launch] = pairs.ballistic
     weapon[pairs.impact] = pairs.ballistic
@@ -284,22 +284,6 @@ def build_records(
     deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
     incidents = _incidents(out_events, pairs, kinds, sure_launch, deep, made, prov_params)
     return {"events": out_events, "incidents": incidents}
-
-
-def _pair(kinds: NDArray[np.int64], doubtful: NDArray[np.bool_], fit: Any, params: FusionParams) -> Pairs:
-    """Launch-impact pairs: only events that passed the one-source test (a mixed event's position and
-    time are not one round's), and only pairs that are unambiguous (:mod:`~truceline.fusion.pairing`)."""
-    clean = ~doubtful
-    return pair_events(
-        (kinds == 0) & clean,
-        (kinds == 1) & clean,
-        fit.t0,
-        fit.x,
-        fit.y,
-        fit.cov_xy,
-        np.sqrt(np.maximum(fit.cov[:, 2, 2], 0.0)),
-        PairingParams(speed_tolerance=params.pair_speed_tolerance, min_probability=params.pair_probability),
-    )
 
 
 def _side_probability(
