@@ -44,11 +44,17 @@ def write_case(
     seed: int = 1,
     weather: list[WeatherReport] | None = None,
     wind_east: Callable[[float], float] | None = None,
+    ranges_km: list[float] | None = None,
+    silent: frozenset[str] = frozenset(),
+    missed: frozenset[tuple[int, str]] = frozenset(),
 ) -> dict[str, str]:
     """Write ``root/observations``; sources are ``(lon, lat, t0 s after T_START, kind)``.
 
     The true air is at 15 °C with a wind towards the east of ``wind_east(t0)`` m/s (none by
     default); ``weather`` replaces the reports written (still air at 15 °C, hourly) by others.
+    ``ranges_km`` gives each source its own hearing range (a quiet round), ``silent`` sensors hear
+    nothing at all (dead), and a ``(source, sensor)`` of ``missed`` is a sensor that did not hear
+    that source.
     Returns detection id -> source index (as a string; "" for false detections).
     """
     rng = np.random.default_rng(seed)
@@ -91,7 +97,7 @@ def write_case(
     for k, (lon, lat, t0, kind) in enumerate(sources):
         for sid, slon, slat in sensors:
             az, _, d = GEOD.inv(lon, lat, slon, slat)
-            if d > range_km * 1000:
+            if d > (ranges_km[k] if ranges_km else range_km) * 1000 or sid in silent or (k, sid) in missed:
                 continue
             speed = C_15 + (wind_east(t0) if wind_east else 0.0) * np.sin(np.radians(az))
             t = t0 + d / speed + rng.normal(0, sigma_s) + (clock_s or {}).get(sid, 0.0) + (shift or {}).get((k, sid), 0)
@@ -99,7 +105,7 @@ def write_case(
             rows.append((t, sid, score))
             labels[len(rows) - 1] = str(k)
     for sid, _, _ in sensors:
-        for t in rng.uniform(0, end, false_per_sensor):
+        for t in rng.uniform(0, end, false_per_sensor if sid not in silent else 0):
             rows.append((float(t), sid, 0.5))
             labels[len(rows) - 1] = ""
     order = sorted(range(len(rows)), key=lambda i: rows[i][0])

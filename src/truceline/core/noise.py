@@ -44,15 +44,19 @@ class NoiseModel:
         location uses for its calibrated ellipses; the association searches with a narrower
         tolerance derived from it (``AssocParams.search_sound_speed_scale``).
     min_sensors : int
-        Sensors that must hear a source for it to count as detected (6): the association reports
-        an event only with at least this many inlier arrivals, and coverage is the probability
+        Sensors that make a source reported on their number alone (6): coverage is the probability
         that at least this many sensors hear.
+    evidence_min_sensors : int
+        Fewest inlier sensors of an event at all (4): an event with fewer than ``min_sensors`` is
+        reported only when its weight of evidence against noise carries it
+        (``truceline.fusion.evidence``). Taken as at most ``min_sensors``.
     """
 
     path_sigma_s: float = 0.02
     path_fraction: float = 0.001
     sound_speed_sigma_ms: float = 0.5
     min_sensors: int = 6
+    evidence_min_sensors: int = 4
 
     def __post_init__(self) -> None:
         for name in ("path_sigma_s", "path_fraction", "sound_speed_sigma_ms"):
@@ -61,6 +65,9 @@ class NoiseModel:
                 raise ValueError(f"{name}: must be a finite number >= 0 (got {v!r})")
         if isinstance(v := self.min_sensors, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"min_sensors: must be an integer >= 1 (got {v!r})")
+        v = self.evidence_min_sensors
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"evidence_min_sensors: must be an integer >= 1 (got {v!r})")
 
     def timing_sigma_s(self, sensor_sigma_s: ArrayLike, travel_s: ArrayLike) -> FloatArray:
         """Sigma of an arrival from the sensor's timing and the part growing with the travel time, s.

@@ -12,7 +12,7 @@ stream give the same events on the same input.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,7 @@ class AssocParams:
     repeat_window_s: float = 90.0
     mirror_until_n: int = 14
     clear_ratio: float = 0.5
+    quiet_min_seed: int = 4
 
     def vector(self) -> FloatArray:
         prm = np.zeros(K.N_PRM)
@@ -102,6 +103,12 @@ class AssocParams:
     def search_sound_speed_sigma_ms(self) -> float:
         """The sound-speed sigma of the association's gates and χ² test, m/s (see the class docstring)."""
         return self.search_sound_speed_scale * self.noise.sound_speed_sigma_ms
+
+    def quiet(self) -> AssocParams:
+        """The settings of the second pass over the arrivals no event took: events of as few as the
+        noise model's ``evidence_min_sensors`` (:func:`associate_quiet`)."""
+        floor = min(self.noise.evidence_min_sensors, self.noise.min_sensors)
+        return replace(self, noise=replace(self.noise, min_sensors=floor), min_seed=min(self.quiet_min_seed, floor))
 
     def as_dict(self) -> dict[str, float | int]:
         """The settings as ``fusion.json`` and provenance write them: the noise model's values flat,
@@ -154,6 +161,7 @@ class AssocEvent:
     last_needed_s: float
     chi2_dof: float
     seed: int
+    quiet: bool = False  # found by the second pass (associate_quiet): reported only on its evidence
 
 
 @dataclass
@@ -384,3 +392,31 @@ def associate(
     for e in events:
         e.members = order[e.members]
     return events
+
+
+def associate_quiet(
+    sensors: SensorTable,
+    weather: WeatherTable,
+    det_sensor: IntArray,
+    det_t: FloatArray,
+    det_sigma: FloatArray,
+    events: list[AssocEvent],
+    params: AssocParams | None = None,
+    step_s: float = np.inf,
+) -> list[AssocEvent]:
+    """Quiet sources: a second association over the arrivals no event of ``events`` holds, with the
+    floor lowered to ``evidence_min_sensors`` (:meth:`AssocParams.quiet`). The first pass is left as
+    it was (its events keep every arrival they took); what this pass finds is weighed against noise
+    by :mod:`truceline.fusion.evidence` before it is reported. Members index the given arrays."""
+    params = params or AssocParams()
+    taken = np.zeros(det_t.size, bool)
+    for e in events:
+        taken[e.members] = True
+    left = np.flatnonzero(~taken)
+    if left.size == 0:
+        return []
+    found = associate(sensors, weather, det_sensor[left], det_t[left], det_sigma[left], params.quiet(), step_s)
+    for e in found:
+        e.members = left[e.members]
+        e.quiet = True
+    return found

@@ -9,7 +9,7 @@ its sensors form; where that converges elsewhere, the two misfits give the mirro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +32,20 @@ class Refined:
     mirror: LocateResult
     p_mirror: FloatArray
     k: FloatArray
+
+    def take(self, idx: NDArray[np.int64]) -> Refined:
+        """The rows ``idx`` only (events dropped after location keep their solutions' order)."""
+
+        def rows(r: LocateResult) -> LocateResult:
+            return LocateResult(**{f.name: getattr(r, f.name)[idx] for f in fields(r)})
+
+        return Refined(self.det[idx], rows(self.fit), rows(self.mirror), self.p_mirror[idx], self.k[idx])
+
+    def with_mirror_weight(self, p_mirror: FloatArray) -> Refined:
+        """The same solutions with new mirror probabilities; the likelier of the two becomes the fit."""
+        swap = p_mirror > 0.5
+        fit, mirror = _swap(self.fit, self.mirror, swap) if swap.any() else (self.fit, self.mirror)
+        return Refined(self.det, fit, mirror, np.where(swap, 1.0 - p_mirror, p_mirror), self.k)
 
 
 def _input(
@@ -177,7 +191,7 @@ def merge_mirror_duplicates(
         if i in extra:
             have = set(inp.det_sensor[e.members].tolist())
             add = [g for g in extra[i] if inp.det_sensor[g] not in have]
-            e = AssocEvent(np.concatenate([e.members, np.array(add, np.int64)]), float(fit.x[i]), float(fit.y[i]),
-                           float(fit.t0[i]), e.created_s, e.last_needed_s, e.chi2_dof, e.seed)  # fmt: skip
+            e = replace(e, members=np.concatenate([e.members, np.array(add, np.int64)]),
+                        x=float(fit.x[i]), y=float(fit.y[i]), t0=float(fit.t0[i]))  # fmt: skip
         out.append(e)
     return out

@@ -35,7 +35,8 @@ from truceline.core import (
     TimeWindow,
 )
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
-from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate
+from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate, associate_quiet
+from truceline.fusion.evidence import EvidenceParams, source_evidence
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
 from truceline.fusion.mixed import single_source_test
 from truceline.fusion.pairing import BALLISTICS, pair_events
@@ -70,6 +71,7 @@ class FusionParams:
     pair_speed_tolerance: float = 0.06
     step_s: float = 600.0
     single_source_alpha: float = 0.001
+    evidence: EvidenceParams = field(default_factory=EvidenceParams)
 
     def as_dict(self) -> dict[str, float | int]:
         """The parameters as ``fusion.json`` and provenance write them: the noise model's values flat,
@@ -82,6 +84,9 @@ class FusionParams:
                     "path_sigma_s": self.noise.path_sigma_s,
                     "path_fraction": self.noise.path_fraction,
                 }
+            elif f.name == "evidence":
+                out |= {"min_sensors": self.noise.min_sensors, "evidence_min_sensors": self.noise.evidence_min_sensors}
+                out |= self.evidence.as_dict()
             else:
                 out[f.name] = getattr(self, f.name)
         return out
@@ -192,6 +197,11 @@ def fuse_input(
     )
     timings_s["associate"] = time.perf_counter() - t
     t = time.perf_counter()
+    events += associate_quiet(
+        inp.sensors, inp.weather, inp.det_sensor, inp.det_t, inp.detections.time_sigma_s, events, assoc, params.step_s
+    )
+    timings_s["associate_quiet"] = time.perf_counter() - t
+    t = time.perf_counter()
     ref = refine(inp, events, params.noise)
     merged = merge_mirror_duplicates(inp, events, ref, noise=params.noise)
     if merged is not None:
@@ -199,7 +209,14 @@ def fuse_input(
         ref = refine(inp, events, params.noise)
     timings_s["locate"] = time.perf_counter() - t
     t = time.perf_counter()
-    records = build_records(inp, agr, events, ref, params, assoc, tag)
+    evidence = source_evidence(inp, ref, params.noise, params.evidence, np.array([e.quiet for e in events], bool))
+    ref = ref.with_mirror_weight(evidence.p_mirror)
+    keep = np.flatnonzero(evidence.accept)
+    if keep.size < len(events):
+        events, ref = [events[i] for i in keep], ref.take(keep)
+    timings_s["evidence"] = time.perf_counter() - t
+    t = time.perf_counter()
+    records = build_records(inp, agr, events, ref, params, assoc, tag, evidence.log_odds[keep])
     timings_s["attribute_and_pair"] = time.perf_counter() - t
     return records, events
 
@@ -218,8 +235,10 @@ def build_records(
     params: FusionParams,
     assoc: AssocParams,
     tag: str = "",
+    log_odds: FloatArray | None = None,
 ) -> dict[str, list[Any]]:
-    """Event and incident records from the refined solutions."""
+    """Event and incident records from the refined solutions (``log_odds``: each event's source
+    test, :mod:`truceline.fusion.evidence`, written into its provenance)."""
     fit = ref.fit
     n = fit.x.size
     if n == 0:
@@ -271,7 +290,9 @@ def build_records(
                 provenance=Provenance(
                     algorithm=ALGORITHM + "+fusion.locate.tdoa",
                     algorithm_version=VERSION,
-                    parameters=prov_params,
+                    parameters=prov_params
+                    if log_odds is None
+                    else {**prov_params, "source_log_odds": round(float(log_odds[i]), 2)},
                     inputs=det_ids,
                     created_at=made,
                 ),
