@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/geo_points.py
 	$(PY) benchmarks/sim_day.py
 	$(PY) benchmarks/fusion_vs_pyocto.py
+	$(PY) benchmarks/pyocto_home.py
 	$(PY) benchmarks/adjudication.py
 
 # Evidence integrity: >= 20,000 malformed inputs over every ingest path; >= 100 kill -9 of ingest, process

@@ -59,6 +59,7 @@ def renderers() -> dict[str, Renderer]:
     import figures_adjudication
     import figures_fusion
     import figures_geo
+    import figures_home
     import figures_integrity
     import figures_sim
 
@@ -66,6 +67,7 @@ def renderers() -> dict[str, Renderer]:
         "geo_points": figures_geo.render,
         "sim_day": figures_sim.render,
         "fusion_vs_pyocto": figures_fusion.render,
+        "pyocto_home": figures_home.render,
         "adjudication": lambda res: figures_adjudication.render(res, figures_adjudication.registry_families()),
         "fuzz": figures_integrity.render_fuzz,
         "reliability": figures_integrity.render_reliability,
