@@ -55,7 +55,8 @@ def test_events_found_and_located(scored):
 
 def test_sides_and_blame(scored):
     side = scored["side_of_line"]
-    assert side["side_correct_beyond_2km"] >= 0.99
+    # 0.973 when the source test came in (events not shown to be a source are not attributed).
+    assert side["side_correct_beyond_2km"] >= 0.95
     assert side["wrong_party_rate"] <= 0.02
     inc = scored["incidents"]
     assert inc["correct_pairs"] >= 10
@@ -63,16 +64,19 @@ def test_sides_and_blame(scored):
 
 
 # Catalogue scenarios (24 h each): thresholds a little under the figures measured when fusion was
-# written (docs/fusion.md), so that a regression shows.
+# written (docs/fusion.md), so that a regression shows. ``side_correct_beyond_2km`` is the share of
+# matched true events more than 2 km from the line that are attributed to the right side: an event
+# held back counts as not correct. Two tests hold events back: the one-source test (fusion/mixed.py)
+# and, since issue 12's source test (fusion/evidence.py), any event whose odds of being a source
+# against noise are below 0.99 is not attributed (a coincidence of arrivals would put a party's name
+# on a place where nothing fired: 14-29 % of attributed events before, 0.6-4 % after, scripts/fusion_ab.py).
+# Measured when the source test came in: steady 0.987, single_row 0.763, bad_weather 0.907, arrays
+# 0.865 (the one-row day gives the weakest evidence: every event has a mirror image to weigh).
 CATALOGUE_FLOORS = {
-    "steady": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 20.0},
-    "single_row": {"f1": 0.45, "precision": 0.65, "location_error_median_m": 30.0},
-    "bad_weather": {"f1": 0.57, "precision": 0.72, "location_error_median_m": 22.0},
-    "arrays": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 22.0,
-               # The one-source test (fusion/mixed.py) holds back ~12 % of the arrays day's events, most of
-               # them badly located (median 1.8 km from any true source, 47 % beyond 2 km): an event held back
-               # counts as not correct here. Measured 0.923 when the test came in.
-               "side_correct_beyond_2km": 0.90},
+    "steady": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 20.0, "side_correct_beyond_2km": 0.96},
+    "single_row": {"f1": 0.45, "precision": 0.65, "location_error_median_m": 30.0, "side_correct_beyond_2km": 0.73},
+    "bad_weather": {"f1": 0.57, "precision": 0.72, "location_error_median_m": 22.0, "side_correct_beyond_2km": 0.88},
+    "arrays": {"f1": 0.68, "precision": 0.78, "location_error_median_m": 22.0, "side_correct_beyond_2km": 0.84},
 }
 
 
@@ -89,6 +93,6 @@ def test_catalogue_scenario_through_fuse_and_score(name, tmp_path):
     assert ev["f1"] >= floor["f1"]
     assert ev["precision"] >= floor["precision"]
     assert ev["location_error_median_m"] <= floor["location_error_median_m"]
-    assert side["side_correct_beyond_2km"] >= floor.get("side_correct_beyond_2km", 0.99)
+    assert side["side_correct_beyond_2km"] >= floor["side_correct_beyond_2km"]
     assert side["wrong_party_rate"] <= 0.01
     assert inc["wrong_blame_rate"] <= 0.03

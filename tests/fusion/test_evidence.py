@@ -10,12 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pyproj import Geod
+from scipy.special import ndtr
 
 from tests.fusion.synth import lon_at, network, write_case
 from truceline.core import Event, parse_record
+from truceline.core.noise import path_loss_db
 from truceline.fusion.associate import AssocEvent
-from truceline.fusion.evidence import EvidenceParams, _SensorTimes, detection_curve, source_evidence
+from truceline.fusion.evidence import EvidenceParams, _SensorTimes, source_evidence
 from truceline.fusion.inputs import load_inputs
+from truceline.fusion.loudness import LoudnessParams, fit_law, marginal_log_lik
 from truceline.fusion.refine import refine
 from truceline.fusion.run import fuse
 from truceline.io.jsonl import read_objects
@@ -35,7 +38,8 @@ def _loud(n: int = 14) -> list[tuple[float, float, float, str]]:
 
 def _quiet_events(tmp_path, make_agreement, **kw) -> list[Event]:
     sources = [*_loud(), QUIET]
-    write_case(tmp_path / "in", network(), sources, false_per_sensor=3, ranges_km=[40.0] * 14 + [12.0], **kw)
+    # A quiet night: one false detection per sensor in the hour and a quarter.
+    write_case(tmp_path / "in", network(), sources, false_per_sensor=1, ranges_km=[40.0] * 14 + [12.0], **kw)
     fuse(tmp_path / "in", tmp_path / "out", agreement=make_agreement())
     events = [parse_record(Event, o) for _, o in read_objects(tmp_path / "out" / "events.jsonl")]
     return [e for e in events if GEOD.inv(e.position.lon_deg, e.position.lat_deg, QUIET[0], QUIET[1])[2] < 1000]
@@ -61,7 +65,7 @@ def test_a_working_sensor_that_missed_the_round_counts_against_it(tmp_path, make
 def _evidence_of(tmp_path, quiet_source, heard_by):
     """Source test of one event made of the detections of ``quiet_source`` (the 15th source)."""
     sources = [*_loud(), quiet_source]
-    labels = write_case(tmp_path / "in", network(), sources, false_per_sensor=3, ranges_km=[40.0] * 14 + [16.0],
+    labels = write_case(tmp_path / "in", network(), sources, false_per_sensor=1, ranges_km=[40.0] * 14 + [16.0],
                         missed=frozenset((14, s) for s, _, _ in network() if s not in heard_by))  # fmt: skip
     inp = load_inputs(tmp_path / "in")
     idx = {k: np.array([i for i, d in enumerate(inp.detections.ids) if labels[str(d)] == str(k)]) for k in range(15)}
@@ -81,8 +85,9 @@ def test_four_far_arrivals_where_the_near_sensors_heard_nothing_are_not_a_source
     ev = _evidence_of(tmp_path / "far", (lon_at(0.0), ROW_LAT, 2000.0, "impact"), far)
     assert ev.heard[14] == 4 and ev.missed[14] >= 7
     assert not ev.accept[14] and ev.log_odds[14] < EvidenceParams().accept_log_odds
-    # The same place heard by its four nearest sensors only: a quiet round, kept.
-    near = {"S0-07", "S0-08", "S0-09", "S1-07"}
+    # The same place heard by its four nearest sensors only (S0-07 and S0-09 are equally near, one
+    # heard): a quiet round, kept.
+    near = {"S0-07", "S0-08", "S1-07", "S1-08"}
     ok = _evidence_of(tmp_path / "near", (lon_at(0.0), ROW_LAT, 2000.0, "impact"), near)
     assert ok.heard[14] == 4 and ok.accept[14] and ok.log_odds[14] > ev.log_odds[14] + 10
     assert ev.accept[:14].all()  # the loud rounds stand whatever their odds
@@ -104,14 +109,36 @@ def test_sensor_time_lookups_agree_with_brute_force(tmp_path):
         assert c == int((np.abs(mine - q) <= 40.0).sum())
 
 
-def test_the_detection_curve_falls_with_distance_and_keeps_the_prior_where_no_data():
-    prm = EvidenceParams()
-    dist = np.r_[np.full(200, 2500.0), np.full(200, 30_500.0)]
-    heard = np.r_[np.ones(150, bool), np.zeros(50, bool), np.ones(10, bool), np.zeros(190, bool)]
-    curve = detection_curve(heard, dist, np.ones(400, bool), prm)
-    assert np.all(np.diff(curve) <= 0)
-    # Near, the data (150 of 200) pooled with the nearer bins that only have the prior: about 0.75.
-    assert 0.74 < curve[2] < 0.78 and curve[30] < 0.1
-    # No training data at all: the logistic prior, made non-increasing.
-    bare = detection_curve(np.zeros(0, bool), np.zeros(0), np.zeros(0, bool), prm)
-    assert bare[0] == pytest.approx(0.9 / (1 + np.exp((500 - 15000) / 3000)), rel=1e-3)
+def _pairs_of(rng, margins, sigma, p_max, n_sensors=60):
+    """Hits and misses of sources of the given margins at sensors 1-60 km away, drawn from the law."""
+    ev, dist, heard = [], [], []
+    for i, m in enumerate(margins):
+        d = rng.uniform(1000.0, 60_000.0, n_sensors)
+        p = p_max * ndtr((m - path_loss_db(d)) / sigma)
+        ev.append(np.full(n_sensors, i))
+        dist.append(d)
+        heard.append(rng.random(n_sensors) < p)
+    return np.concatenate(ev), np.concatenate(dist), np.concatenate(heard)
+
+
+def test_the_detection_law_is_learnt_from_the_run():
+    rng = np.random.default_rng(4)
+    ev, dist, heard = _pairs_of(rng, rng.uniform(80.0, 100.0, 300), sigma=3.0, p_max=0.9)
+    law = fit_law(ev, dist, heard, np.ones(300, bool), 300)
+    assert law.sigma_db == pytest.approx(3.0, abs=1.0) and law.p_max == pytest.approx(0.9, abs=0.07)
+    # The prior over margins sits where the training sources were.
+    top = law.margins_db[np.argsort(law.log_prior)[-5:]]
+    assert np.all((top >= 76.0) & (top <= 104.0))
+    # No training events: a broad law, not an error.
+    bare = fit_law(ev[:0], dist[:0], heard[:0], np.zeros(0, bool), 0)
+    assert np.allclose(np.exp(bare.log_prior).sum(), 1.0)
+
+
+def test_heard_near_and_missed_far_is_likelier_than_the_reverse():
+    law = fit_law(*_pairs_of(np.random.default_rng(5), np.full(200, 90.0), sigma=3.0, p_max=0.95),
+                  np.ones(200, bool), 200)  # fmt: skip
+    dist = np.array([5000.0, 6000.0, 7000.0, 8000.0, 20_000.0, 21_000.0, 22_000.0, 23_000.0])
+    near = np.array([True] * 4 + [False] * 4)
+    ll = marginal_log_lik(law, np.zeros(16, np.int64) + np.repeat([0, 1], 8), np.r_[dist, dist],
+                          np.r_[near, ~near], 2, LoudnessParams())  # fmt: skip
+    assert ll[0] > ll[1] + 5  # each near miss costs log(1 - p_max) ~ 3

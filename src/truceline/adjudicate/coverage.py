@@ -37,6 +37,7 @@ from scipy.spatial import cKDTree
 from scipy.special import ndtr
 
 from truceline.core import DEFAULT_NOISE, NoiseModel, Sensor, SensorHealth, SensorStatusReport, WeaponClass
+from truceline.core.noise import ABSORPTION_DB_PER_KM, path_loss_db
 
 __all__ = ["HEALTH_CODES", "NOT_INSTALLED", "CoverageGrid", "DetectionModel", "SensorNetwork", "coverage_grid",
            "detection_probability", "expected_sensors", "period_probability"]  # fmt: skip
@@ -95,7 +96,7 @@ class DetectionModel:
 
     threshold_db: float = 85.0
     detection_sigma_db: float = 5.0
-    absorption_db_per_km: float = 0.01
+    absorption_db_per_km: float = ABSORPTION_DB_PER_KM
     max_range_km: float = 80.0
     degraded_penalty_db: float = 10.0
     noise: NoiseModel = DEFAULT_NOISE
@@ -258,7 +259,7 @@ def _evaluate(
             idx, o = np.asarray(found, dtype=np.int64), np.zeros(len(found) + 2)  # GEOD.inv: 1 pair = scalars
             d = np.asarray(GEOD.inv(o + net.lon[s], o + net.lat[s], np.r_[x[idx], 0, 0], np.r_[y[idx], 0, 0])[2])[:-2]
             d, idx = np.maximum(d[d <= max_m], 1.0), idx[d <= max_m]
-            paths.append((idx, -(20.0 * np.log10(d) + model.absorption_db_per_km * d / 1000.0 + threshold)))
+            paths.append((idx, -(path_loss_db(d, model.absorption_db_per_km) + threshold)))
         p_t = np.zeros(n)
         for zi, wi in zip(z, w / w.sum(), strict=True):
             dp = np.zeros((n, k + 1))  # dp[:, j]: P(exactly j hear) for j < k; dp[:, k]: P(at least k hear)

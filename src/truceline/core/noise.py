@@ -109,3 +109,18 @@ class NoiseModel:
 
 DEFAULT_NOISE = NoiseModel()
 """The default model: what association, location and coverage use unless given another."""
+
+
+#: Absorption of sound in air, dB/km: the coverage model's (``DetectionModel``) and fusion's
+#: detection law's (``truceline.fusion.loudness``) default.
+ABSORPTION_DB_PER_KM = 0.01
+
+
+def path_loss_db(distance_m: ArrayLike, absorption_db_per_km: float = ABSORPTION_DB_PER_KM) -> FloatArray:
+    """Loss of level from 1 m to ``distance_m`` (spherical spreading and absorption), dB.
+
+    ``20 log10(d) + absorption · d / 1000``, the distance floored at 1 m: a source of level ``L`` at 1 m
+    is received at ``L - path_loss_db(d)``. Coverage and fusion's detection law both use it.
+    """
+    d = np.maximum(np.asarray(distance_m, dtype=np.float64), 1.0)
+    return 20.0 * np.log10(d) + absorption_db_per_km * d / 1000.0

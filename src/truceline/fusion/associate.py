@@ -72,6 +72,7 @@ class AssocParams:
     mirror_until_n: int = 14
     clear_ratio: float = 0.5
     quiet_min_seed: int = 4
+    quiet_duplicate_s: float = 3.0
 
     def vector(self) -> FloatArray:
         prm = np.zeros(K.N_PRM)
@@ -419,4 +420,20 @@ def associate_quiet(
     for e in found:
         e.members = left[e.members]
         e.quiet = True
-    return found
+    return [e for e, dup in zip(found, _duplicates(found, events, params), strict=True) if not dup]
+
+
+def _duplicates(found: list[AssocEvent], events: list[AssocEvent], params: AssocParams) -> list[bool]:
+    """Whether each quiet event is a known event again (arrivals the known event rejected, solved
+    apart: under a wrong weather report one source splits into two solutions seconds apart): within
+    ``quiet_duplicate_s`` and ``duplicate_m`` of a known event."""
+    if not events:
+        return [False] * len(found)
+    t = np.array([o.t0 for o in events])
+    order = np.argsort(t)
+    t, x, y = t[order], np.array([o.x for o in events])[order], np.array([o.y for o in events])[order]
+    out = []
+    for e in found:
+        lo, hi = np.searchsorted(t, [e.t0 - params.quiet_duplicate_s, e.t0 + params.quiet_duplicate_s])
+        out.append(bool(np.any(np.hypot(x[lo:hi] - e.x, y[lo:hi] - e.y) <= params.duplicate_m)))
+    return out

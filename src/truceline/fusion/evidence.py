@@ -1,48 +1,45 @@
 """Is there a source? The weight of evidence of each located event against noise alone.
 
-The association proposes events from as few as ``NoiseModel.evidence_min_sensors`` arrivals (4). Whether
-such an event is a source or a coincidence of unrelated arrivals is decided here, by the posterior
-odds of two hypotheses about the event's detections, every term estimated from the run's own data:
+The association proposes events from as few as ``NoiseModel.evidence_min_sensors`` arrivals (4).
+Whether such an event is a source or a coincidence of unrelated arrivals is decided here, by the
+posterior odds of two hypotheses about the event's detections, every term estimated from the run's
+own data:
 
-- **source** at the located ``(x, y, t0)``: each sensor in hearing range hears it with the
-  probability ``p(d)`` of its distance (the *detection curve*), an arrival lands at its predicted time
-  with the arrival's Gaussian error (``NoiseModel.arrival_variance``, physical sound-speed sigma);
+- **source** at the located ``(x, y, t0)``: each working sensor in range hears it with the
+  probability ``p(d | m)`` of its distance and the source's margin ``m`` over the threshold (the
+  run's detection law, :mod:`truceline.fusion.loudness`; the margin integrated out), and an arrival
+  lands at its predicted time with the arrival's Gaussian error (``NoiseModel.arrival_variance``,
+  physical sound-speed sigma);
 - **noise**: the same arrivals are false detections (or arrivals of other sources) of their
-  sensors, at each sensor's own rate ``λ_s`` (per second).
+  sensors, at each sensor's own rate ``λ_s`` (per second; the local rate of a busy minute when
+  higher: in a ripple's train every arrival is cheap to find).
 
 ::
 
-    log odds = Σ_heard [log p(d_i) + log φ(r_i / σ_i) - log σ_i - log λ_i]
-             + Σ_missed log(1 - p(d_j))
+    log odds = log ∫ Π_heard p(d_i | m) Π_missed (1 - p(d_j | m)) π(m) dm
+             + Σ_heard [log φ(r_i / σ_i) - log σ_i - log λ_i]
              + log ρ + log((2π)^{3/2} √det C)
 
-``missed`` are the sensors in hearing range that were working (they reported detections within
-:attr:`EvidenceParams.alive_within_s` of the arrival, and no health report puts them out of service)
-and have no detection near the predicted arrival at all (a sensor whose arrival is held by another
-event is masked, not a miss). The last line is the Occam factor of the source's three free
-parameters (Laplace approximation around the fit, covariance ``C`` of ``(x, y, t0)``) times the
-prior density ``ρ`` of sources per m² and second (the run's events over the area the network hears
-and the run's duration): a fit assembled from coincidences is paid for by the search that found it.
-
-Loudness differs from round to round (a mortar is heard at a third of a howitzer's range), so the
-detection curve is shifted by each event's own best distance shift (the hits and misses decide how
-far this source carries). The curve is the share of working sensors in each 1 km distance bin that
-heard the run's well-located events (at least :attr:`EvidenceParams.curve_min_sensors` inliers),
-drawn towards a logistic prior where those are few, and made non-increasing with distance.
+``missed`` are the sensors in range that were working (they reported detections within
+:attr:`EvidenceParams.alive_within_s` of the arrival) and have no detection near the predicted
+arrival at all (a sensor whose arrival is held by another event is masked, not a miss). The last
+line is the Occam factor of the source's three free parameters (Laplace approximation around the
+fit, covariance ``C`` of ``(x, y, t0)``) times the prior density ``ρ`` of sources per m² and second
+(the run's events over the area the network hears and the run's duration): a fit assembled from
+coincidences is paid for by the search that found it.
 
 An event of the quiet pass (:func:`truceline.fusion.associate.associate_quiet`, over the arrivals
 the first pass left), or with fewer inlier sensors than the noise model's ``min_sensors`` (6), is
 kept when its posterior probability of being a source is at least
 :attr:`EvidenceParams.accept_probability` (0.99). The first pass's larger events are kept whatever
-their odds: under ripple fire the test does not yet tell
-well-heard real rounds from coincidences (a busy minute's arrival rate makes every arrival cheap;
-docs/fusion.md, known limits). The log odds go into every event's provenance.
+their odds, but only an event that passes is attributed to a party (``fusion/run.py``). The log odds
+go into every event's provenance.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,6 +47,7 @@ from numpy.typing import NDArray
 from truceline.core import DEFAULT_NOISE, NoiseModel
 from truceline.fusion.inputs import FusionInput
 from truceline.fusion.locate import LocateResult
+from truceline.fusion.loudness import HearingLaw, LoudnessParams, fit_law, marginal_log_lik
 from truceline.fusion.refine import Refined
 
 FloatArray = NDArray[np.float64]
@@ -67,42 +65,32 @@ class EvidenceParams:
         Posterior probability of a source an event needs (0.99).
     range_m : float
         Farthest sensor looked at, projected m (80 km, the gather radius of the association).
-    bin_m : float
-        Width of a distance bin of the detection curve, m (1 km).
-    curve_min_sensors : int
-        Inlier sensors of an event that trains the detection curve (8).
-    prior_events : float
-        Weight of the logistic prior in each bin, in events (5).
-    prior_half_m, prior_width_m, prior_max : float
-        The prior curve ``prior_max / (1 + exp((d - prior_half_m) / prior_width_m))`` (15 km, 3 km, 0.9).
     alive_within_s : float
         A sensor counts as working at a time if it reported a detection this close to it, s (1800).
-    mask_s : float
-        A sensor with any detection this close to the predicted arrival is not counted as a miss, s (1.0).
-    shift_min_m, shift_max_m : float
-        The loudness shifts tried, m (-40 km to +20 km, by ``bin_m``).
-
+    loose_s, loose_fraction : float
+        Timing spread of an arrival of the source that the association left out (a late pick of a
+        weak arrival, the weather off along a long path): ``loose_s + loose_fraction · travel``
+        (1 s + 5 % of the travel time). A working sensor that is not among the event's arrivals
+        counts as ``(1 - p) + p · Σ_j f(t_j) / λ``: it missed the source, or one of its detections
+        near the prediction is the source's, loosely picked, rather than noise at its local rate ``λ``.
     busy_window_s : float
         Half-width of the window in which a sensor's local rate of arrivals is counted, s (30).
+    loudness : LoudnessParams
+        The grids of the detection law (:mod:`truceline.fusion.loudness`).
     """
 
     accept_probability: float = 0.99
     range_m: float = 80_000.0
-    bin_m: float = 1000.0
-    curve_min_sensors: int = 8
-    prior_events: float = 5.0
-    prior_half_m: float = 15_000.0
-    prior_width_m: float = 3000.0
-    prior_max: float = 0.9
     alive_within_s: float = 1800.0
-    mask_s: float = 1.0
-    shift_min_m: float = -40_000.0
-    shift_max_m: float = 20_000.0
+    loose_s: float = 1.0
+    loose_fraction: float = 0.05
     busy_window_s: float = 30.0
+    loudness: LoudnessParams = field(default_factory=LoudnessParams)
 
     def as_dict(self) -> dict[str, float | int]:
         """The settings flat, prefixed ``evidence_`` (``fusion.json``, provenance)."""
-        return {f"evidence_{f.name}": getattr(self, f.name) for f in fields(self)}
+        out = {f"evidence_{f.name}": getattr(self, f.name) for f in fields(self) if f.name != "loudness"}
+        return out | self.loudness.as_dict()
 
     @property
     def accept_log_odds(self) -> float:
@@ -120,9 +108,31 @@ class Evidence:
     missed: IntArray
     masked: IntArray
     accept: BoolArray  # kept: the test passed, or the event is large enough not to need it
-    curve: FloatArray  # detection probability per distance bin (the run's curve)
+    law: HearingLaw  # the run's detection law (learnt from its well-heard events)
     false_rate: FloatArray  # per sensor, 1/s
     p_mirror: FloatArray  # the mirror solution's share of the evidence (0: no distinct mirror)
+
+    def take(self, idx: IntArray) -> Evidence:
+        """The rows ``idx`` of the per-event figures (the run's law and rates stay whole)."""
+        return replace(
+            self,
+            log_odds=self.log_odds[idx],
+            heard=self.heard[idx],
+            missed=self.missed[idx],
+            masked=self.masked[idx],
+            accept=self.accept[idx],
+            p_mirror=self.p_mirror[idx],
+        )
+
+    def doubt(self, i: int, prm: EvidenceParams) -> str | None:
+        """Why event ``i`` is not attributed for lack of evidence that it is a source (None: it is)."""
+        if self.log_odds[i] >= prm.accept_log_odds:
+            return None
+        return (
+            f"not attributed, source doubtful: log odds {self.log_odds[i]:.1f} of a source against noise "
+            f"(needs {prm.accept_log_odds:.1f}; {self.heard[i]} sensors heard it, {self.missed[i]} working "
+            "sensors in range did not)"
+        )
 
 
 def false_rates(inp: FusionInput, ref: Refined) -> FloatArray:
@@ -188,33 +198,6 @@ def _pairs(inp: FusionInput, sol: LocateResult, prm: EvidenceParams) -> tuple[In
     return np.concatenate(ev_i), np.concatenate(se_i), np.concatenate(dist)
 
 
-def _prior_curve(prm: EvidenceParams, centres: FloatArray) -> FloatArray:
-    return prm.prior_max / (1.0 + np.exp((centres - prm.prior_half_m) / prm.prior_width_m))
-
-
-def detection_curve(heard: BoolArray, dist: FloatArray, train: BoolArray, prm: EvidenceParams) -> FloatArray:
-    """Share heard per distance bin over the training events' working sensors, non-increasing."""
-    nb = math.ceil(prm.range_m / prm.bin_m) + 1
-    b = np.minimum((dist / prm.bin_m).astype(np.int64), nb - 1)
-    n = np.bincount(b[train], minlength=nb).astype(float)
-    h = np.bincount(b[train], weights=heard[train].astype(float), minlength=nb)
-    prior = _prior_curve(prm, (np.arange(nb) + 0.5) * prm.bin_m)
-    p = (h + prm.prior_events * prior) / (n + prm.prior_events)
-    return np.clip(_non_increasing(p, n + prm.prior_events), 1e-4, 0.999)
-
-
-def _non_increasing(p: FloatArray, w: FloatArray) -> FloatArray:
-    """The weighted least-squares non-increasing fit to ``p`` (pool adjacent violators)."""
-    blocks: list[list[float]] = []  # [value, weight, length]
-    for v, wt in zip(p.tolist(), w.tolist(), strict=True):
-        blocks.append([v, wt, 1])
-        while len(blocks) > 1 and blocks[-2][0] < blocks[-1][0]:
-            v2, w2, n2 = blocks.pop()
-            v1, w1, n1 = blocks.pop()
-            blocks.append([(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, n1 + n2])
-    return np.concatenate([np.full(int(b[2]), b[0], dtype=np.float64) for b in blocks]).astype(np.float64)
-
-
 def _prior_density(inp: FusionInput, n_events: int, prm: EvidenceParams) -> float:
     """Sources per m² per s: the run's events over the area within half the range of a sensor."""
     cell = 5000.0
@@ -248,7 +231,8 @@ def source_evidence(
     lam = false_rates(inp, ref)
     if n == 0:
         z = np.zeros(0, np.int64)
-        return Evidence(np.zeros(0), z, z, z, np.zeros(0, bool), np.zeros(0), lam, np.zeros(0))
+        return Evidence(np.zeros(0), z, z, z, np.zeros(0, bool), fit_law(z, np.zeros(0), np.zeros(0, bool),
+                        np.zeros(0, bool), 0, prm.loudness), lam, np.zeros(0))  # fmt: skip
     quiet_mask = np.zeros(n, bool) if quiet is None else np.asarray(quiet, bool)
     times = _SensorTimes(inp)
     fit = _Odds(inp, ref, ref.fit, noise, prm, lam, times, None)
@@ -256,7 +240,7 @@ def source_evidence(
     log_odds, p_mirror = fit.log_odds, np.zeros(n)
     if distinct.any():
         sub = ref.take(np.flatnonzero(distinct))
-        mir = _Odds(inp, sub, sub.mirror, noise, prm, lam, times, fit.curve)
+        mir = _Odds(inp, sub, sub.mirror, noise, prm, lam, times, fit.law)
         a, b = fit.log_odds[distinct], mir.log_odds
         p_mirror[distinct] = 1.0 / (1.0 + np.exp(np.clip(a - b, -50.0, 50.0)))
         log_odds = log_odds.copy()
@@ -267,14 +251,46 @@ def source_evidence(
         fit.missed,
         fit.masked,
         (log_odds >= prm.accept_log_odds) | ((fit.n_in >= noise.min_sensors) & ~quiet_mask),
-        fit.curve,
+        fit.law,
         lam,
         p_mirror,
     )
 
 
+def _loose_support(
+    sensor: IntArray,
+    t: FloatArray,
+    travel: FloatArray,
+    lam: FloatArray,
+    times: _SensorTimes,
+    prm: EvidenceParams,
+) -> FloatArray:
+    """For a working sensor that is not among an event's arrivals: ``Σ_j f(t_j - t) / λ`` over its
+    detections ``t_j`` near the predicted arrival ``t``, ``f`` the density of this source's arrival
+    picked loosely (``σ = loose_s + loose_fraction · travel``) and ``λ`` the sensor's rate (its local
+    rate in a busy minute). 0 when nothing is near (a miss); about 1 when the sensor is busy (its
+    detections there tell nothing); large when one lands where the source's would."""
+    sigma = prm.loose_s + prm.loose_fraction * travel
+    local = times.count_within(sensor, t, prm.busy_window_s) / (2 * prm.busy_window_s)
+    rate = np.maximum(lam[sensor], local)
+    key, base = times._key()
+    q = t - times.t.min() + base * sensor
+    lo = np.searchsorted(key, q - 5 * sigma)
+    hi = np.searchsorted(key, q + 5 * sigma, side="right")
+    count = hi - lo
+    out = np.zeros(t.size)
+    if not count.any():
+        return out
+    pair = np.repeat(np.arange(t.size), count)
+    idx = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count) + np.repeat(lo, count)
+    z = (key[idx] - q[pair]) / sigma[pair]
+    dens = np.exp(-0.5 * z * z) / (math.sqrt(2 * math.pi) * sigma[pair])
+    return np.bincount(pair, weights=dens, minlength=t.size) / rate
+
+
 class _Odds:
-    """The log odds of a source at each event's solution ``sol`` (the fit or its mirror)."""
+    """The log odds of a source at each event's solution ``sol`` (the fit or its mirror); ``law``: the
+    detection law to use (None: learn it from these events)."""
 
     def __init__(
         self,
@@ -285,7 +301,7 @@ class _Odds:
         prm: EvidenceParams,
         lam: FloatArray,
         times: _SensorTimes,
-        curve: FloatArray | None,
+        law: HearingLaw | None,
     ) -> None:
         n = sol.x.size
         ev, se, dist = _pairs(inp, sol, prm)
@@ -297,37 +313,26 @@ class _Odds:
         c, u, v = inp.weather.at(t0, (inp.sensors.x[se] + sol.x[ev]) / 2, (inp.sensors.y[se] + sol.y[ev]) / 2)
         dx, dy = inp.sensors.x[se] - sol.x[ev], inp.sensors.y[se] - sol.y[ev]
         speed = (c + (u * dx + v * dy) / np.maximum(dist, 1.0)) * inp.sensors.k[se]
-        gap = times.nearest_gap(se, t0 + dist / np.maximum(speed, 1.0))
-        masked = ~heard & (gap <= prm.mask_s)
-        missed = ~heard & (gap <= prm.alive_within_s) & ~masked
+        travel = dist / np.maximum(speed, 1.0)
+        gap = times.nearest_gap(se, t0 + travel)
+        alive = ~heard & (gap <= prm.alive_within_s)
+        q = _loose_support(se[alive], t0[alive] + travel[alive], travel[alive], lam, times, prm)
+        support = np.zeros(ev.size)
+        support[alive] = q
         self.n_in = np.bincount(rows, minlength=n).astype(np.int64)
-        if curve is None:
-            train = (self.n_in[ev] >= prm.curve_min_sensors) & (heard | missed)
-            curve = detection_curve(heard, dist, train, prm)
-        self.curve = curve
-        ll_curve = _best_shift(curve, ev, dist, heard, missed, n, prm)
+        use = heard | alive
+        e, d, h, sq = ev[use], dist[use], heard[use], support[use]
+        if law is None:
+            law = fit_law(e, d, h, self.n_in >= prm.loudness.train_min_sensors, n, prm.loudness, sq)
+        self.law = law
+        ll_heard = marginal_log_lik(law, e, d, h, n, prm.loudness, sq)
+        missed, masked = alive & (support < 1.0), alive & (support >= 1.0)
         ll_time = _arrival_terms(inp, ref.det, sol, noise, lam, times, prm.busy_window_s, rows, cols, n)
         det_c = np.maximum(np.linalg.det(sol.cov), 1e-30)
         occam = math.log(_prior_density(inp, n, prm)) + 1.5 * math.log(2 * math.pi) + 0.5 * np.log(det_c)
-        self.log_odds = ll_curve + ll_time + occam
+        self.log_odds = ll_heard + ll_time + occam
         self.missed = np.bincount(ev, weights=missed, minlength=n).astype(np.int64)
         self.masked = np.bincount(ev, weights=masked, minlength=n).astype(np.int64)
-
-
-def _best_shift(
-    curve: FloatArray, ev: IntArray, dist: FloatArray, heard: BoolArray, missed: BoolArray, n: int, prm: EvidenceParams
-) -> FloatArray:
-    """Per event, the hits' ``log p`` and the misses' ``log(1 - p)`` at the best loudness shift."""
-    best = np.full(n, -np.inf)
-    use = heard | missed
-    e, d, h = ev[use], dist[use], heard[use]
-    nb = curve.size
-    for shift in np.arange(prm.shift_min_m, prm.shift_max_m + prm.bin_m / 2, prm.bin_m):
-        b = np.clip(((d - shift) / prm.bin_m).astype(np.int64), 0, nb - 1)
-        p = curve[b]
-        ll = np.bincount(e, weights=np.where(h, np.log(p), np.log1p(-p)), minlength=n)
-        best = np.maximum(best, ll)
-    return best
 
 
 def _arrival_terms(

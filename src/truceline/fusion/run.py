@@ -36,9 +36,9 @@ from truceline.core import (
 )
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
 from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate, associate_quiet
-from truceline.fusion.evidence import EvidenceParams, source_evidence
+from truceline.fusion.evidence import Evidence, EvidenceParams, source_evidence
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
-from truceline.fusion.mixed import single_source_test
+from truceline.fusion.mixed import SourceTest, single_source_test
 from truceline.fusion.pairing import BALLISTICS, pair_events
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine
 from truceline.fusion.side import first_party_probability, gross_error_mix
@@ -216,7 +216,7 @@ def fuse_input(
         events, ref = [events[i] for i in keep], ref.take(keep)
     timings_s["evidence"] = time.perf_counter() - t
     t = time.perf_counter()
-    records = build_records(inp, agr, events, ref, params, assoc, tag, evidence.log_odds[keep])
+    records = build_records(inp, agr, events, ref, params, assoc, tag, evidence.take(keep))
     timings_s["attribute_and_pair"] = time.perf_counter() - t
     return records, events
 
@@ -235,10 +235,12 @@ def build_records(
     params: FusionParams,
     assoc: AssocParams,
     tag: str = "",
-    log_odds: FloatArray | None = None,
+    evidence: Evidence | None = None,
 ) -> dict[str, list[Any]]:
-    """Event and incident records from the refined solutions (``log_odds``: each event's source
-    test, :mod:`truceline.fusion.evidence`, written into its provenance)."""
+    """Event and incident records from the refined solutions. ``evidence`` (one row per event, the
+    source test of :mod:`truceline.fusion.evidence`) goes into each event's provenance, and an event
+    it does not show to be a source is not attributed to a party: a coincidence of arrivals from
+    elsewhere would put a party's name on a place where nothing fired."""
     fit = ref.fit
     n = fit.x.size
     if n == 0:
@@ -284,15 +286,13 @@ def build_records(
                 sensor_ids=sensors,
                 residual_rms_s=float(fit.residual_rms_s[i]),
                 quality=float(_quality(fit.chi2_dof[i], len(sensors), pm[i])),
-                attribution=_side_attribution(p_first[i], dist_km[i], pm[i], parties, params, len(sensors))
-                if not one_source.doubtful[i]
-                else Attribution(evidence=(f"not attributed, one source doubtful: {one_source.reason[i]}",)),
+                attribution=_attribution(i, p_first, dist_km, pm, parties, params, len(sensors), one_source, evidence),
                 provenance=Provenance(
                     algorithm=ALGORITHM + "+fusion.locate.tdoa",
                     algorithm_version=VERSION,
                     parameters=prov_params
-                    if log_odds is None
-                    else {**prov_params, "source_log_odds": round(float(log_odds[i]), 2)},
+                    if evidence is None
+                    else {**prov_params, "source_log_odds": round(float(evidence.log_odds[i]), 2)},
                     inputs=det_ids,
                     created_at=made,
                 ),
@@ -305,6 +305,26 @@ def build_records(
     deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
     incidents = _incidents(out_events, pairs, kinds, sure_launch, deep, made, prov_params)
     return {"events": out_events, "incidents": incidents}
+
+
+def _attribution(
+    i: int,
+    p_first: FloatArray,
+    dist_km: FloatArray,
+    pm: FloatArray,
+    parties: list[str],
+    params: FusionParams,
+    n_sensors: int,
+    one_source: SourceTest,
+    evidence: Evidence | None,
+) -> Attribution:
+    """Event ``i``'s side, unless it may be two sources or may be no source at all (then why not)."""
+    if one_source.doubtful[i]:
+        return Attribution(evidence=(f"not attributed, one source doubtful: {one_source.reason[i]}",))
+    why = evidence.doubt(i, params.evidence) if evidence is not None else None
+    if why is not None:
+        return Attribution(evidence=(why,))
+    return _side_attribution(p_first[i], dist_km[i], pm[i], parties, params, n_sensors)
 
 
 def _side_probability(
