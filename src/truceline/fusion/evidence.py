@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.stats import chi2
 
 from truceline.core import DEFAULT_NOISE, NoiseModel
 from truceline.fusion.inputs import FusionInput
@@ -327,12 +328,26 @@ class _Odds:
         self.law = law
         ll_heard = marginal_log_lik(law, e, d, h, n, prm.loudness, sq)
         missed, masked = alive & (support < 1.0), alive & (support >= 1.0)
-        ll_time = _arrival_terms(inp, ref.det, sol, noise, lam, times, prm.busy_window_s, rows, cols, n)
+        scale = timing_scale(sol, self.n_in >= prm.loudness.train_min_sensors)
+        ll_time = _arrival_terms(inp, ref.det, sol, noise, lam, times, prm.busy_window_s, rows, cols, n, scale)
         det_c = np.maximum(np.linalg.det(sol.cov), 1e-30)
         occam = math.log(_prior_density(inp, n, prm)) + 1.5 * math.log(2 * math.pi) + 0.5 * np.log(det_c)
         self.log_odds = ll_heard + ll_time + occam
         self.missed = np.bincount(ev, weights=missed, minlength=n).astype(np.int64)
         self.masked = np.bincount(ev, weights=masked, minlength=n).astype(np.int64)
+
+
+def timing_scale(sol: LocateResult, train: BoolArray, lo: float = 0.5, hi: float = 2.0) -> float:
+    """How much tighter (< 1) or looser (> 1) the run's arrivals are than the noise model says: the
+    square root of the median χ² of its well-heard events over the median of the χ² law, within
+    [``lo``, ``hi``] (1 when there are none). The noise model is a prior on the weather's quality; a
+    run whose arrivals fit better than it should weigh them as they are."""
+    dof = sol.n_obs[train] - 3
+    ok = dof > 0
+    if not ok.any():
+        return 1.0
+    ratio = sol.chi2_dof[train][ok] * dof[ok] / chi2.ppf(0.5, dof[ok])
+    return float(np.clip(math.sqrt(max(float(np.median(ratio)), 0.0)), lo, hi))
 
 
 def _arrival_terms(
@@ -346,8 +361,10 @@ def _arrival_terms(
     rows: IntArray,
     cols: IntArray,
     n: int,
+    scale: float = 1.0,
 ) -> FloatArray:
-    """Per event, ``Σ log(φ(r/σ) / (σ λ))`` over its inlier arrivals at the final solution."""
+    """Per event, ``Σ log(φ(r/σ) / (σ λ))`` over its inlier arrivals at the final solution, ``σ`` the
+    noise model's times the run's ``scale`` (:func:`timing_scale`)."""
     d = det_index[rows, cols]
     s = inp.det_sensor[d]
     x, y, t0 = sol.x[rows], sol.y[rows], sol.t0[rows]
@@ -355,7 +372,7 @@ def _arrival_terms(
     c, u, v = inp.weather.at(t0, (inp.sensors.x[s] + x) / 2, (inp.sensors.y[s] + y) / 2)
     speed = (c + (u * (inp.sensors.x[s] - x) + v * (inp.sensors.y[s] - y)) / np.maximum(dist, 1.0)) * inp.sensors.k[s]
     travel = dist / np.maximum(speed, 1.0)
-    sigma = np.sqrt(noise.arrival_variance(inp.detections.time_sigma_s[d], travel, speed))
+    sigma = scale * np.sqrt(noise.arrival_variance(inp.detections.time_sigma_s[d], travel, speed))
     r = (inp.det_t[d] - t0 - travel) / sigma
     # Under noise, an arrival comes at its sensor's rate at that time: the day's rate, or the local
     # rate of a busy minute (a ripple's train, a barrage) when that is higher.
