@@ -132,3 +132,25 @@ def test_many_events_at_once_with_ragged_station_counts():
     r = locate(inp, x0, y0)
     err = np.hypot(r.x - src[:, 0], r.y - src[:, 1])
     assert np.median(err) < 10.0
+
+
+def test_a_weather_error_common_to_an_event_moves_it_as_the_covariance_says():
+    """Arrivals made with 1.5 m/s more sound speed than the report (a temperature 2.6 °C off): every
+    fit moves, and the common-weather covariance (per m/s of error) predicts each move."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(7)
+    sx, sy = rng.uniform(-20_000, 20_000, (40, 8)), rng.uniform(-20_000, 20_000, (40, 8))
+    src = rng.uniform(-5_000, 5_000, (40, 2))
+    dc = 1.5
+    d = np.hypot(sx - src[:, :1], sy - src[:, 1:])
+    base = _inp(sx, sy, 100.0 + d / (C + dc), sigma=0.01)
+    fit = locate(base, src[:, 0], src[:, 1], robust=False)
+    shift = np.abs(np.stack([fit.x - src[:, 0], fit.y - src[:, 1]], axis=1))
+    assert np.median(np.hypot(*shift.T)) > 5.0  # the error is real
+    per_ms = locate(replace(base, common_c_sigma=1.0), src[:, 0], src[:, 1], robust=False)
+    predicted = np.sqrt(np.einsum("eii->ei", per_ms.cov - fit.cov)[:, :2]) * dc  # |dx/dc|, |dy/dc| times dc
+    assert np.allclose(shift, predicted, rtol=0.1, atol=0.5)
+    # The wind's share is there too, and none without a sigma.
+    windy = locate(replace(base, common_wind_sigma=1.0), src[:, 0], src[:, 1], robust=False)
+    assert np.all(np.einsum("eii->e", windy.cov - fit.cov) > 0)

@@ -34,7 +34,7 @@ ASSOC_KEYS = ["grid_m", "region_radius_m", "region_rank", "n_neighbours", "lag_s
 FUSION_KEYS = ["attribute_probability", "kind_log_odds", "lone_launch_log_odds", "blame_margin_km", "gross_sigma_km",
                "gross_rate", "gross_rate_small", "gross_support", "crowd_m", "crowd_s", "sound_speed_sigma_ms",
                "path_sigma_s", "path_fraction", "pair_speed_tolerance", "step_s", "single_source_alpha",
-               "min_sensors", "evidence_min_sensors",
+               "min_sensors", "evidence_min_sensors", "common_sound_speed_sigma_ms", "common_wind_sigma_ms",
                *(f"evidence_{f.name}" for f in fields(EvidenceParams) if f.name != "loudness"),
                *(f"loudness_{f.name}" for f in fields(LoudnessParams))]  # fmt: skip
 ODD = NoiseModel(path_sigma_s=0.05, path_fraction=0.01, sound_speed_sigma_ms=2.0, min_sensors=4)

@@ -46,6 +46,11 @@ class NoiseModel:
     min_sensors : int
         Sensors that make a source reported on their number alone (6): coverage is the probability
         that at least this many sensors hear.
+    common_sound_speed_sigma_ms, common_wind_sigma_ms : float
+        Error of the weather report shared by every path of one event (its region and hour are off
+        together), m/s: the effective sound speed (0.5, about 1 °C) and each wind component (1.0).
+        It moves all of an event's arrivals together, so no residual shows it; the location adds
+        the solution's sensitivity to it to the covariance (``truceline.fusion.locate``).
     evidence_min_sensors : int
         Fewest inlier sensors of an event at all (4): an event with fewer than ``min_sensors`` is
         reported only when its weight of evidence against noise carries it
@@ -57,9 +62,17 @@ class NoiseModel:
     sound_speed_sigma_ms: float = 0.5
     min_sensors: int = 6
     evidence_min_sensors: int = 4
+    common_sound_speed_sigma_ms: float = 0.5
+    common_wind_sigma_ms: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("path_sigma_s", "path_fraction", "sound_speed_sigma_ms"):
+        for name in (
+            "path_sigma_s",
+            "path_fraction",
+            "sound_speed_sigma_ms",
+            "common_sound_speed_sigma_ms",
+            "common_wind_sigma_ms",
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf:
                 raise ValueError(f"{name}: must be a finite number >= 0 (got {v!r})")

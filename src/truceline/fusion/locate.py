@@ -56,6 +56,11 @@ class LocateInput:
         the caller passes its :class:`~truceline.core.NoiseModel`'s (``sound_speed_sigma_ms``).
     path_sigma_s : float
         Per-path travel-time jitter, s; keyword-only, the model's ``path_sigma_s``.
+    common_c_sigma, common_wind_sigma : float
+        Error of the weather common to all the paths of one event (the report for its region and
+        hour is off), m/s: sound speed and each wind component. It moves every arrival of the event
+        together, so it does not show in the residuals; it is added to the covariance as the
+        solution's sensitivity to it (0: none).
     """
 
     sx: FloatArray
@@ -71,6 +76,8 @@ class LocateInput:
     _: KW_ONLY
     sigma_c: float
     path_sigma_s: float
+    common_c_sigma: float = 0.0
+    common_wind_sigma: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -194,14 +201,32 @@ def locate(inp: LocateInput, x0: FloatArray, y0: FloatArray, iterations: int = 1
         n_obs = inlier.sum(axis=1)
     a = np.einsum("es,esi,esj->eij", wt, np.nan_to_num(jac), np.nan_to_num(jac))
     cov = np.linalg.pinv(a)
+    common = _common_weather_cov(inp, cov, np.nan_to_num(jac), wt, x, y)
     dof = n_obs - 3
     chi2 = np.einsum("es,es->e", wt, r_all**2)
     chi2_dof = np.where(dof > 0, chi2 / np.maximum(dof, 1), np.nan)
     inflate = np.where(np.isfinite(chi2_dof), np.maximum(chi2_dof, 1.0), 1.0)
-    cov = cov * inflate[:, None, None]
+    cov = cov * inflate[:, None, None] + common
     n_in = np.maximum(inlier.sum(axis=1), 1)
     rms = np.sqrt(np.where(inlier, r, 0.0).__pow__(2).sum(axis=1) / n_in)
     return LocateResult(x, y, t0, cov, rms, inlier, chi2_dof, converged, cost, n_obs.astype(np.int64))
+
+
+def _common_weather_cov(
+    inp: LocateInput, cov: FloatArray, jac: FloatArray, wt: FloatArray, x: FloatArray, y: FloatArray
+) -> FloatArray:
+    """Covariance of the solution from a weather error shared by all of an event's paths: the shift
+    of the least-squares solution per m/s of sound speed and of wind, squared and scaled."""
+    if inp.common_c_sigma <= 0 and inp.common_wind_sigma <= 0:
+        return np.zeros_like(cov)
+    d, ux, uy, v = _predict(inp, x, y)
+    dt_dc = np.where(inp.mask, -d / (v * v), 0.0)  # d(travel)/d(speed), s per m/s
+    b = np.stack([dt_dc, dt_dc * ux, dt_dc * uy], axis=2)  # (E, S, 3): sound speed, wind u, wind v
+    n_t = b.shape[1]
+    g = np.einsum("es,esi,esj->eij", wt[:, :n_t], jac[:, :n_t], b)  # J^T W B over the arrivals
+    sens = cov @ g  # (E, 3, 3): solution shift per unit weather error
+    sig = np.diag([inp.common_c_sigma**2, inp.common_wind_sigma**2, inp.common_wind_sigma**2])
+    return np.asarray(sens @ sig @ np.transpose(sens, (0, 2, 1)), dtype=np.float64)
 
 
 def _rho(z: FloatArray) -> FloatArray:

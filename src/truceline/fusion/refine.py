@@ -82,6 +82,8 @@ def _input(
         sigma_b_deg=np.where(has_b, tab.bearing_sigma_deg[d], np.nan) if has_b.any() else None,
         sigma_c=noise.sound_speed_sigma_ms,
         path_sigma_s=noise.path_sigma_s,
+        common_c_sigma=noise.common_sound_speed_sigma_ms,
+        common_wind_sigma=noise.common_wind_sigma_ms,
     )
     return li, k
 

@@ -85,7 +85,12 @@ class FusionParams:
                     "path_fraction": self.noise.path_fraction,
                 }
             elif f.name == "evidence":
-                out |= {"min_sensors": self.noise.min_sensors, "evidence_min_sensors": self.noise.evidence_min_sensors}
+                out |= {
+                    "min_sensors": self.noise.min_sensors,
+                    "evidence_min_sensors": self.noise.evidence_min_sensors,
+                    "common_sound_speed_sigma_ms": self.noise.common_sound_speed_sigma_ms,
+                    "common_wind_sigma_ms": self.noise.common_wind_sigma_ms,
+                }
                 out |= self.evidence.as_dict()
             else:
                 out[f.name] = getattr(self, f.name)
