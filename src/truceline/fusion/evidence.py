@@ -21,7 +21,8 @@ own data:
              + log ρ + log((2π)^{3/2} √det C)
 
 ``missed`` are the sensors in range that were working (they reported detections within
-:attr:`EvidenceParams.alive_within_s` of the arrival) and have no detection near the predicted
+:attr:`EvidenceParams.alive_within_s` of the arrival, and no health report puts them out of
+service: outage, jammed, destroyed) and have no detection near the predicted
 arrival at all (a sensor whose arrival is held by another event is masked, not a miss). The last
 line is the Occam factor of the source's three free parameters (Laplace approximation around the
 fit, covariance ``C`` of ``(x, y, t0)``) times the prior density ``ρ`` of sources per m² and second
@@ -317,6 +318,8 @@ class _Odds:
         travel = dist / np.maximum(speed, 1.0)
         gap = times.nearest_gap(se, t0 + travel)
         alive = ~heard & (gap <= prm.alive_within_s)
+        if inp.health is not None:  # a sensor reported out of service (outage, jammed, destroyed)
+            alive &= inp.health.working_at(se, t0 + travel)
         q = _loose_support(se[alive], t0[alive] + travel[alive], travel[alive], lam, times, prm)
         support = np.zeros(ev.size)
         support[alive] = q

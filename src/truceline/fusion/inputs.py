@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from truceline.core import Sensor, WeatherReport
+from truceline.core import Sensor, SensorHealth, SensorStatusReport, WeatherReport
 from truceline.fusion.weather import WeatherTable, build_weather, grid_north_deg, sound_speed_ms
 from truceline.geo.projection import LocalProjection
 from truceline.io.detections import DetectionFileError, DetectionTable, read_detections
@@ -48,6 +48,50 @@ class SensorTable:
         return len(self.ids)
 
 
+#: Health states in which a sensor still reports what it hears (degraded: less far).
+WORKING = frozenset({SensorHealth.OK, SensorHealth.DEGRADED})
+
+
+@dataclass
+class HealthTable:
+    """Reported health changes per sensor: ``times_s`` (s from the fusion epoch) sorted within each
+    sensor's slice ``ptr[i]:ptr[i+1]``, ``working`` after each change. No report: working."""
+
+    times_s: FloatArray
+    working: NDArray[np.bool_]
+    ptr: NDArray[np.int64]
+
+    def working_at(self, sensor: NDArray[np.int64], t_s: FloatArray) -> NDArray[np.bool_]:
+        """Whether each sensor was working at each time, by the last report before it."""
+        out = np.ones(np.shape(t_s), bool)
+        if self.times_s.size == 0:
+            return out
+        for s in np.unique(sensor):
+            lo, hi = int(self.ptr[s]), int(self.ptr[s + 1])
+            if hi == lo:
+                continue
+            sel = sensor == s
+            i = np.searchsorted(self.times_s[lo:hi], t_s[sel], side="right") - 1
+            out[sel] = np.where(i >= 0, self.working[lo:hi][np.maximum(i, 0)], True)
+        return out
+
+
+def health_table(reports: list[SensorStatusReport], ids: list[str], epoch: dt.datetime) -> HealthTable:
+    """The health reports of known sensors as a :class:`HealthTable` (others are ignored)."""
+    index = {sid: i for i, sid in enumerate(ids)}
+    rows = sorted(
+        (index[r.sensor_id], (r.time - epoch).total_seconds(), r.health in WORKING)
+        for r in reports
+        if r.sensor_id in index
+    )
+    sens = np.array([r[0] for r in rows], np.int64)
+    return HealthTable(
+        np.array([r[1] for r in rows], float),
+        np.array([r[2] for r in rows], bool),
+        np.searchsorted(sens, np.arange(len(ids) + 1)).astype(np.int64),
+    )
+
+
 @dataclass
 class FusionInput:
     """Everything fusion needs, aligned: detections carry their sensor's index."""
@@ -60,6 +104,7 @@ class FusionInput:
     det_t: FloatArray  # arrival, seconds from ``epoch``
     weather: WeatherTable
     source: str = ""
+    health: HealthTable | None = None
 
     def time_of(self, t_s: float) -> dt.datetime:
         """A fusion time (s from the epoch) as a UTC datetime."""
@@ -117,13 +162,21 @@ def load_inputs(folder: str | Path) -> FusionInput:
     table = read_detections(det_path)
     weather_path = obs / "weather.jsonl"
     reports: list[WeatherReport] = _records(weather_path, WeatherReport) if weather_path.exists() else []
-    return inputs_from_records(sensors, table, reports, str(obs), str(det_path))
+    status_path = obs / "sensor_status.jsonl"
+    status: list[SensorStatusReport] = _records(status_path, SensorStatusReport) if status_path.exists() else []
+    return inputs_from_records(sensors, table, reports, str(obs), str(det_path), status)
 
 
 def inputs_from_records(
-    sensors: list[Sensor], table: DetectionTable, reports: list[WeatherReport], source: str = "", det_source: str = ""
+    sensors: list[Sensor],
+    table: DetectionTable,
+    reports: list[WeatherReport],
+    source: str = "",
+    det_source: str = "",
+    status: list[SensorStatusReport] | None = None,
 ) -> FusionInput:
     """A :class:`FusionInput` from records in memory (what the store hands to ``truceline process``).
+    ``status``: the sensors' health reports (a sensor out of service is not evidence against a source).
 
     Raises
     ------
@@ -147,4 +200,5 @@ def inputs_from_records(
     epoch_us = (epoch - EPOCH) // dt.timedelta(microseconds=1)
     det_t = (table.t_us - epoch_us) / 1e6
     weather = build_weather(reports, proj, epoch)
-    return FusionInput(epoch, proj, sensor_tab, table, det_sensor, det_t, weather, source)
+    health = health_table(status or [], sensor_tab.ids, epoch)
+    return FusionInput(epoch, proj, sensor_tab, table, det_sensor, det_t, weather, source, health)

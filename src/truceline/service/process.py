@@ -224,7 +224,8 @@ def process_window(
     if len(table) and sensors:
         margin = dt.timedelta(seconds=params.weather_margin_s)
         weather = read(store, "weather_report", t0 - margin, t1 + margin)
-        inp = inputs_from_records(sensors, table, weather, source="store")  # type: ignore[arg-type]
+        status = read(store, "sensor_status_report", None, t1 + margin)
+        inp = inputs_from_records(sensors, table, weather, source="store", status=status)  # type: ignore[arg-type]
         records, _ = fuse_input(inp, agreement, params.assoc, params.fusion, tag=f"{t0:%d%H%M}-")
         events, incidents, cited = _keep(store, records, t0, t1, w0 - ovl, w1 + ovl, params.share_duplicate)
     obs_margin = OBSERVER_MARGIN
