@@ -18,8 +18,9 @@ from tests.fusion.synth import T_START, lon_at, network, write_case
 from truceline.core import Event, SensorHealth, SensorStatusReport, parse_record
 from truceline.core.noise import path_loss_db
 from truceline.fusion.associate import AssocEvent
-from truceline.fusion.evidence import EvidenceParams, _SensorTimes, source_evidence
+from truceline.fusion.evidence import EvidenceParams, source_evidence
 from truceline.fusion.inputs import load_inputs
+from truceline.fusion.lookups import SensorTimes
 from truceline.fusion.loudness import LoudnessParams, fit_law, marginal_log_lik
 from truceline.fusion.refine import refine
 from truceline.fusion.run import fuse
@@ -126,7 +127,7 @@ def test_sensor_time_lookups_agree_with_brute_force(tmp_path):
     # The last sensors (in id order) and one in the middle heard nothing: lookups there say "none".
     write_case(tmp_path / "in", network(), _loud(6), false_per_sensor=20, silent=frozenset({"S1-16", "S1-17", "S0-03"}))
     inp = load_inputs(tmp_path / "in")
-    times = _SensorTimes(inp)
+    times = SensorTimes(inp.det_sensor, inp.det_t, len(inp.sensors))
     rng = np.random.default_rng(0)
     sensor = rng.integers(0, len(inp.sensors), 300)
     t = rng.uniform(inp.det_t.min() - 100, inp.det_t.max() + 100, 300)

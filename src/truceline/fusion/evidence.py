@@ -49,6 +49,7 @@ from scipy.stats import chi2
 from truceline.core import DEFAULT_NOISE, NoiseModel
 from truceline.fusion.inputs import FusionInput
 from truceline.fusion.locate import LocateResult
+from truceline.fusion.lookups import SensorTimes
 from truceline.fusion.loudness import HearingLaw, LoudnessParams, fit_law, marginal_log_lik
 from truceline.fusion.refine import Refined
 
@@ -77,6 +78,10 @@ class EvidenceParams:
         near the prediction is the source's, loosely picked, rather than noise at its local rate ``λ``.
     busy_window_s : float
         Half-width of the window in which a sensor's local rate of arrivals is counted, s (30).
+    train_gap_s, max_train_share : float
+        An arrival with another detection of its sensor within ``train_gap_s`` (1 s) sits in a
+        train (a ripple's rounds); a quiet-pass event with at least ``max_train_share`` (0.5) of its
+        arrivals in trains is not reported, whatever its odds (``_train_share``).
     loudness : LoudnessParams
         The grids of the detection law (:mod:`truceline.fusion.loudness`).
     """
@@ -87,6 +92,8 @@ class EvidenceParams:
     loose_s: float = 1.0
     loose_fraction: float = 0.05
     busy_window_s: float = 30.0
+    train_gap_s: float = 1.0
+    max_train_share: float = 0.5
     loudness: LoudnessParams = field(default_factory=LoudnessParams)
 
     def as_dict(self) -> dict[str, float | int]:
@@ -137,49 +144,11 @@ class Evidence:
         )
 
 
-def false_rates(inp: FusionInput, ref: Refined) -> FloatArray:
-    """Each sensor's rate of detections no event holds as an inlier, per second (one added: never 0)."""
-    held = np.zeros(len(inp.det_t), bool)
-    held[ref.det[(ref.det >= 0) & ref.fit.inlier]] = True
+def false_rates(inp: FusionInput, held: BoolArray) -> FloatArray:
+    """Each sensor's rate of detections no event holds (``held``), per second (one added: never 0)."""
     span = max(float(np.ptp(inp.det_t)) if inp.det_t.size else 0.0, 600.0)
     counts = np.bincount(inp.det_sensor[~held], minlength=len(inp.sensors)).astype(float)
     return (counts + 1.0) / span
-
-
-class _SensorTimes:
-    """Each sensor's detection times, sorted, for "is there a detection near t" lookups."""
-
-    def __init__(self, inp: FusionInput) -> None:
-        order = np.lexsort((inp.det_t, inp.det_sensor))
-        self.t = inp.det_t[order]
-        self.ptr = np.searchsorted(inp.det_sensor[order], np.arange(len(inp.sensors) + 1))
-
-    def count_within(self, sensor: IntArray, t: FloatArray, w: float) -> IntArray:
-        """Detections of each sensor within ``w`` seconds of each ``t`` (inclusive)."""
-        key, base = self._key()
-        q = t - self.t.min() + base * sensor
-        return (np.searchsorted(key, q + w, side="right") - np.searchsorted(key, q - w, side="left")).astype(np.int64)
-
-    def _key(self) -> tuple[FloatArray, float]:
-        big = float(np.ptp(self.t)) + 4 * 86400.0 + 1.0
-        return self.t - self.t.min() + big * np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr)), big
-
-    def nearest_gap(self, sensor: IntArray, t: FloatArray) -> FloatArray:
-        """Distance in time from each ``t`` to the sensor's nearest detection (inf: none)."""
-        out = np.full(t.shape, np.inf)
-        lo, hi = self.ptr[sensor], self.ptr[sensor + 1]
-        has = hi > lo
-        if not has.any():
-            return out
-        # Search in each sensor's slice by offsetting times by a large multiple of the sensor index.
-        key, big = self._key()
-        q = t - self.t.min() + big * sensor
-        i = np.searchsorted(key, q)
-        last = max(self.t.size - 1, 0)  # a sensor with no detections: any index, masked below
-        left = np.minimum(np.clip(i - 1, lo, np.maximum(hi - 1, lo)), last)
-        right = np.minimum(np.clip(i, lo, np.maximum(hi - 1, lo)), last)
-        gap = np.minimum(np.abs(self.t[left] - t), np.abs(self.t[right] - t))
-        return np.where(has, gap, out)
 
 
 def _pairs(inp: FusionInput, sol: LocateResult, prm: EvidenceParams) -> tuple[IntArray, IntArray, FloatArray]:
@@ -188,7 +157,8 @@ def _pairs(inp: FusionInput, sol: LocateResult, prm: EvidenceParams) -> tuple[In
     sx, sy = inp.sensors.x, inp.sensors.y
     order = np.argsort(sx)
     ev_i, se_i, dist = [], [], []
-    for chunk in np.array_split(np.arange(x.size), max(1, x.size // 2000)):
+    by_x = np.argsort(np.nan_to_num(x))  # chunks of nearby events: each looks at the sensors near it
+    for chunk in np.array_split(by_x, max(1, x.size // 2000)):
         lo = np.searchsorted(sx[order], x[chunk].min() - prm.range_m)
         hi = np.searchsorted(sx[order], x[chunk].max() + prm.range_m)
         cand = order[lo:hi]
@@ -214,6 +184,17 @@ def _prior_density(inp: FusionInput, n_events: int, prm: EvidenceParams) -> floa
     return max(n_events, 1) / (len(covered) * cell * cell * span)
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every event's test shares: the run's rates, lookups, prior density, law and timing scale."""
+
+    lam: FloatArray
+    times: SensorTimes  # every detection
+    log_rho: float
+    scale: float = 1.0
+    law: HearingLaw | None = None
+
+
 def source_evidence(
     inp: FusionInput,
     ref: Refined,
@@ -226,118 +207,121 @@ def source_evidence(
 
     Where the event has a distinct mirror solution (sensors in one row), the mirror is weighed the
     same way, and :attr:`Evidence.p_mirror` is the mirror's share of the two: a source heard by one row
-    only is where the other row could not hear it. The log odds are then those of a source at either.
+    only is where the other row could not hear it. The log odds are then those of a source at either,
+    and the counts those of the likelier solution.
     """
     noise, prm = noise or DEFAULT_NOISE, prm or EvidenceParams()
     n = ref.fit.x.size
-    lam = false_rates(inp, ref)
+    quiet_mask = np.zeros(n, bool) if quiet is None else np.asarray(quiet, bool)
+    inl = (ref.det >= 0) & ref.fit.inlier
+    held = np.zeros(len(inp.det_t), bool)
+    held[ref.det[inl]] = True
+    lam = false_rates(inp, held)
     if n == 0:
         z = np.zeros(0, np.int64)
         return Evidence(np.zeros(0), z, z, z, np.zeros(0, bool), fit_law(z, np.zeros(0), np.zeros(0, bool),
                         np.zeros(0, bool), 0, prm.loudness), lam, np.zeros(0))  # fmt: skip
-    quiet_mask = np.zeros(n, bool) if quiet is None else np.asarray(quiet, bool)
-    times = _SensorTimes(inp)
-    fit = _Odds(inp, ref, ref.fit, noise, prm, lam, times, None)
-    distinct = ref.p_mirror > 0
-    log_odds, p_mirror = fit.log_odds, np.zeros(n)
-    if distinct.any():
-        sub = ref.take(np.flatnonzero(distinct))
-        mir = _Odds(inp, sub, sub.mirror, noise, prm, lam, times, fit.law)
+    ns = len(inp.sensors)
+    run = _Run(lam, SensorTimes(inp.det_sensor, inp.det_t, ns), math.log(_prior_density(inp, n, prm)))
+    run = replace(run, scale=timing_scale(ref.fit, inl.sum(axis=1) >= prm.loudness.train_min_sensors))
+    fit = _Odds(inp, ref.det, ref.fit, noise, prm, run)
+    run = replace(run, law=fit.law)
+    distinct = np.flatnonzero(ref.p_mirror > 0)
+    log_odds, p_mirror = fit.log_odds.copy(), np.zeros(n)
+    counts = np.stack([fit.n_in, fit.missed, fit.masked])
+    if distinct.size:
+        mir = _Odds(inp, ref.det[distinct], ref.take(distinct).mirror, noise, prm, run)
         a, b = fit.log_odds[distinct], mir.log_odds
-        p_mirror[distinct] = 1.0 / (1.0 + np.exp(np.clip(a - b, -50.0, 50.0)))
-        log_odds = log_odds.copy()
+        p_mirror[distinct] = np.nan_to_num(1.0 / (1.0 + np.exp(np.clip(a - b, -50.0, 50.0))), nan=0.0)
         log_odds[distinct] = np.logaddexp(a, b)
+        flip = p_mirror[distinct] > 0.5
+        counts[:, distinct[flip]] = np.stack([mir.n_in, mir.missed, mir.masked])[:, flip]
+    log_odds = np.nan_to_num(log_odds, nan=-np.inf)
+    trains = _train_share(inp, ref, run, prm) >= prm.max_train_share
     return Evidence(
         log_odds,
-        fit.n_in,
-        fit.missed,
-        fit.masked,
-        (log_odds >= prm.accept_log_odds) | ((fit.n_in >= noise.min_sensors) & ~quiet_mask),
+        counts[0],
+        counts[1],
+        counts[2],
+        ((log_odds >= prm.accept_log_odds) & ~(quiet_mask & trains))
+        | ((counts[0] >= noise.min_sensors) & ~quiet_mask),
         fit.law,
         lam,
         p_mirror,
     )
 
 
-def _loose_support(
-    sensor: IntArray,
-    t: FloatArray,
-    travel: FloatArray,
-    lam: FloatArray,
-    times: _SensorTimes,
-    prm: EvidenceParams,
-) -> FloatArray:
+def _train_share(inp: FusionInput, ref: Refined, run: _Run, prm: EvidenceParams) -> FloatArray:
+    """Per event, the share of its inlier arrivals that sit in a train (another detection of the
+    same sensor within ``train_gap_s``: the rounds of a ripple). Trains are not independent
+    arrivals: one arrival per sensor picked from trains fits a point by construction far more
+    often than the arrival rates say, so an event of the quiet pass made of them is not evidence."""
+    inl = (ref.det >= 0) & ref.fit.inlier
+    rows, cols = np.nonzero(inl)
+    d = ref.det[rows, cols]
+    in_train = run.times.count_within(inp.det_sensor[d], inp.det_t[d], prm.train_gap_s) >= 2
+    n = np.maximum(inl.sum(axis=1), 1)
+    return np.bincount(rows, weights=in_train, minlength=inl.shape[0]) / n
+
+
+def _loose_support(sensor: IntArray, t: FloatArray, travel: FloatArray, run: _Run, prm: EvidenceParams) -> FloatArray:
     """For a working sensor that is not among an event's arrivals: ``Σ_j f(t_j - t) / λ`` over its
     detections ``t_j`` near the predicted arrival ``t``, ``f`` the density of this source's arrival
     picked loosely (``σ = loose_s + loose_fraction · travel``) and ``λ`` the sensor's rate (its local
-    rate in a busy minute). 0 when nothing is near (a miss); about 1 when the sensor is busy (its
-    detections there tell nothing); large when one lands where the source's would."""
+    rate within the same ±5 σ when higher). 0 when nothing is near (a miss); about 1 when the sensor is busy (its
+    detections there tell nothing, whichever event holds them: a detector reports one arrival for
+    two that coincide); large when one lands where the source's would."""
     sigma = prm.loose_s + prm.loose_fraction * travel
-    local = times.count_within(sensor, t, prm.busy_window_s) / (2 * prm.busy_window_s)
-    rate = np.maximum(lam[sensor], local)
-    key, base = times._key()
-    q = t - times.t.min() + base * sensor
-    lo = np.searchsorted(key, q - 5 * sigma)
-    hi = np.searchsorted(key, q + 5 * sigma, side="right")
-    count = hi - lo
-    out = np.zeros(t.size)
-    if not count.any():
-        return out
-    pair = np.repeat(np.arange(t.size), count)
-    idx = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count) + np.repeat(lo, count)
-    z = (key[idx] - q[pair]) / sigma[pair]
-    dens = np.exp(-0.5 * z * z) / (math.sqrt(2 * math.pi) * sigma[pair])
-    return np.bincount(pair, weights=dens, minlength=t.size) / rate
+    # The local rate at the scale of the window itself: in a ripple's train the detections are
+    # dense for seconds, and one of them near the prediction is no evidence of this source.
+    local = run.times.count_within(sensor, t, 5 * sigma) / (10 * sigma)
+    rate = np.maximum(run.lam[sensor], local)
+    return run.times.gauss_sum(sensor, t, sigma) / rate
 
 
 class _Odds:
-    """The log odds of a source at each event's solution ``sol`` (the fit or its mirror); ``law``: the
-    detection law to use (None: learn it from these events)."""
+    """The log odds of a source at each event's solution ``sol`` (the fit or its mirror; ``det`` the
+    events' detection indices); the run's law is learnt here when it has none yet."""
 
     def __init__(
-        self,
-        inp: FusionInput,
-        ref: Refined,
-        sol: LocateResult,
-        noise: NoiseModel,
-        prm: EvidenceParams,
-        lam: FloatArray,
-        times: _SensorTimes,
-        law: HearingLaw | None,
+        self, inp: FusionInput, det: IntArray, sol: LocateResult, noise: NoiseModel, prm: EvidenceParams, run: _Run
     ) -> None:
         n = sol.x.size
         ev, se, dist = _pairs(inp, sol, prm)
         heard_mat = np.zeros((n, len(inp.sensors)), bool)
-        rows, cols = np.nonzero((ref.det >= 0) & sol.inlier)
-        heard_mat[rows, inp.det_sensor[ref.det[rows, cols]]] = True
+        rows, cols = np.nonzero((det >= 0) & sol.inlier)
+        heard_mat[rows, inp.det_sensor[det[rows, cols]]] = True
         heard = heard_mat[ev, se]
         t0 = sol.t0[ev]
         c, u, v = inp.weather.at(t0, (inp.sensors.x[se] + sol.x[ev]) / 2, (inp.sensors.y[se] + sol.y[ev]) / 2)
         dx, dy = inp.sensors.x[se] - sol.x[ev], inp.sensors.y[se] - sol.y[ev]
         speed = (c + (u * dx + v * dy) / np.maximum(dist, 1.0)) * inp.sensors.k[se]
         travel = dist / np.maximum(speed, 1.0)
-        gap = times.nearest_gap(se, t0 + travel)
-        alive = ~heard & (gap <= prm.alive_within_s)
+        alive = ~heard & (run.times.nearest_gap(se, t0 + travel) <= prm.alive_within_s)
         if inp.health is not None:  # a sensor reported out of service (outage, jammed, destroyed)
-            alive &= inp.health.working_at(se, t0 + travel)
-        q = _loose_support(se[alive], t0[alive] + travel[alive], travel[alive], lam, times, prm)
+            cand = np.flatnonzero(alive)
+            alive[cand] = inp.health.working_at(se[cand], t0[cand] + travel[cand])
         support = np.zeros(ev.size)
-        support[alive] = q
+        support[alive] = _loose_support(se[alive], t0[alive] + travel[alive], travel[alive], run, prm)
         self.n_in = np.bincount(rows, minlength=n).astype(np.int64)
         use = heard | alive
         e, d, h, sq = ev[use], dist[use], heard[use], support[use]
-        if law is None:
-            law = fit_law(e, d, h, self.n_in >= prm.loudness.train_min_sensors, n, prm.loudness, sq)
+        law = run.law or fit_law(e, d, h, self.n_in >= prm.loudness.train_min_sensors, n, prm.loudness, sq)
         self.law = law
         ll_heard = marginal_log_lik(law, e, d, h, n, prm.loudness, sq)
+        ll_time = _arrival_terms(inp, det, sol, noise, run, prm.busy_window_s, rows, cols, n)
+        self.log_odds = ll_heard + ll_time + _occam(sol, run)
         missed, masked = alive & (support < 1.0), alive & (support >= 1.0)
-        scale = timing_scale(sol, self.n_in >= prm.loudness.train_min_sensors)
-        ll_time = _arrival_terms(inp, ref.det, sol, noise, lam, times, prm.busy_window_s, rows, cols, n, scale)
-        det_c = np.maximum(np.linalg.det(sol.cov), 1e-30)
-        occam = math.log(_prior_density(inp, n, prm)) + 1.5 * math.log(2 * math.pi) + 0.5 * np.log(det_c)
-        self.log_odds = ll_heard + ll_time + occam
         self.missed = np.bincount(ev, weights=missed, minlength=n).astype(np.int64)
         self.masked = np.bincount(ev, weights=masked, minlength=n).astype(np.int64)
+
+
+def _occam(sol: LocateResult, run: _Run) -> FloatArray:
+    """``log ρ + log((2π)^{3/2} √det C)``, ``C`` the timing likelihood's own curvature (its stated
+    errors times the run's timing scale): -inf where it is not a proper covariance."""
+    sign, logdet = np.linalg.slogdet(sol.cov)
+    ok = (sign > 0) & np.isfinite(logdet)
+    return np.where(ok, run.log_rho + 1.5 * math.log(2 * math.pi) + 0.5 * np.where(ok, logdet, 0.0), -np.inf)
 
 
 def timing_scale(sol: LocateResult, train: BoolArray, lo: float = 0.5, hi: float = 2.0) -> float:
@@ -358,13 +342,11 @@ def _arrival_terms(
     det_index: IntArray,
     sol: LocateResult,
     noise: NoiseModel,
-    lam: FloatArray,
-    times: _SensorTimes,
+    run: _Run,
     window_s: float,
     rows: IntArray,
     cols: IntArray,
     n: int,
-    scale: float = 1.0,
 ) -> FloatArray:
     """Per event, ``Σ log(φ(r/σ) / (σ λ))`` over its inlier arrivals at the final solution, ``σ`` the
     noise model's times the run's ``scale`` (:func:`timing_scale`)."""
@@ -375,11 +357,11 @@ def _arrival_terms(
     c, u, v = inp.weather.at(t0, (inp.sensors.x[s] + x) / 2, (inp.sensors.y[s] + y) / 2)
     speed = (c + (u * (inp.sensors.x[s] - x) + v * (inp.sensors.y[s] - y)) / np.maximum(dist, 1.0)) * inp.sensors.k[s]
     travel = dist / np.maximum(speed, 1.0)
-    sigma = scale * np.sqrt(noise.arrival_variance(inp.detections.time_sigma_s[d], travel, speed))
+    sigma = run.scale * np.sqrt(noise.arrival_variance(inp.detections.time_sigma_s[d], travel, speed))
     r = (inp.det_t[d] - t0 - travel) / sigma
     # Under noise, an arrival comes at its sensor's rate at that time: the day's rate, or the local
     # rate of a busy minute (a ripple's train, a barrage) when that is higher.
-    local = (times.count_within(s, inp.det_t[d], window_s) - 1) / (2 * window_s)
-    rate = np.maximum(lam[s], local)
+    local = (run.times.count_within(s, inp.det_t[d], window_s) - 1) / (2 * window_s)
+    rate = np.maximum(run.lam[s], local)
     term = -0.5 * r * r - 0.5 * math.log(2 * math.pi) - np.log(sigma) - np.log(rate)
     return np.bincount(rows, weights=term, minlength=n).astype(np.float64)

@@ -62,32 +62,31 @@ class HealthTable:
     ptr: NDArray[np.int64]
 
     def working_at(self, sensor: NDArray[np.int64], t_s: FloatArray) -> NDArray[np.bool_]:
-        """Whether each sensor was working at each time, by the last report before it."""
-        out = np.ones(np.shape(t_s), bool)
+        """Whether each sensor was working at each time, by the last report at or before it."""
         if self.times_s.size == 0:
-            return out
-        for s in np.unique(sensor):
-            lo, hi = int(self.ptr[s]), int(self.ptr[s + 1])
-            if hi == lo:
-                continue
-            sel = sensor == s
-            i = np.searchsorted(self.times_s[lo:hi], t_s[sel], side="right") - 1
-            out[sel] = np.where(i >= 0, self.working[lo:hi][np.maximum(i, 0)], True)
-        return out
+            return np.ones(np.shape(t_s), bool)
+        n = self.ptr.size - 1
+        big = float(np.ptp(self.times_s)) + float(np.ptp(t_s)) + 10 * 86400.0
+        base = min(float(self.times_s.min()), float(np.min(t_s)))
+        key = self.times_s - base + big * np.repeat(np.arange(n), np.diff(self.ptr))
+        i = np.searchsorted(key, t_s - base + big * sensor, side="right") - 1
+        ok = (i >= self.ptr[sensor]) & (i < self.ptr[sensor + 1])  # a report of this sensor before t
+        return np.where(ok, self.working[np.clip(i, 0, None)], True)
 
 
 def health_table(reports: list[SensorStatusReport], ids: list[str], epoch: dt.datetime) -> HealthTable:
     """The health reports of known sensors as a :class:`HealthTable` (others are ignored)."""
     index = {sid: i for i, sid in enumerate(ids)}
+    # Reports of one sensor at one instant: out of service wins (sorted after "working").
     rows = sorted(
-        (index[r.sensor_id], (r.time - epoch).total_seconds(), r.health in WORKING)
+        (index[r.sensor_id], (r.time - epoch).total_seconds(), r.health not in WORKING)
         for r in reports
         if r.sensor_id in index
     )
     sens = np.array([r[0] for r in rows], np.int64)
     return HealthTable(
         np.array([r[1] for r in rows], float),
-        np.array([r[2] for r in rows], bool),
+        ~np.array([r[2] for r in rows], bool),
         np.searchsorted(sens, np.arange(len(ids) + 1)).astype(np.int64),
     )
 

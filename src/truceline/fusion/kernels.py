@@ -22,7 +22,7 @@ from numba import njit
 P_COARSE_TOL = 0  # s: tolerance of the lookups at a candidate point's neighbours
 P_GATE = 1  # standard deviations: gate of an arrival around its prediction
 P_MIN_SEED = 2  # count: arrivals (the seed's included) a candidate point or hypothesis needs
-P_MIN_STATIONS = 3  # count: inlier sensors an event needs (NoiseModel.evidence_min_sensors)
+P_MIN_STATIONS = 3  # count: inlier sensors an event needs (min_sensors; the quiet pass: evidence_min_sensors)
 P_GATHER_R = 4  # projected m: farthest sensor an event gathers arrivals from
 P_PATH_SIGMA = 5  # s: path jitter that does not grow with the path (NoiseModel.path_sigma_s)
 P_PATH_FRAC = 6  # dimensionless: part of the travel time added as sigma (NoiseModel.path_fraction)

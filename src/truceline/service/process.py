@@ -200,6 +200,10 @@ def window_culprits(store: Store, sensors: list[Record], w0: int, params: Proces
     return detection_problems(table, [s.id for s in sensors])
 
 
+#: How far back a window reads the sensors' health reports.
+STATUS_LOOKBACK = dt.timedelta(days=30)
+
+
 def process_window(
     store: Store,
     agreement: Agreement,
@@ -224,7 +228,9 @@ def process_window(
     if len(table) and sensors:
         margin = dt.timedelta(seconds=params.weather_margin_s)
         weather = read(store, "weather_report", t0 - margin, t1 + margin)
-        status = read(store, "sensor_status_report", None, t1 + margin)
+        # Health reports of the last STATUS_LOOKBACK: a sensor out of service longer than that and
+        # still silent is found dead by its silence (fusion/evidence.py).
+        status = read(store, "sensor_status_report", t0 - STATUS_LOOKBACK, t1 + margin)
         inp = inputs_from_records(sensors, table, weather, source="store", status=status)  # type: ignore[arg-type]
         records, _ = fuse_input(inp, agreement, params.assoc, params.fusion, tag=f"{t0:%d%H%M}-")
         events, incidents, cited = _keep(store, records, t0, t1, w0 - ovl, w1 + ovl, params.share_duplicate)
