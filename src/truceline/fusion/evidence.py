@@ -317,8 +317,8 @@ class _Odds:
 
 
 def _occam(sol: LocateResult, run: _Run) -> FloatArray:
-    """``log ρ + log((2π)^{3/2} √det C)``, ``C`` the timing likelihood's own curvature (its stated
-    errors times the run's timing scale): -inf where it is not a proper covariance."""
+    """``log ρ + log((2π)^{3/2} √det C)``, ``C`` the fit's covariance (χ²-inflated, with the shared
+    weather error: the posterior's width about the fit): -inf where it is not a proper covariance."""
     sign, logdet = np.linalg.slogdet(sol.cov)
     ok = (sign > 0) & np.isfinite(logdet)
     return np.where(ok, run.log_rho + 1.5 * math.log(2 * math.pi) + 0.5 * np.where(ok, logdet, 0.0), -np.inf)

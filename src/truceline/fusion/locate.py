@@ -103,10 +103,6 @@ class LocateResult:
     robust_cost : (E,)
         Sum over all observations of Tukey's rho of the standardized residual (an outlier costs
         ``TUKEY_C² / 6``): compares fits of the same detections, e.g. a source and its mirror.
-    cov_fit : (E, 3, 3)
-        The inverse normal matrix of the arrival times alone at the stated errors (no χ² inflation,
-        no shared weather, no bearings): the curvature of the timing likelihood the source test
-        integrates (``truceline.fusion.evidence``).
     """
 
     x: FloatArray
@@ -119,7 +115,6 @@ class LocateResult:
     converged: BoolArray
     robust_cost: FloatArray
     n_obs: NDArray[np.int64]
-    cov_fit: FloatArray
 
     @property
     def cov_xy(self) -> FloatArray:
@@ -204,11 +199,8 @@ def locate(inp: LocateInput, x0: FloatArray, y0: FloatArray, iterations: int = 1
     else:
         r_all = np.where(inlier, r, 0.0)
         n_obs = inlier.sum(axis=1)
-    n_t = r.shape[1]
     a = np.einsum("es,esi,esj->eij", wt, np.nan_to_num(jac), np.nan_to_num(jac))
     cov = np.linalg.pinv(a)
-    jt = np.nan_to_num(jac[:, :n_t])
-    cov_fit = np.linalg.pinv(np.einsum("es,esi,esj->eij", wt[:, :n_t], jt, jt))
     common = _common_weather_cov(inp, cov, np.nan_to_num(jac), wt, x, y)
     dof = n_obs - 3
     chi2 = np.einsum("es,es->e", wt, r_all**2)
@@ -217,7 +209,7 @@ def locate(inp: LocateInput, x0: FloatArray, y0: FloatArray, iterations: int = 1
     cov = cov * inflate[:, None, None] + common
     n_in = np.maximum(inlier.sum(axis=1), 1)
     rms = np.sqrt(np.where(inlier, r, 0.0).__pow__(2).sum(axis=1) / n_in)
-    return LocateResult(x, y, t0, cov, rms, inlier, chi2_dof, converged, cost, n_obs.astype(np.int64), cov_fit)
+    return LocateResult(x, y, t0, cov, rms, inlier, chi2_dof, converged, cost, n_obs.astype(np.int64))
 
 
 def _common_weather_cov(
