@@ -405,15 +405,16 @@ def associate_quiet(
     params: AssocParams | None = None,
     step_s: float = np.inf,
 ) -> list[AssocEvent]:
-    """Quiet sources: a second association over the arrivals no event of ``events`` holds, with the
-    floor lowered to ``evidence_min_sensors`` (:meth:`AssocParams.quiet`). The first pass is left as
-    it was (its events keep every arrival they took); what this pass finds is weighed against noise
-    by :mod:`truceline.fusion.evidence` before it is reported. Members index the given arrays."""
+    """Quiet sources: a second association over the arrivals no event of ``events`` holds (and that
+    are not in a ripple's train, :func:`_in_trains`), with the floor lowered to
+    ``evidence_min_sensors`` (:meth:`AssocParams.quiet`). The first pass is left as it was (its
+    events keep every arrival they took); what this pass finds is weighed against noise by
+    :mod:`truceline.fusion.evidence` before it is reported. Members index the given arrays."""
     params = params or AssocParams()
     taken = np.zeros(det_t.size, bool)
     for e in events:
         taken[e.members] = True
-    left = np.flatnonzero(~taken)
+    left = np.flatnonzero(~taken & ~_in_trains(det_sensor, det_t, params.train_gap_s))
     if left.size == 0:
         return []
     found = associate(sensors, weather, det_sensor[left], det_t[left], det_sigma[left], params.quiet(), step_s)
@@ -421,6 +422,22 @@ def associate_quiet(
         e.members = left[e.members]
         e.quiet = True
     return [e for e, dup in zip(found, _duplicates(found, events, params), strict=True) if not dup]
+
+
+def _in_trains(det_sensor: IntArray, det_t: FloatArray, gap_s: float) -> NDArray[np.bool_]:
+    """Detections with another of the same sensor within ``gap_s`` (a ripple's train). The quiet pass
+    leaves them out: quiet sources are heard once, and events picked from trains are coincidences
+    the source test would not trust (fusion/evidence.py); under ripple fire they are most of what
+    the first pass leaves, and most of the quiet pass's time."""
+    order = np.lexsort((det_t, det_sensor))
+    s, t = det_sensor[order], det_t[order]
+    close = (np.diff(t) <= gap_s) & (np.diff(s) == 0)
+    near = np.zeros(t.size, bool)
+    near[:-1] |= close
+    near[1:] |= close
+    out = np.zeros(t.size, bool)
+    out[order] = near
+    return out
 
 
 def _duplicates(found: list[AssocEvent], events: list[AssocEvent], params: AssocParams) -> list[bool]:
