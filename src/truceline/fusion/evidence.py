@@ -78,10 +78,7 @@ class EvidenceParams:
         near the prediction is the source's, loosely picked, rather than noise at its local rate ``λ``.
     busy_window_s : float
         Half-width of the window in which a sensor's local rate of arrivals is counted, s (30).
-    train_gap_s, max_train_share : float
-        An arrival with another detection of its sensor within ``train_gap_s`` (1 s) sits in a
-        train (a ripple's rounds); a quiet-pass event with at least ``max_train_share`` (0.5) of its
-        arrivals in trains is not reported, whatever its odds (``_train_share``).
+
     loudness : LoudnessParams
         The grids of the detection law (:mod:`truceline.fusion.loudness`).
     """
@@ -92,8 +89,6 @@ class EvidenceParams:
     loose_s: float = 1.0
     loose_fraction: float = 0.05
     busy_window_s: float = 30.0
-    train_gap_s: float = 1.0
-    max_train_share: float = 0.5
     loudness: LoudnessParams = field(default_factory=LoudnessParams)
 
     def as_dict(self) -> dict[str, float | int]:
@@ -237,31 +232,16 @@ def source_evidence(
         flip = p_mirror[distinct] > 0.5
         counts[:, distinct[flip]] = np.stack([mir.n_in, mir.missed, mir.masked])[:, flip]
     log_odds = np.nan_to_num(log_odds, nan=-np.inf)
-    trains = _train_share(inp, ref, run, prm) >= prm.max_train_share
     return Evidence(
         log_odds,
         counts[0],
         counts[1],
         counts[2],
-        ((log_odds >= prm.accept_log_odds) & ~(quiet_mask & trains))
-        | ((counts[0] >= noise.min_sensors) & ~quiet_mask),
+        (log_odds >= prm.accept_log_odds) | ((counts[0] >= noise.min_sensors) & ~quiet_mask),
         fit.law,
         lam,
         p_mirror,
     )
-
-
-def _train_share(inp: FusionInput, ref: Refined, run: _Run, prm: EvidenceParams) -> FloatArray:
-    """Per event, the share of its inlier arrivals that sit in a train (another detection of the
-    same sensor within ``train_gap_s``: the rounds of a ripple). Trains are not independent
-    arrivals: one arrival per sensor picked from trains fits a point by construction far more
-    often than the arrival rates say, so an event of the quiet pass made of them is not evidence."""
-    inl = (ref.det >= 0) & ref.fit.inlier
-    rows, cols = np.nonzero(inl)
-    d = ref.det[rows, cols]
-    in_train = run.times.count_within(inp.det_sensor[d], inp.det_t[d], prm.train_gap_s) >= 2
-    n = np.maximum(inl.sum(axis=1), 1)
-    return np.bincount(rows, weights=in_train, minlength=inl.shape[0]) / n
 
 
 def _loose_support(sensor: IntArray, t: FloatArray, travel: FloatArray, run: _Run, prm: EvidenceParams) -> FloatArray:

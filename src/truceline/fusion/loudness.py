@@ -86,10 +86,6 @@ class HearingLaw:
     margins_db: FloatArray
     log_prior: FloatArray
 
-    def p_hear(self, distance_m: FloatArray, margin_db: float, absorption_db_per_km: float) -> FloatArray:
-        """Probability that a working sensor at ``distance_m`` hears a source of margin ``margin_db``."""
-        return self.p_max * ndtr((margin_db - path_loss_db(distance_m, absorption_db_per_km)) / self.sigma_db)
-
 
 def _grid_lik(
     ev: IntArray,
