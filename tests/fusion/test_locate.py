@@ -154,3 +154,19 @@ def test_a_weather_error_common_to_an_event_moves_it_as_the_covariance_says():
     # The wind's share is there too, and none without a sigma.
     windy = locate(replace(base, common_wind_sigma=1.0), src[:, 0], src[:, 1], robust=False)
     assert np.all(np.einsum("eii->e", windy.cov - fit.cov) > 0)
+
+
+def test_an_event_s_solution_does_not_depend_on_the_events_solved_with_it():
+    """A row stops once it has converged: solved alone or beside a slow one, the same answer."""
+    sx = np.array([0.0, 5e3, 10e3, 15e3, 2.5e3, 7.5e3, 12.5e3])
+    sy = np.array([-8e3, -8e3, -8e3, -8e3, 8e3, 8e3, 8e3])
+    easy = _arrivals(sx, sy, (7e3, 1e3))
+    hard = _arrivals(sx, sy, (30e3, 20e3)) + np.array([0.0, 0.3, -0.2, 0.0, 0.1, 0.0, 0.4])  # far, poor fit
+    both = _inp(np.vstack([sx, sx]), np.vstack([sy, sy]), np.vstack([easy, hard]))
+    alone = _inp(sx, sy, easy)
+    r2 = locate(both, np.array([5e3, 5e3]), np.array([0.0, 0.0]))
+    r1 = locate(alone, np.array([5e3]), np.array([0.0]))
+    assert not r2.converged[1] or r2.x[1] != pytest.approx(r2.x[0])  # the second row is really other work
+    for name in ("x", "y", "t0", "cov", "chi2_dof", "robust_cost"):
+        np.testing.assert_array_equal(getattr(r2, name)[:1], getattr(r1, name))
+    assert np.hypot(r1.x[0] - 7e3, r1.y[0] - 1e3) < 1.0

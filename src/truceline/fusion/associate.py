@@ -23,7 +23,7 @@ from truceline.fusion import kernels as K
 from truceline.fusion.bundles import Arrivals, Detections, Entries, Events, Sensors, Tables, Weather
 from truceline.fusion.inputs import SensorTable, WeatherTable
 from truceline.fusion.seeding import run_entries
-from truceline.fusion.tables import build_tables
+from truceline.fusion.tables import cached_tables
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -43,7 +43,8 @@ class AssocParams:
     the search (like its gates), not a claim about the weather; the final location uses the
     physical sigma, so that its ellipses are calibrated. ``fusion.json`` and provenance write the
     model's values flat (:meth:`as_dict`): ``min_stations``, ``path_sigma_s``, ``path_fraction``
-    and, as ``sound_speed_sigma_ms``, the search sigma.
+    and, as ``sound_speed_sigma_ms``, the search sigma. A long run is associated in parts of
+    ``part_s`` seconds that overlap by ``part_overlap_s`` either side (:mod:`truceline.fusion.parts`).
     """
 
     grid_m: float = 1000.0
@@ -73,6 +74,8 @@ class AssocParams:
     clear_ratio: float = 0.5
     quiet_min_seed: int = 4
     quiet_duplicate_s: float = 3.0
+    part_s: float = 21_600.0
+    part_overlap_s: float = 900.0
 
     def vector(self) -> FloatArray:
         prm = np.zeros(K.N_PRM)
@@ -175,7 +178,7 @@ class Associator:
 
     def __post_init__(self) -> None:
         p = self.params
-        self.tables: Tables = build_tables(
+        self.tables: Tables = cached_tables(
             self.sensors.x,
             self.sensors.y,
             p.grid_m,
@@ -404,12 +407,15 @@ def associate_quiet(
     events: list[AssocEvent],
     params: AssocParams | None = None,
     step_s: float = np.inf,
+    runner: Callable[..., list[AssocEvent]] | None = None,
 ) -> list[AssocEvent]:
     """Quiet sources: a second association over the arrivals no event of ``events`` holds (and that
     are not in a ripple's train, :func:`_in_trains`), with the floor lowered to
     ``evidence_min_sensors`` (:meth:`AssocParams.quiet`). The first pass is left as it was (its
     events keep every arrival they took); what this pass finds is weighed against noise by
-    :mod:`truceline.fusion.evidence` before it is reported. Members index the given arrays."""
+    :mod:`truceline.fusion.evidence` before it is reported. Members index the given arrays.
+    ``runner`` associates (default :func:`associate`; :func:`truceline.fusion.parts.associate_parts`
+    for a long run)."""
     params = params or AssocParams()
     taken = np.zeros(det_t.size, bool)
     for e in events:
@@ -417,7 +423,8 @@ def associate_quiet(
     left = np.flatnonzero(~taken & ~_in_trains(det_sensor, det_t, params.train_gap_s))
     if left.size == 0:
         return []
-    found = associate(sensors, weather, det_sensor[left], det_t[left], det_sigma[left], params.quiet(), step_s)
+    run = runner or associate
+    found = run(sensors, weather, det_sensor[left], det_t[left], det_sigma[left], params.quiet(), step_s)
     for e in found:
         e.members = left[e.members]
         e.quiet = True

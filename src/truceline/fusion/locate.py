@@ -19,7 +19,7 @@ when the fit is worse than the stated errors.
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +29,8 @@ BoolArray = NDArray[np.bool_]
 
 #: Standardized residual beyond which a detection gets zero weight.
 TUKEY_C = 4.0
+#: Levenberg damping of the normal matrix's diagonal.
+LEVENBERG = 1e-3
 
 
 @dataclass(frozen=True)
@@ -139,47 +141,32 @@ def _col(a: FloatArray) -> FloatArray:
 def locate(inp: LocateInput, x0: FloatArray, y0: FloatArray, iterations: int = 12, robust: bool = True) -> LocateResult:
     """Solve every event from starting positions ``x0, y0`` (e.g. the centroid of its sensors).
 
-    Returns positions, origin times, covariances and inlier masks; see :class:`LocateResult`.
+    Returns positions, origin times, covariances and inlier masks; see :class:`LocateResult`. A row
+    stops iterating once it has converged (after the first five steps), so each event's solution
+    depends on its own arrivals only, not on the others solved with it.
     """
     x, y = np.array(x0, dtype=float), np.array(y0, dtype=float)
-    m = inp.mask
     d, _, _, v = _predict(inp, x, y)
-    t0 = np.nanmedian(np.where(m, inp.t - d / v, np.nan), axis=1)
-    w = m.astype(float)
-    has_b = inp.bearing_deg is not None and inp.sigma_b_deg is not None
-    lam = np.full(x.shape, 1e-3)
+    t0 = np.nanmedian(np.where(inp.mask, inp.t - d / v, np.nan), axis=1)
     converged = np.zeros(x.shape, dtype=bool)
+    act = np.arange(x.size)
+    sub = inp
     for it in range(iterations):
-        var = _variance(inp, d, v)
-        r, jac = _residuals_and_jacobian(inp, x, y, t0)
-        if has_b:
-            rb, jb, var_b = _bearing_terms(inp, x, y)
-            r = np.concatenate([r, rb], axis=1)
-            jac = np.concatenate([jac, jb], axis=1)
-            var = np.concatenate([var, var_b], axis=1)
-            wb = np.concatenate([w, np.where(np.isnan(rb), 0.0, w)], axis=1)
-        else:
-            wb = w
-        r = np.nan_to_num(r)
-        if robust and it >= 1:
-            # Scale: the stated sigma, or the spread of the residuals while the fit is still poor
-            # (1.4826 MAD), so that early iterations tolerate everything and outliers drop out
-            # as the solution settles.
-            spread = 1.4826 * np.nanmedian(np.where(wb > 0, np.abs(r), np.nan), axis=1, keepdims=True)
-            z = np.abs(r) / np.maximum(np.sqrt(var), np.nan_to_num(spread))
-            tukey = np.where(z < TUKEY_C, (1 - (z / TUKEY_C) ** 2) ** 2, 0.0)
-            wb = wb * tukey
-        wt = wb / var
-        a = np.einsum("es,esi,esj->eij", wt, jac, jac)
-        g = np.einsum("es,esi,es->ei", wt, jac, r)
-        a_damped = a + lam[:, None, None] * np.eye(3) * np.maximum(np.einsum("eii->ei", a), 1e-12)[:, :, None]
-        step = np.linalg.solve(a_damped + 1e-12 * np.eye(3), -g[:, :, None])[:, :, 0]
-        step = np.nan_to_num(step)
-        x, y, t0 = x + step[:, 0], y + step[:, 1], t0 + step[:, 2]
-        d, _, _, v = _predict(inp, x, y)
-        converged = np.hypot(step[:, 0], step[:, 1]) < 0.5
-        if it >= 4 and converged.all():
-            break
+        step = _step(sub, x[act], y[act], t0[act], robust and it >= 1)
+        x[act] += step[:, 0]
+        y[act] += step[:, 1]
+        t0[act] += step[:, 2]
+        converged[act] = np.hypot(step[:, 0], step[:, 1]) < 0.5
+        if it >= 4:
+            still = ~converged[act]
+            if not still.any():
+                break
+            if not still.all():
+                act = act[still]
+                sub = _rows(inp, act)
+    d, _, _, v = _predict(inp, x, y)
+    m = inp.mask
+    has_b = inp.bearing_deg is not None and inp.sigma_b_deg is not None
     # Final weights and covariance.
     var = _variance(inp, d, v)
     r, jac = _residuals_and_jacobian(inp, x, y, t0)
@@ -210,6 +197,42 @@ def locate(inp: LocateInput, x0: FloatArray, y0: FloatArray, iterations: int = 1
     n_in = np.maximum(inlier.sum(axis=1), 1)
     rms = np.sqrt(np.where(inlier, r, 0.0).__pow__(2).sum(axis=1) / n_in)
     return LocateResult(x, y, t0, cov, rms, inlier, chi2_dof, converged, cost, n_obs.astype(np.int64))
+
+
+def _rows(inp: LocateInput, idx: NDArray[np.int64]) -> LocateInput:
+    """The events ``idx`` of ``inp`` only."""
+    take = {f.name: getattr(inp, f.name) for f in fields(inp)}
+    for name in ("sx", "sy", "t", "sigma_t", "mask", "c", "wind_u", "wind_v", "bearing_deg", "sigma_b_deg"):
+        if take[name] is not None:
+            take[name] = take[name][idx]
+    return LocateInput(**take)
+
+
+def _step(inp: LocateInput, x: FloatArray, y: FloatArray, t0: FloatArray, reweight: bool) -> FloatArray:
+    """One damped Gauss-Newton step ``(dx, dy, dt0)`` per event; ``reweight``: Tukey weights on the
+    standardized residuals (scale: the stated sigma, or the spread of the residuals while the fit is
+    still poor, 1.4826 MAD, so that early steps tolerate everything and outliers drop out as the
+    solution settles)."""
+    d, _, _, v = _predict(inp, x, y)
+    w = inp.mask.astype(float)
+    var = _variance(inp, d, v)
+    r, jac = _residuals_and_jacobian(inp, x, y, t0)
+    if inp.bearing_deg is not None and inp.sigma_b_deg is not None:
+        rb, jb, var_b = _bearing_terms(inp, x, y)
+        r = np.concatenate([r, rb], axis=1)
+        jac = np.concatenate([jac, jb], axis=1)
+        var = np.concatenate([var, var_b], axis=1)
+        w = np.concatenate([w, np.where(np.isnan(rb), 0.0, w)], axis=1)
+    r = np.nan_to_num(r)
+    if reweight:
+        spread = 1.4826 * np.nanmedian(np.where(w > 0, np.abs(r), np.nan), axis=1, keepdims=True)
+        z = np.abs(r) / np.maximum(np.sqrt(var), np.nan_to_num(spread))
+        w = w * np.where(z < TUKEY_C, (1 - (z / TUKEY_C) ** 2) ** 2, 0.0)
+    wt = w / var
+    a = np.einsum("es,esi,esj->eij", wt, jac, jac)
+    g = np.einsum("es,esi,es->ei", wt, jac, r)
+    a_damped = a + LEVENBERG * np.eye(3) * np.maximum(np.einsum("eii->ei", a), 1e-12)[:, :, None]
+    return np.nan_to_num(np.linalg.solve(a_damped + 1e-12 * np.eye(3), -g[:, :, None])[:, :, 0])
 
 
 def _common_weather_cov(

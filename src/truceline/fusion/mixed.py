@@ -49,6 +49,8 @@ IntArray = NDArray[np.int64]
 
 #: Longest travel time considered when looking for the events that could explain an arrival, s.
 MAX_TRAVEL_S = 300.0
+#: Slowest and fastest effective sound speed over the ground, m/s (any air, any wind, scale factor).
+SPEED_BOUNDS_MS = (200.0, 500.0)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,13 @@ def _explained_elsewhere(
     arr = np.repeat(np.arange(ev.size), counts)
     other = order[np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)]
     keep = other != ev[arr]
+    # Only pairs whose arrival can lie within the window of the other's prediction at any speed
+    # sound travels at (SPEED_BOUNDS_MS, wind included): the rest cannot count either way.
+    arr, other = arr[keep], other[keep]
+    d_rough = np.hypot(inp.sensors.x[s[arr]] - fit.x[other], inp.sensors.y[s[arr]] - fit.y[other])
+    lag_rough = t[arr] - fit.t0[other]
+    slow, fast = SPEED_BOUNDS_MS
+    keep = (lag_rough >= d_rough / fast - window_s) & (lag_rough <= d_rough / slow + window_s)
     arr, other = arr[keep], other[keep]
     sx, sy = inp.sensors.x[s[arr]], inp.sensors.y[s[arr]]
     bx, by, bt = fit.x[other], fit.y[other], fit.t0[other]

@@ -41,11 +41,52 @@ class Refined:
 
         return Refined(self.det[idx], rows(self.fit), rows(self.mirror), self.p_mirror[idx], self.k[idx])
 
+    def splice(self, idx: NDArray[np.int64], other: Refined) -> Refined:
+        """These solutions with rows ``idx`` replaced by ``other``'s (in order; padding widened to fit).
+        Each event is solved on its own (:func:`~truceline.fusion.locate.locate`), so a row solved
+        again alone is what solving all of them again would give (to rounding)."""
+        width = max(self.det.shape[1], other.det.shape[1])
+        a, b = self.widened(width), other.widened(width)
+
+        def put(u: LocateResult, v: LocateResult) -> LocateResult:
+            vals = {}
+            for f in fields(u):
+                arr = getattr(u, f.name).copy()
+                arr[idx] = getattr(v, f.name)
+                vals[f.name] = arr
+            return LocateResult(**vals)
+
+        det, p_m, k = a.det.copy(), a.p_mirror.copy(), a.k.copy()
+        det[idx], p_m[idx], k[idx] = b.det, b.p_mirror, b.k
+        return Refined(det, put(a.fit, b.fit), put(a.mirror, b.mirror), p_m, k)
+
+    def widened(self, width: int) -> Refined:
+        """The same solutions with the arrival columns padded to ``width`` (-1 / not an inlier)."""
+        extra = width - self.det.shape[1]
+        if extra <= 0:
+            return self
+
+        def pad(r: LocateResult) -> LocateResult:
+            return replace(r, inlier=np.pad(r.inlier, ((0, 0), (0, extra)), constant_values=False))
+
+        det = np.pad(self.det, ((0, 0), (0, extra)), constant_values=-1)
+        return Refined(det, pad(self.fit), pad(self.mirror), self.p_mirror, self.k)
+
     def with_mirror_weight(self, p_mirror: FloatArray) -> Refined:
         """The same solutions with new mirror probabilities; the likelier of the two becomes the fit."""
         swap = p_mirror > 0.5
         fit, mirror = _swap(self.fit, self.mirror, swap) if swap.any() else (self.fit, self.mirror)
         return Refined(self.det, fit, mirror, np.where(swap, 1.0 - p_mirror, p_mirror), self.k)
+
+
+@dataclass(frozen=True)
+class Merged:
+    """Events after :func:`merge_mirror_duplicates`: ``events``, the row of the input each comes from
+    (``kept``) and the rows of ``events`` that took another event's arrivals (``changed``)."""
+
+    events: list[AssocEvent]
+    kept: NDArray[np.int64]
+    changed: NDArray[np.int64]
 
 
 def _input(
@@ -138,9 +179,10 @@ def merge_mirror_duplicates(
     dup_s: float = 1.0,
     dup_m: float = 1500.0,
     noise: NoiseModel | None = None,
-) -> list[AssocEvent] | None:
+) -> Merged | None:
     """Merge events that are one source seen twice: once at its mirror image (from the first sensors to
-    hear it, all in one row) and once where it is. Returns the merged list, or None if nothing merged.
+    hear it, all in one row) and once where it is. Returns the merged events (with the rows of
+    ``events`` they come from and those that took arrivals), or None if nothing merged.
 
     Event ``a`` duplicates a bigger event ``b`` (origin times within ``dup_s``, places apart) when
     ``a``'s arrivals, solved from ``b``'s position, stay there with all (but one) as inliers and a
@@ -183,7 +225,9 @@ def merge_mirror_duplicates(
             absorbed[a] = b
     if not (absorbed >= 0).any():
         return None
-    out = []
+    out: list[AssocEvent] = []
+    kept: list[int] = []
+    changed: list[int] = []
     extra: dict[int, list[int]] = {}
     for a in np.flatnonzero(absorbed >= 0):
         extra.setdefault(int(absorbed[a]), []).extend(events[a].members.tolist())
@@ -195,5 +239,16 @@ def merge_mirror_duplicates(
             add = [g for g in extra[i] if inp.det_sensor[g] not in have]
             e = replace(e, members=np.concatenate([e.members, np.array(add, np.int64)]),
                         x=float(fit.x[i]), y=float(fit.y[i]), t0=float(fit.t0[i]))  # fmt: skip
+            changed.append(len(out))
+        kept.append(i)
         out.append(e)
-    return out
+    return Merged(out, np.array(kept, np.int64), np.array(changed, np.int64))
+
+
+def refine_merged(inp: FusionInput, ref: Refined, merged: Merged, noise: NoiseModel | None = None) -> Refined:
+    """The solutions of ``merged``'s events from those of the events it was made from (``ref``): the
+    events that took arrivals solved again, the others as they were."""
+    kept = ref.take(merged.kept)
+    if merged.changed.size == 0:
+        return kept
+    return kept.splice(merged.changed, refine(inp, [merged.events[i] for i in merged.changed], noise))

@@ -35,12 +35,13 @@ from truceline.core import (
     TimeWindow,
 )
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
-from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate, associate_quiet
+from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate_quiet
 from truceline.fusion.evidence import Evidence, EvidenceParams, source_evidence
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
 from truceline.fusion.mixed import SourceTest, single_source_test
 from truceline.fusion.pairing import BALLISTICS, pair_events
-from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine
+from truceline.fusion.parts import associate_parts
+from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine, refine_merged
 from truceline.fusion.side import first_party_probability, gross_error_mix
 from truceline.io.jsonl import write_records
 
@@ -190,7 +191,7 @@ def fuse_input(
         raise ValueError(f"assoc.noise {assoc.noise} and params.noise {params.noise} differ: a run has one noise model")
     timings_s = {} if timings_s is None else timings_s
     t = time.perf_counter()
-    events = associate(
+    events = associate_parts(
         inp.sensors,
         inp.weather,
         inp.det_sensor,
@@ -203,15 +204,22 @@ def fuse_input(
     timings_s["associate"] = time.perf_counter() - t
     t = time.perf_counter()
     events += associate_quiet(
-        inp.sensors, inp.weather, inp.det_sensor, inp.det_t, inp.detections.time_sigma_s, events, assoc, params.step_s
+        inp.sensors,
+        inp.weather,
+        inp.det_sensor,
+        inp.det_t,
+        inp.detections.time_sigma_s,
+        events,
+        assoc,
+        params.step_s,
+        associate_parts,
     )
     timings_s["associate_quiet"] = time.perf_counter() - t
     t = time.perf_counter()
     ref = refine(inp, events, params.noise)
     merged = merge_mirror_duplicates(inp, events, ref, noise=params.noise)
     if merged is not None:
-        events = merged
-        ref = refine(inp, events, params.noise)
+        events, ref = merged.events, refine_merged(inp, ref, merged, params.noise)
     timings_s["locate"] = time.perf_counter() - t
     t = time.perf_counter()
     evidence = source_evidence(inp, ref, params.noise, params.evidence, np.array([e.quiet for e in events], bool))

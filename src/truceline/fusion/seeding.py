@@ -320,7 +320,7 @@ def _merge(dup, mem, m, ev, det, arv, net, wx, prm):
         ev.n[dup] = n_before
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # parts of a long run associate in threads (fusion/parts.py)
 def run_entries(ent, start, stop, first_ev, n_ev, det, arv, ev, tab, net, wx, prm):
     """Process entries ``start:stop``; returns ``(next entry, n_events)`` (stops early when storage is full).
 

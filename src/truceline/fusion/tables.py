@@ -14,6 +14,9 @@ neighbour could have heard the source, which bounds the latency of the streaming
 
 from __future__ import annotations
 
+import hashlib
+import threading
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
@@ -22,6 +25,27 @@ from truceline.fusion.bundles import Tables
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+
+_CACHE: dict[tuple[object, ...], Tables] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+
+
+def cached_tables(sx: FloatArray, sy: FloatArray, *settings: float | int) -> Tables:
+    """:func:`build_tables` once per network and settings in this process (the parts and passes of a
+    run share them; a few networks are kept). The tables are read-only."""
+    digest = hashlib.blake2b(np.ascontiguousarray(sx, np.float64).tobytes(), digest_size=16)
+    digest.update(np.ascontiguousarray(sy, np.float64).tobytes())
+    key = (digest.hexdigest(), *settings)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is None:
+            hit = build_tables(sx, sy, *settings)  # type: ignore[arg-type]  # build_tables' own order
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = hit
+        return hit
 
 
 def build_tables(

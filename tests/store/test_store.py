@@ -1,4 +1,7 @@
-"""The embedded SQLite store, on real files in a temporary directory."""
+"""The Store protocol's semantics on every backend asked for (tests/backends.py): the embedded SQLite
+store on real files in a temporary directory, the PostGIS store in a schema of its own. The tests about
+the SQLite file itself (WAL, its migrations, processes sharing a data directory) are ``sqlite_only``;
+the PostGIS database's own are in test_postgis.py."""
 
 from __future__ import annotations
 
@@ -11,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.backends import all_rows, execute, is_sqlite, plain_connection, refused
 from truceline.core import Event, Record, WeatherReport, evolve
 from truceline.core.examples import EXAMPLE_TIME, example_records
 from truceline.io.detections import DetectionTable, read_detections
-from truceline.store import SQLiteStore
+from truceline.store import SQLiteStore, Store, open_store
 from truceline.store.sqlite import DB_NAME, MIGRATIONS
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -57,43 +61,47 @@ def detections_csv(tmp_path: Path, rows: list[str], name: str = "detections.csv"
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
+    """The SQLite data directory (what ``store_url`` is on SQLite)."""
     return tmp_path / "data"
 
 
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(data_dir)
-    yield s
-    s.close()
+def migrations_of(store: Store) -> tuple[str, ...]:
+    if is_sqlite(store):
+        return MIGRATIONS
+    from truceline.store.postgis import MIGRATIONS as PG_MIGRATIONS
 
-
-def all_rows(store: SQLiteStore, table: str) -> list[tuple[object, ...]]:
-    return store._db.execute(f"SELECT * FROM {table}").fetchall()
+    return PG_MIGRATIONS
 
 
 # -- opening -------------------------------------------------------------------------------------
-def test_wal_and_synchronous_full(store: SQLiteStore, data_dir: Path) -> None:
+@pytest.mark.sqlite_only
+def test_wal_and_synchronous_full(store: Store, data_dir: Path) -> None:
     assert store.path == str(data_dir / DB_NAME)
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert (data_dir / DB_NAME).is_file()
 
 
-def test_schema_version_is_number_of_migrations(store: SQLiteStore) -> None:
-    assert store.schema_version == len(MIGRATIONS)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+def test_schema_version_is_number_of_migrations(store: Store) -> None:
+    assert store.schema_version == len(migrations_of(store))  # type: ignore[attr-defined]
+    if is_sqlite(store):
+        assert execute(store, "PRAGMA user_version")[0][0] == len(MIGRATIONS)
+    else:
+        assert execute(store, "SELECT array_agg(version ORDER BY version) FROM truceline_schema")[0][0] == list(
+            range(1, len(migrations_of(store)) + 1)
+        )
 
 
-def test_reopen_keeps_data(data_dir: Path) -> None:
-    s = SQLiteStore(data_dir)
+def test_reopen_keeps_data(store_url: str) -> None:
+    s = open_store(store_url)
     s.add_records("weather_report", [weather("wx-a", 0)])
     run = s.new_run("process", {"k": 1})
     s.replace_scope("window:a", run, [("event", event("evt-a", 0), us(t(0)))], seen_seq=1)
     s.append_audit("alice", "annotate", "event", "evt-a", "note", None, None)
     s.close()
-    s = SQLiteStore(data_dir)
+    s = open_store(store_url)
     try:
-        assert s.schema_version == len(MIGRATIONS)
+        assert s.schema_version == len(migrations_of(s))  # type: ignore[attr-defined]
         assert [r.id for r in s.records("weather_report")] == ["wx-a"]
         assert [d.record.id for d in s.derived("event")] == ["evt-a"]
         assert [e.actor for e in s.audit()] == ["alice"]
@@ -102,6 +110,7 @@ def test_reopen_keeps_data(data_dir: Path) -> None:
         s.close()
 
 
+@pytest.mark.sqlite_only
 def test_newer_schema_refuses_to_open(data_dir: Path) -> None:
     SQLiteStore(data_dir).close()
     db = sqlite3.connect(data_dir / DB_NAME)
@@ -112,6 +121,7 @@ def test_newer_schema_refuses_to_open(data_dir: Path) -> None:
         SQLiteStore(data_dir)
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_stores_the_window_length_of_existing_runs(data_dir: Path) -> None:
     """Migration 3 adds the window length to the runs of a store made before it (from their parameters)."""
     data_dir.mkdir()
@@ -138,7 +148,7 @@ def test_upgrade_stores_the_window_length_of_existing_runs(data_dir: Path) -> No
         s.close()
 
 
-def test_new_run_keeps_its_window_length(store: SQLiteStore) -> None:
+def test_new_run_keeps_its_window_length(store: Store) -> None:
     r1 = store.new_run("process", {"k": 1}, window_s=10800)
     r2 = store.new_run("claims", {})
     store.replace_scope("window:a", r1, [], seen_seq=1)
@@ -151,6 +161,7 @@ def test_new_run_keeps_its_window_length(store: SQLiteStore) -> None:
     assert store.scope_states()["window:a"].window_s == 3600
 
 
+@pytest.mark.sqlite_only
 def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     f = tmp_path / "file"
     f.write_text("x")
@@ -159,7 +170,7 @@ def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
 
 # -- observations --------------------------------------------------------------------------------
-def test_add_records_is_idempotent(store: SQLiteStore) -> None:
+def test_add_records_is_idempotent(store: Store) -> None:
     recs = [weather("wx-a", 0), weather("wx-b", 10)]
     first = store.add_records("weather_report", recs, source="test")
     assert (first.inserted, first.repeats, first.conflicts) == (2, 0, [])
@@ -169,7 +180,7 @@ def test_add_records_is_idempotent(store: SQLiteStore) -> None:
     assert store.last_seq() == 2
 
 
-def test_add_records_conflict_leaves_stored_body(store: SQLiteStore) -> None:
+def test_add_records_conflict_leaves_stored_body(store: Store) -> None:
     store.add_records("weather_report", [weather("wx-a", 0, temperature_c=-15.0)])
     body = all_rows(store, "observations")[0][-1]
     res = store.add_records("weather_report", [weather("wx-a", 0, temperature_c=20.0)])
@@ -181,13 +192,30 @@ def test_add_records_conflict_leaves_stored_body(store: SQLiteStore) -> None:
     assert stored.temperature_c == -15.0  # type: ignore[attr-defined]
 
 
-def test_add_records_refuses_wrong_type(store: SQLiteStore) -> None:
+def test_add_records_tells_repeats_and_conflicts_within_one_batch(store: Store) -> None:
+    res = store.add_records("weather_report", [weather("wx-a", 0), weather("wx-a", 0), weather("wx-b", 1),
+                                               weather("wx-b", 1, temperature_c=3.0)])  # fmt: skip
+    assert (res.inserted, res.repeats, res.conflicts) == (2, 1, [("wx-b", "id already stored with different content")])
+    assert store.last_seq() == 2 and store.records("weather_report")[1].temperature_c == -15.0  # type: ignore[attr-defined]
+
+
+def test_ties_in_time_are_in_id_code_point_order(store: Store) -> None:
+    """As SQLite compares text (byte order): upper case before ``_`` before lower case, on every backend."""
+    ids = ["wx-b", "wx-B", "wx-a", "wx-_", "wx-A1"]
+    store.add_records("weather_report", [weather(i, 0) for i in ids])
+    assert [r.id for r in store.records("weather_report")] == sorted(ids)
+    run = store.new_run("process", {})
+    store.replace_scope("window:a", run, rows(*(event(i.replace("wx", "evt"), 0) for i in ids)), seen_seq=1)
+    assert [d.record.id for d in store.derived("event")] == sorted(i.replace("wx", "evt") for i in ids)
+
+
+def test_add_records_refuses_wrong_type(store: Store) -> None:
     with pytest.raises(TypeError, match="not a weather_report"):
         store.add_records("weather_report", [EX["sensor"]])
     assert store.count("weather_report") == 0
 
 
-def test_records_by_time(store: SQLiteStore) -> None:
+def test_records_by_time(store: Store) -> None:
     store.add_records("weather_report", [weather("wx-c", 20), weather("wx-a", 0), weather("wx-b", 10)])
     store.add_records("sighting", [EX["sighting"]])
     assert [r.id for r in store.records("weather_report")] == ["wx-a", "wx-b", "wx-c"]
@@ -199,7 +227,7 @@ def test_records_by_time(store: SQLiteStore) -> None:
     assert store.records("weather_report")[0] == weather("wx-a", 0)
 
 
-def test_add_detections_idempotent_and_conflicts(store: SQLiteStore, tmp_path: Path) -> None:
+def test_add_detections_idempotent_and_conflicts(store: Store, tmp_path: Path) -> None:
     table = detections_csv(tmp_path, CSV_ROWS)
     res = store.add_detections(table, source="csv")
     assert (res.inserted, res.repeats, res.conflicts) == (3, 0, [])
@@ -221,14 +249,14 @@ def test_add_detections_idempotent_and_conflicts(store: SQLiteStore, tmp_path: P
     assert float(got.amplitude_pa[list(got.ids).index("d1")]) == 40.0
 
 
-def test_add_detections_empty(store: SQLiteStore, tmp_path: Path) -> None:
+def test_add_detections_empty(store: Store, tmp_path: Path) -> None:
     table = detections_csv(tmp_path, [])
     res = store.add_detections(table)
     assert (res.inserted, res.repeats, res.conflicts) == (0, 0, [])
     assert store.last_seq() == 0
 
 
-def test_detections_in_range_time_ordered_with_nan(store: SQLiteStore, tmp_path: Path) -> None:
+def test_detections_in_range_time_ordered_with_nan(store: Store, tmp_path: Path) -> None:
     store.add_detections(detections_csv(tmp_path, CSV_ROWS))
     got = store.detections(0, 2**62)
     assert list(got.ids) == ["d1", "d2", "d3"]
@@ -248,7 +276,7 @@ def test_detections_in_range_time_ordered_with_nan(store: SQLiteStore, tmp_path:
     assert len(empty) == 0 and empty.t_us.dtype == np.int64
 
 
-def test_detections_count_one_seq_per_batch(store: SQLiteStore, tmp_path: Path) -> None:
+def test_detections_count_one_seq_per_batch(store: Store, tmp_path: Path) -> None:
     store.add_detections(detections_csv(tmp_path, CSV_ROWS))
     assert store.last_seq() == 1 and store.max_seq("detection") == 1
     assert store.count("detection") == 3
@@ -266,13 +294,14 @@ def test_detections_count_one_seq_per_batch(store: SQLiteStore, tmp_path: Path) 
         "DELETE FROM audit",
     ],
 )
-def test_append_only_tables_refuse_update_and_delete(store: SQLiteStore, tmp_path: Path, sql: str) -> None:
+def test_append_only_tables_refuse_update_and_delete(store: Store, store_url: str, tmp_path: Path, sql: str) -> None:
+    """Refused by the database itself: the SQL goes through a plain connection of the driver, not truceline."""
     store.add_records("weather_report", [weather("wx-a", 0)])
     store.add_detections(detections_csv(tmp_path, CSV_ROWS))
     store.append_audit("alice", "annotate", "event", "evt-a", "note", None, None)
     before = {tb: all_rows(store, tb) for tb in ("observations", "detections", "audit")}
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        store._db.execute(sql)
+    with plain_connection(store, store_url) as conn, pytest.raises(refused(store), match="append-only"):
+        conn.execute(sql)
     assert {tb: all_rows(store, tb) for tb in before} == before
 
 
@@ -281,7 +310,7 @@ def rows(*events: Event) -> list[tuple[str, Record, int]]:
     return [("event", e, us(e.origin_time)) for e in events]
 
 
-def test_replace_scope_supersedes_previous_rows(store: SQLiteStore) -> None:
+def test_replace_scope_supersedes_previous_rows(store: Store) -> None:
     r1 = store.new_run("process", {})
     store.replace_scope("window:a", r1, rows(event("evt-1", 0), event("evt-2", 5)), seen_seq=3)
     store.replace_scope("window:b", r1, rows(event("evt-9", 50)), seen_seq=3)
@@ -315,14 +344,14 @@ def test_replace_scope_supersedes_previous_rows(store: SQLiteStore) -> None:
     assert store.get_derived("event", "nope") is None
 
 
-def test_replace_scope_keeps_status_of_record(store: SQLiteStore) -> None:
+def test_replace_scope_keeps_status_of_record(store: Store) -> None:
     run = store.new_run("process", {})
     store.replace_scope("window:a", run, [("violation", EX["violation"], us(t(5)))], seen_seq=1)
     (d,) = store.derived("violation")
     assert d.status == "corroborated" and d.record == EX["violation"]
 
 
-def test_set_status(store: SQLiteStore) -> None:
+def test_set_status(store: Store) -> None:
     run = store.new_run("process", {})
     store.replace_scope("window:a", run, [("violation", EX["violation"], us(t(5)))], seen_seq=1)
     store.set_status("violation", "vio-0001", "verified")
@@ -335,7 +364,7 @@ def test_set_status(store: SQLiteStore) -> None:
         store.set_status("incident", "vio-0001", "verified")  # wrong kind
 
 
-def test_set_status_refuses_superseded_row(store: SQLiteStore) -> None:
+def test_set_status_refuses_superseded_row(store: Store) -> None:
     r1 = store.new_run("process", {})
     store.replace_scope("window:a", r1, [("violation", EX["violation"], us(t(5)))], seen_seq=1)
     r2 = store.new_run("process", {})
@@ -344,7 +373,7 @@ def test_set_status_refuses_superseded_row(store: SQLiteStore) -> None:
         store.set_status("violation", "vio-0001", "verified")
 
 
-def test_put_derived_and_supersede(store: SQLiteStore) -> None:
+def test_put_derived_and_supersede(store: Store) -> None:
     r1 = store.new_run("process", {})
     store.replace_scope("window:a", r1, rows(event("evt-1", 0), event("evt-2", 5)), seen_seq=1)
     r2 = store.new_run("review", {"action": "test"})
@@ -361,7 +390,7 @@ def test_put_derived_and_supersede(store: SQLiteStore) -> None:
     }
 
 
-def test_put_derived_refuses_second_current_row(store: SQLiteStore) -> None:
+def test_put_derived_refuses_second_current_row(store: Store) -> None:
     r1 = store.new_run("process", {})
     store.replace_scope("window:a", r1, rows(event("evt-1", 0)), seen_seq=1)
     r2 = store.new_run("review", {})
@@ -374,7 +403,7 @@ def test_put_derived_refuses_second_current_row(store: SQLiteStore) -> None:
         store.put_derived("review:x", r2, [("sensor", EX["sensor"], 0)])
 
 
-def test_supersede_is_all_or_nothing(store: SQLiteStore) -> None:
+def test_supersede_is_all_or_nothing(store: Store) -> None:
     r1 = store.new_run("process", {})
     store.replace_scope("window:a", r1, rows(event("evt-1", 0)), seen_seq=1)
     r2 = store.new_run("review", {})
@@ -387,7 +416,7 @@ def test_supersede_is_all_or_nothing(store: SQLiteStore) -> None:
 
 
 # -- sequence numbers ----------------------------------------------------------------------------
-def test_max_seq_between(store: SQLiteStore, tmp_path: Path) -> None:
+def test_max_seq_between(store: Store, tmp_path: Path) -> None:
     assert store.max_seq_between(0, 2**62) == 0
     assert store.time_span_us() is None
     store.add_records("weather_report", [weather("wx-a", 0)])  # seq 1 at t(0)
@@ -413,7 +442,7 @@ def test_max_seq_between(store: SQLiteStore, tmp_path: Path) -> None:
 
 
 # -- transactions --------------------------------------------------------------------------------
-def test_transaction_rolls_back_everything(store: SQLiteStore) -> None:
+def test_transaction_rolls_back_everything(store: Store) -> None:
     with pytest.raises(RuntimeError, match="boom"), store.transaction():
         store.add_records("weather_report", [weather("wx-a", 0)])
         store.append_audit("alice", "annotate", "event", "evt-a", "note", None, None)
@@ -421,7 +450,7 @@ def test_transaction_rolls_back_everything(store: SQLiteStore) -> None:
     assert store.count("weather_report") == 0 and list(store.audit()) == [] and store.last_seq() == 0
 
 
-def test_nested_transaction_rolls_back_outer_too(store: SQLiteStore) -> None:
+def test_nested_transaction_rolls_back_outer_too(store: Store) -> None:
     store.add_records("weather_report", [weather("wx-0", -10)])
     with pytest.raises(RuntimeError, match="inner"), store.transaction():
         store.add_records("weather_report", [weather("wx-a", 0)])
@@ -440,11 +469,11 @@ def test_nested_transaction_rolls_back_outer_too(store: SQLiteStore) -> None:
     assert store.count("weather_report") == 2
 
 
-def test_transaction_commits_together(store: SQLiteStore, data_dir: Path) -> None:
+def test_transaction_commits_together(store: Store, store_url: str) -> None:
     with store.transaction():
         store.add_records("weather_report", [weather("wx-a", 0)])
         store.append_audit("alice", "annotate", "weather_report", "wx-a", "note", None, None)
-    other = SQLiteStore(data_dir)  # a second connection sees the committed data
+    other = open_store(store_url)  # a second connection sees the committed data
     try:
         assert other.count("weather_report") == 1 and len(list(other.audit())) == 1
     finally:
@@ -452,7 +481,7 @@ def test_transaction_commits_together(store: SQLiteStore, data_dir: Path) -> Non
 
 
 # -- audit ---------------------------------------------------------------------------------------
-def test_audit_round_trip(store: SQLiteStore) -> None:
+def test_audit_round_trip(store: Store) -> None:
     e1 = store.append_audit("alice", "confirm", "violation", "vio-1", "two sensors", {"status": "a"}, {"status": "b"})
     e2 = store.append_audit("bob", "annotate", "incident", "inc-1", "note", None, None)
     assert e2.seq > e1.seq
@@ -473,6 +502,7 @@ def _open_store(path: str) -> int:
     return v
 
 
+@pytest.mark.sqlite_only
 def test_several_processes_opening_a_new_store_at_once_migrate_it_once(tmp_path: Path) -> None:
     """``serve`` and ``ingest`` started together on a fresh data directory (found in review)."""
     import multiprocessing as mp
