@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean examples sysdeps fuzz reliability
+.PHONY: demo test lint bench install clean examples sysdeps fuzz reliability postgis test-postgis
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# PostgreSQL 15 + PostGIS from Debian's packages, cluster started, role and database made; prints the store URL.
+postgis:
+	bash scripts/postgis.sh
+
+# The store and service tests on PostGIS, in a throw-away database (dropped and made anew); `make test`
+# runs them on SQLite.
+test-postgis: $(STAMP)
+	url="$$(bash scripts/postgis.sh --test)" && TRUCELINE_TEST_PG_URL="$$url" \
+		$(PY) -m pytest -q tests/store tests/service --store-backends=postgis
 
 # Debian packages: Chromium (browser tests), Pango (PDF), fonts, poppler (PDF to PNG). Idempotent.
 sysdeps:

@@ -1,9 +1,11 @@
-"""Shared fixtures: the real data beside the checkout, and small hand-made agreements."""
+"""Shared fixtures: the real data beside the checkout, small hand-made agreements, and stores on every
+backend asked for (``--store-backends``, see tests/backends.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,73 @@ import pytest
 import shapely
 import yaml
 
+from tests import backends
 from truceline.io.geojson import write_features
+from truceline.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store-backends",
+        default=None,
+        help="store backends the store and service tests run on, comma-separated: sqlite,postgis "
+        "(default sqlite, and postgis when TRUCELINE_TEST_PG_URL is set; postgis not answering fails)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses a store once per backend asked for; ``sqlite_only`` tests on SQLite alone,
+    ``postgis_only`` ones on PostGIS alone (skipped, saying so, when it was not asked for)."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    names = backends.requested(metafunc.config)
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        names = ["sqlite"]
+    elif metafunc.definition.get_closest_marker("postgis_only"):
+        if "postgis" not in names:
+            reason = "postgis not asked for (--store-backends=sqlite,postgis or TRUCELINE_TEST_PG_URL)"
+            metafunc.parametrize("backend", [pytest.param("postgis", marks=pytest.mark.skip(reason=reason))])
+            return
+        names = ["postgis"]
+    metafunc.parametrize("backend", names)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The PostGIS test database (TRUCELINE_TEST_PG_URL); fails every test that needs it when it does not answer."""
+    url = backends.pg_url()
+    backends.check_pg(url)
+    return url
+
+
+@pytest.fixture
+def new_store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[str], str]]:
+    """``new_store_url(name)``: where a new empty store of ``backend`` lives: the data directory ``tmp_path /
+    name``, or a schema of its own in the PostGIS test database (dropped after the test)."""
+    with contextlib.ExitStack() as stack:
+
+        def make(name: str) -> str:
+            if backend == "sqlite":
+                return str(tmp_path / name)
+            return stack.enter_context(backends.pg_schema(request.getfixturevalue("pg_url")))
+
+        yield make
+
+
+@pytest.fixture
+def store_url(new_store_url: Callable[[str], str]) -> str:
+    """Where a new empty store of ``backend`` lives (on SQLite, the data directory ``tmp_path / "data"``)."""
+    return new_store_url("data")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A new empty store on each backend asked for."""
+    s = open_store(store_url)
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Ingest and process end to end: idempotence, rejections, incremental windows, crash and resume.
 
 One small simulated day (3 h, one sector, with claims, sightings, a restriction, an outage) is
-shared by the tests of this module (simulated once, copied per test).
+shared by the tests of this module (simulated once, copied per test). Each test runs on every store
+backend asked for (tests/backends.py); the CLI and the killed ``process`` open the store by its URL.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.backends import execute
 from tests.scenarios import one_sector_day
 from truceline.agreement import load_agreement
 from truceline.cli import app
@@ -28,7 +31,7 @@ from truceline.service.ingest import ingest_files
 from truceline.service.process import ProcessParams, process
 from truceline.sim.run import simulate
 from truceline.sim.scenario import parse_scenario
-from truceline.store import SQLiteStore
+from truceline.store import Store, open_store
 
 pytestmark = pytest.mark.slow
 
@@ -42,14 +45,9 @@ def sim_day(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    s = SQLiteStore(tmp_path / "data")
-    yield s  # type: ignore[misc]
-    s.close()
 
 
-def test_ingest_is_idempotent_and_keeps_everything(sim_day: Path, store: SQLiteStore) -> None:
+def test_ingest_is_idempotent_and_keeps_everything(sim_day: Path, store: Store) -> None:
     first = ingest_files(store, [sim_day])
     assert first.ok and first.inserted > 1000 and first.repeats == 0
     n_det = sum(1 for _ in (sim_day / "observations/detections.csv").open()) - 1
@@ -60,7 +58,9 @@ def test_ingest_is_idempotent_and_keeps_everything(sim_day: Path, store: SQLiteS
     assert store.last_seq() == seq and store.count("detection") == n_det
 
 
-def test_ingest_rejects_bad_records_names_them_and_keeps_the_good(sim_day: Path, tmp_path: Path) -> None:
+def test_ingest_rejects_bad_records_names_them_and_keeps_the_good(
+    sim_day: Path, tmp_path: Path, store_url: str
+) -> None:
     obs = tmp_path / "obs"
     shutil.copytree(sim_day / "observations", obs)
     lines = (obs / "sightings.jsonl").read_text().splitlines()
@@ -75,27 +75,27 @@ def test_ingest_rejects_bad_records_names_them_and_keeps_the_good(sim_day: Path,
     det[7] = det[7].replace(first_sensor, "NO-SUCH-SENSOR", 1)
     (obs / "detections.csv").write_text("\n".join(det) + "\n")
     runner = CliRunner()
-    res = runner.invoke(app, ["ingest", str(obs), "--data", str(tmp_path / "data")])
+    res = runner.invoke(app, ["ingest", str(obs), "--store", store_url])
     assert res.exit_code == 1, res.output
     out = res.output
     assert "sightings.jsonl:2: record" in out and "position.lat_deg: 91" in out.replace("'", "")
     assert f"sightings.jsonl:{len(lines)}: <json>" in out
     assert "detections.csv:6: record" in out and "arrival_time" in out
     assert "detections.csv:8: record" in out and "unknown sensor" in out
-    store = SQLiteStore(tmp_path / "data")
+    store = open_store(store_url)
     try:
         assert store.count("sighting") == len(lines) - 2
         assert store.count("detection") == len(det) - 1 - 2
     finally:
         store.close()
     # Sending the same files again stores nothing new and still reports the same rejections.
-    res2 = runner.invoke(app, ["ingest", str(obs), "--data", str(tmp_path / "data"), "--json"])
+    res2 = runner.invoke(app, ["ingest", str(obs), "--store", store_url, "--json"])
     assert res2.exit_code == 1
     summary = json.loads(res2.output[res2.output.index("{") :])
     assert summary["inserted"] == 0 and summary["rejected"] == 4
 
 
-def test_conflicting_record_with_a_stored_id_is_rejected(sim_day: Path, store: SQLiteStore, tmp_path: Path) -> None:
+def test_conflicting_record_with_a_stored_id_is_rejected(sim_day: Path, store: Store, tmp_path: Path) -> None:
     ingest_files(store, [sim_day / "observations/sensors.jsonl", sim_day / "observations/sightings.jsonl"])
     lines = (sim_day / "observations/sightings.jsonl").read_text().splitlines()
     changed = json.loads(lines[0])
@@ -110,7 +110,7 @@ def test_conflicting_record_with_a_stored_id_is_rejected(sim_day: Path, store: S
     assert stored.notes == json.loads(lines[0])["notes"] != "edited after the fact"  # never overwritten
 
 
-def test_process_scores_like_a_batch_run_and_is_incremental(sim_day: Path, store: SQLiteStore, tmp_path: Path) -> None:
+def test_process_scores_like_a_batch_run_and_is_incremental(sim_day: Path, store: Store, tmp_path: Path) -> None:
     ingest_files(store, [sim_day])
     agr = load_agreement(sim_day / "agreement")
     s1 = process(store, agr)
@@ -130,7 +130,7 @@ def test_process_scores_like_a_batch_run_and_is_incremental(sim_day: Path, store
     assert process(store, agr).windows_processed == []
 
 
-def test_late_data_reprocesses_only_its_window(sim_day: Path, store: SQLiteStore, tmp_path: Path) -> None:
+def test_late_data_reprocesses_only_its_window(sim_day: Path, store: Store, tmp_path: Path) -> None:
     obs = sim_day / "observations"
     lines = (obs / "detections.csv").read_text().splitlines()
     header, rows = lines[0], lines[1:]
@@ -151,8 +151,8 @@ def test_late_data_reprocesses_only_its_window(sim_day: Path, store: SQLiteStore
     assert len(old) > len(store.derived("event"))  # superseded rows kept, never deleted
 
 
-def _run_process(data: Path, agreement: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TRUCELINE_DATA": str(data)}
+def _run_process(url: str, agreement: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TRUCELINE_STORE": url}
     return subprocess.Popen(
         [sys.executable, "-m", "truceline", "process", "--agreement", str(agreement), "--window-s", "1800"],
         env=env,
@@ -161,14 +161,14 @@ def _run_process(data: Path, agreement: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def test_process_killed_mid_run_resumes_to_the_same_result(sim_day: Path, tmp_path: Path) -> None:
+def test_process_killed_mid_run_resumes_to_the_same_result(sim_day: Path, new_store_url: Callable[[str], str]) -> None:
     agr_dir = sim_day / "agreement"
-    clean, crashed = tmp_path / "clean", tmp_path / "crashed"
+    clean, crashed = new_store_url("clean"), new_store_url("crashed")
     for d in (clean, crashed):
-        s = SQLiteStore(d)
+        s = open_store(d)
         ingest_files(s, [sim_day])
         s.close()
-    ref = SQLiteStore(clean)
+    ref = open_store(clean)
     process(ref, load_agreement(agr_dir), params=ProcessParams(window_s=1800))
     expected = {d.record.id for d in ref.derived("violation")}
     expected_events = {d.record.id for d in ref.derived("event")}
@@ -179,7 +179,7 @@ def test_process_killed_mid_run_resumes_to_the_same_result(sim_day: Path, tmp_pa
         proc = _run_process(crashed, agr_dir)
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and proc.poll() is None:
-            s = SQLiteStore(crashed)
+            s = open_store(crashed)
             n = len(s.scope_states())
             s.close()
             if n > kills:
@@ -189,13 +189,13 @@ def test_process_killed_mid_run_resumes_to_the_same_result(sim_day: Path, tmp_pa
             time.sleep(0.05)
         proc.wait(timeout=60)
     assert kills >= 1
-    s = SQLiteStore(crashed)
+    s = open_store(crashed)
     partial = len(s.scope_states())
     s.close()
     proc = _run_process(crashed, agr_dir)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err.decode()
-    s = SQLiteStore(crashed)
+    s = open_store(crashed)
     try:
         got = {d.record.id for d in s.derived("violation")}
         got_events = {d.record.id for d in s.derived("event")}
@@ -206,7 +206,7 @@ def test_process_killed_mid_run_resumes_to_the_same_result(sim_day: Path, tmp_pa
     assert got == expected
 
 
-def test_reviewed_finding_keeps_its_status_when_its_window_is_reprocessed(sim_day: Path, store: SQLiteStore) -> None:
+def test_reviewed_finding_keeps_its_status_when_its_window_is_reprocessed(sim_day: Path, store: Store) -> None:
     from truceline.service.review import dismiss, history
 
     ingest_files(store, [sim_day])
@@ -218,7 +218,7 @@ def test_reviewed_finding_keeps_its_status_when_its_window_is_reprocessed(sim_da
     scope = v.scope
     state = store.scope_state(scope)
     assert state is not None
-    store._db.execute("UPDATE scopes SET seen_seq = -1 WHERE scope = ?", (scope,))
+    execute(store, "UPDATE scopes SET seen_seq = -1 WHERE scope = ?", (scope,))
     again = process(store, agr)
     assert scope in again.windows_processed
     now = store.get_derived("violation", v.record.id)
@@ -226,9 +226,9 @@ def test_reviewed_finding_keeps_its_status_when_its_window_is_reprocessed(sim_da
     assert [e.action for e in history(store, v.record.id)] == ["dismiss", "carry_over_review"]
 
 
-def test_cli_round_trip_ingest_process_review_export(sim_day: Path, tmp_path: Path) -> None:
+def test_cli_round_trip_ingest_process_review_export(sim_day: Path, tmp_path: Path, store_url: str) -> None:
     runner = CliRunner()
-    data = ["--data", str(tmp_path / "d")]
+    data = ["--store", store_url]
     assert runner.invoke(app, ["ingest", str(sim_day), *data]).exit_code == 0
     res = runner.invoke(app, ["process", "--agreement", str(sim_day / "agreement"), *data])
     assert res.exit_code == 0 and "window(s) processed" in res.output, res.output
@@ -254,7 +254,7 @@ def test_cli_round_trip_ingest_process_review_export(sim_day: Path, tmp_path: Pa
     assert res.exit_code == 0 and json.loads((tmp_path / "c.geojson").read_text())["type"] == "FeatureCollection"
 
 
-def test_a_run_killed_before_judging_claims_judges_them_on_resume(sim_day: Path, store: SQLiteStore) -> None:
+def test_a_run_killed_before_judging_claims_judges_them_on_resume(sim_day: Path, store: Store) -> None:
     """Every window committed, then killed before the claims (found in review): the next run, with no
     dirty window, must still judge them."""
     from truceline.service.process import process_window, windows
@@ -273,7 +273,7 @@ def test_a_run_killed_before_judging_claims_judges_them_on_resume(sim_day: Path,
     assert verdicts and verdicts != {"pending"}
 
 
-def test_claims_are_filed_under_the_period_they_are_about(sim_day: Path, store: SQLiteStore) -> None:
+def test_claims_are_filed_under_the_period_they_are_about(sim_day: Path, store: Store) -> None:
     ingest_files(store, [sim_day])
     claims = store.records("claim")
     c = claims[0]
@@ -286,7 +286,7 @@ def test_claims_are_filed_under_the_period_they_are_about(sim_day: Path, store: 
     assert store.time_span_us() == span
 
 
-def test_a_merge_survives_the_reprocessing_of_its_window(sim_day: Path, store: SQLiteStore) -> None:
+def test_a_merge_survives_the_reprocessing_of_its_window(sim_day: Path, store: Store) -> None:
     from truceline.service.review import history, merge_incidents
 
     ingest_files(store, [sim_day])
@@ -297,7 +297,7 @@ def test_a_merge_survives_the_reprocessing_of_its_window(sim_day: Path, store: S
         by_scope.setdefault(d.scope, []).append(d.record.id)
     scope, ids = next((k, v) for k, v in by_scope.items() if len(v) >= 2)
     merged = merge_incidents(store, ids[:2], "anna", "one fire mission")
-    store._db.execute("UPDATE scopes SET seen_seq = -1 WHERE scope = ?", (scope,))
+    execute(store, "UPDATE scopes SET seen_seq = -1 WHERE scope = ?", (scope,))
     assert scope in process(store, agr).windows_processed
     current = {d.record.id for d in store.derived("incident")}
     assert merged.id in current and not set(ids[:2]) & current  # the members stay replaced

@@ -1,14 +1,14 @@
-"""The analyst review workflow and its audit trail (service/review.py), on a real SQLite store."""
+"""The analyst review workflow and its audit trail (service/review.py), on a real store of each backend asked for."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.backends import execute
 from truceline.core import Event, Incident, Record, Violation, evolve
 from truceline.core.attribution import Attribution
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
@@ -16,7 +16,7 @@ from truceline.core.examples import EXAMPLE_TIME, example_records
 from truceline.core.uncertainty import TimeWindow
 from truceline.service import review
 from truceline.service.review import ReviewConflict, ReviewError
-from truceline.store import DERIVED_KINDS, AuditEntry, SQLiteStore
+from truceline.store import DERIVED_KINDS, AuditEntry, Store
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 EX = example_records()
@@ -71,21 +71,20 @@ def derived_rows() -> list[tuple[str, Record, int]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "data")
-    run = s.new_run("process", {"test": True})
-    s.replace_scope(SCOPE, run, derived_rows(), seen_seq=0)
-    yield s
-    s.close()
+def store(store: Store) -> Store:
+    """On each backend asked for (tests/backends.py): four events, two incidents, two violations."""
+    run = store.new_run("process", {"test": True})
+    store.replace_scope(SCOPE, run, derived_rows(), seen_seq=0)
+    return store
 
 
-def status(store: SQLiteStore, kind: str, rid: str) -> str | None:
+def status(store: Store, kind: str, rid: str) -> str | None:
     d = store.get_derived(kind, rid)
     assert d is not None
     return d.status
 
 
-def snapshot(store: SQLiteStore) -> dict[str, Any]:
+def snapshot(store: Store) -> dict[str, Any]:
     """Everything stored that review may touch: derived rows (record, scope, run), audit, runs."""
     derived = {
         (d.kind, d.record.id, d.run_id): (d.record, d.scope)
@@ -95,7 +94,7 @@ def snapshot(store: SQLiteStore) -> dict[str, Any]:
     return {
         "derived": derived,
         "audit": list(store.audit()),
-        "runs": store._db.execute("SELECT * FROM runs").fetchall(),
+        "runs": execute(store, "SELECT * FROM runs ORDER BY run_id"),
     }
 
 
@@ -104,7 +103,7 @@ def assert_recent(entry: AuditEntry) -> None:
     assert abs((dt.datetime.now(dt.UTC) - entry.at).total_seconds()) < 60
 
 
-StatusAction = Callable[[SQLiteStore, str, str, str, str], AuditEntry]
+StatusAction = Callable[[Store, str, str, str, str], AuditEntry]
 STATUS_ACTIONS: list[tuple[StatusAction, str, str]] = [
     (review.confirm, "confirm", "verified"),
     (review.dismiss, "dismiss", "refuted"),
@@ -118,7 +117,7 @@ STATUS_ACTIONS: list[tuple[StatusAction, str, str]] = [
     ("kind", "rid", "was"), [("violation", "vio-0002", "unverified"), ("incident", "inc-0001", "corroborated")]
 )
 def test_status_action(
-    store: SQLiteStore, fn: StatusAction, action: str, to: str, kind: str, rid: str, was: str
+    store: Store, fn: StatusAction, action: str, to: str, kind: str, rid: str, was: str
 ) -> None:
     entry = fn(store, kind, rid, ACTOR, "two sensors and a patrol agree")
     assert status(store, kind, rid) == to
@@ -133,13 +132,13 @@ def test_status_action(
     assert d.superseded_by is None
 
 
-def test_event_can_be_reviewed(store: SQLiteStore) -> None:
+def test_event_can_be_reviewed(store: Store) -> None:
     entry = review.confirm(store, "event", "evt-0001", ACTOR, "crater found by patrol")
     assert entry.before == {"status": None} and entry.after == {"status": "verified"}
     assert status(store, "event", "evt-0001") == "verified"
 
 
-def test_status_can_change_again_and_history_keeps_order(store: SQLiteStore) -> None:
+def test_status_can_change_again_and_history_keeps_order(store: Store) -> None:
     a = review.dismiss(store, "violation", "vio-0002", ACTOR, "no crater")
     b = review.confirm(store, "violation", "vio-0002", "analyst.uk.2", "crater found on second patrol")
     assert status(store, "violation", "vio-0002") == "verified"
@@ -147,7 +146,7 @@ def test_status_can_change_again_and_history_keeps_order(store: SQLiteStore) -> 
     assert b.before == {"status": "refuted"} and b.seq > a.seq
 
 
-def test_same_status_is_refused(store: SQLiteStore) -> None:
+def test_same_status_is_refused(store: Store) -> None:
     review.confirm(store, "violation", "vio-0002", ACTOR, "checked")
     with pytest.raises(ReviewConflict, match="already verified") as err:
         review.confirm(store, "violation", "vio-0002", "someone.else", "checked too")
@@ -161,7 +160,7 @@ def test_same_status_is_refused(store: SQLiteStore) -> None:
     ("actor", "reason", "bad"),
     [("", "why", "actor"), ("  ", "why", "actor"), (ACTOR, "", "reason"), (ACTOR, " \n", "reason")],
 )
-def test_actor_and_reason_required(store: SQLiteStore, fn: StatusAction, actor: str, reason: str, bad: str) -> None:
+def test_actor_and_reason_required(store: Store, fn: StatusAction, actor: str, reason: str, bad: str) -> None:
     before = snapshot(store)
     with pytest.raises(ValueError, match=f"^{bad}: must be a non-empty string"):
         fn(store, "violation", "vio-0002", actor, reason)
@@ -169,7 +168,7 @@ def test_actor_and_reason_required(store: SQLiteStore, fn: StatusAction, actor: 
     assert snapshot(store) == before
 
 
-def test_annotate_needs_actor_and_text(store: SQLiteStore) -> None:
+def test_annotate_needs_actor_and_text(store: Store) -> None:
     with pytest.raises(ValueError, match=r"^actor:"):
         review.annotate(store, "incident", "inc-0001", "", "note")
     with pytest.raises(ValueError, match=r"^text:"):
@@ -178,7 +177,7 @@ def test_annotate_needs_actor_and_text(store: SQLiteStore) -> None:
 
 
 @pytest.mark.parametrize("fn", [a[0] for a in STATUS_ACTIONS] + [review.request_verification, review.annotate])
-def test_unknown_record(store: SQLiteStore, fn: StatusAction) -> None:
+def test_unknown_record(store: Store, fn: StatusAction) -> None:
     with pytest.raises(ReviewError, match="violation 'vio-nope': not found") as err:
         fn(store, "violation", "vio-nope", ACTOR, "why")
     assert isinstance(err.value, LookupError)
@@ -189,7 +188,7 @@ def test_unknown_record(store: SQLiteStore, fn: StatusAction) -> None:
 
 
 @pytest.mark.parametrize("fn", [a[0] for a in STATUS_ACTIONS] + [review.request_verification, review.annotate])
-def test_superseded_record(store: SQLiteStore, fn: StatusAction) -> None:
+def test_superseded_record(store: Store, fn: StatusAction) -> None:
     run = store.new_run("process", {"again": True})
     store.replace_scope(SCOPE, run, [], seen_seq=1)  # the window re-derived with nothing in it
     with pytest.raises(ReviewError, match=f"violation 'vio-0002': superseded by run {run}"):
@@ -198,12 +197,12 @@ def test_superseded_record(store: SQLiteStore, fn: StatusAction) -> None:
 
 
 @pytest.mark.parametrize("kind", ["claim_assessment", "sensor", "incidents", ""])
-def test_kind_must_be_reviewable(store: SQLiteStore, kind: str) -> None:
+def test_kind_must_be_reviewable(store: Store, kind: str) -> None:
     with pytest.raises(ValueError, match=r"^kind:"):
         review.confirm(store, kind, "vio-0002", ACTOR, "why")
 
 
-def test_status_change_and_audit_are_one_transaction(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_change_and_audit_are_one_transaction(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> AuditEntry:
         raise OSError("disk full")
 
@@ -214,7 +213,7 @@ def test_status_change_and_audit_are_one_transaction(store: SQLiteStore, monkeyp
 
 
 # -- annotate, request verification ---------------------------------------------------------------
-def test_annotate_is_audit_only(store: SQLiteStore) -> None:
+def test_annotate_is_audit_only(store: Store) -> None:
     before = snapshot(store)
     entry = review.annotate(store, "incident", "inc-0001", ACTOR, "patrol heard 4 impacts, sensors located 1")
     assert (entry.action, entry.target_kind, entry.target_id, entry.actor) == (
@@ -231,7 +230,7 @@ def test_annotate_is_audit_only(store: SQLiteStore) -> None:
     assert status(store, "incident", "inc-0001") == "corroborated"
 
 
-def test_request_verification(store: SQLiteStore) -> None:
+def test_request_verification(store: Store) -> None:
     assert review.pending_requests(store) == []
     entry = review.request_verification(store, "violation", "vio-0002", ACTOR, "send a patrol to the crater")
     assert entry.action == "request_verification" and entry.reason == "send a patrol to the crater"
@@ -253,19 +252,19 @@ def test_request_verification(store: SQLiteStore) -> None:
 
 
 @pytest.mark.parametrize("fn", [review.dismiss, review.mark_inconclusive])
-def test_request_closed_by_status_actions(store: SQLiteStore, fn: StatusAction) -> None:
+def test_request_closed_by_status_actions(store: Store, fn: StatusAction) -> None:
     review.request_verification(store, "incident", "inc-0002", ACTOR, "UAV pass")
     fn(store, "incident", "inc-0002", ACTOR, "UAV saw nothing conclusive")
     assert review.pending_requests(store) == []
 
 
-def test_request_closed_by_merge(store: SQLiteStore) -> None:
+def test_request_closed_by_merge(store: Store) -> None:
     review.request_verification(store, "incident", "inc-0002", ACTOR, "UAV pass")
     review.merge_incidents(store, ["inc-0001", "inc-0002"], ACTOR, "one fire mission")
     assert review.pending_requests(store) == []
 
 
-def test_request_on_superseded_record_is_not_pending(store: SQLiteStore) -> None:
+def test_request_on_superseded_record_is_not_pending(store: Store) -> None:
     review.request_verification(store, "violation", "vio-0002", ACTOR, "patrol")
     run = store.new_run("process", {"again": True})
     store.replace_scope(SCOPE, run, [], seen_seq=1)
@@ -273,7 +272,7 @@ def test_request_on_superseded_record_is_not_pending(store: SQLiteStore) -> None
 
 
 # -- merge ---------------------------------------------------------------------------------------
-def test_merge(store: SQLiteStore) -> None:
+def test_merge(store: Store) -> None:
     new = review.merge_incidents(store, ["inc-0001", "inc-0002"], ACTOR, "same battery, one fire mission")
     assert new.id not in ("inc-0001", "inc-0002") and new.id.startswith("inc-")
     assert new.event_ids == ("evt-0000", "evt-0001", "evt-0003", "evt-0002")
@@ -302,7 +301,7 @@ def test_merge(store: SQLiteStore) -> None:
     assert [d.record.id for d in store.derived("event")] == ["evt-0000", "evt-0001", "evt-0003", "evt-0002"]
 
 
-def test_merge_audit_covers_every_id(store: SQLiteStore) -> None:
+def test_merge_audit_covers_every_id(store: Store) -> None:
     new = review.merge_incidents(store, ["inc-0001", "inc-0002"], ACTOR, "one fire mission")
     (m1,) = review.history(store, "inc-0001")
     (m2,) = review.history(store, "inc-0002")
@@ -320,7 +319,7 @@ def test_merge_audit_covers_every_id(store: SQLiteStore) -> None:
     assert mn.after["incident_id"] == new.id
 
 
-def test_merge_keeps_what_members_agree_on(store: SQLiteStore) -> None:
+def test_merge_keeps_what_members_agree_on(store: Store) -> None:
     # a launch and its impact first formed as two incidents, with the same attribution
     ru = Attribution(level=AttributionLevel.ORIGIN_AREA, party=Party.RUSSIA, probability=0.97, evidence=("evt-0010",))
     a = evolve(
@@ -364,14 +363,14 @@ def test_merge_keeps_what_members_agree_on(store: SQLiteStore) -> None:
         (["inc-0001", ""], r"ids\[1\]: must be a non-empty"),
     ],
 )
-def test_merge_bad_ids(store: SQLiteStore, ids: Any, match: str) -> None:
+def test_merge_bad_ids(store: Store, ids: Any, match: str) -> None:
     before = snapshot(store)
     with pytest.raises(ValueError, match=match):
         review.merge_incidents(store, ids, ACTOR, "why")
     assert snapshot(store) == before
 
 
-def test_merge_unknown_or_superseded_member_writes_nothing(store: SQLiteStore) -> None:
+def test_merge_unknown_or_superseded_member_writes_nothing(store: Store) -> None:
     before = snapshot(store)
     with pytest.raises(ReviewError, match="incident 'inc-nope': not found"):
         review.merge_incidents(store, ["inc-0001", "inc-nope"], ACTOR, "why")
@@ -385,7 +384,7 @@ def test_merge_unknown_or_superseded_member_writes_nothing(store: SQLiteStore) -
         review.confirm(store, "incident", "inc-0002", ACTOR, "too late")
 
 
-def test_merge_needs_actor_and_reason(store: SQLiteStore) -> None:
+def test_merge_needs_actor_and_reason(store: Store) -> None:
     with pytest.raises(ValueError, match=r"^actor:"):
         review.merge_incidents(store, ["inc-0001", "inc-0002"], "", "why")
     with pytest.raises(ValueError, match=r"^reason:"):
@@ -393,7 +392,7 @@ def test_merge_needs_actor_and_reason(store: SQLiteStore) -> None:
     assert len(store.derived("incident")) == 2
 
 
-def test_merge_is_one_transaction(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_merge_is_one_transaction(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     before = snapshot(store)
     real = store.append_audit
     calls = []
@@ -411,7 +410,7 @@ def test_merge_is_one_transaction(store: SQLiteStore, monkeypatch: pytest.Monkey
 
 
 # -- split ---------------------------------------------------------------------------------------
-def test_split(store: SQLiteStore) -> None:
+def test_split(store: Store) -> None:
     parts = review.split_incident(store, "inc-0001", [["evt-0000", "obs-0001"], ["evt-0001"]], ACTOR, "two missions")
     assert len(parts) == 2 and len({p.id for p in parts}) == 2
     assert not {p.id for p in parts} & {"inc-0001", "inc-0002"}
@@ -444,7 +443,7 @@ def test_split(store: SQLiteStore) -> None:
     assert store.get_derived("violation", "vio-0001").record == VIO1  # type: ignore[union-attr]
 
 
-def test_split_audit_covers_every_id(store: SQLiteStore) -> None:
+def test_split_audit_covers_every_id(store: Store) -> None:
     a, b = review.split_incident(store, "inc-0002", [["evt-0002"], ["evt-0003"]], ACTOR, "two guns")
     (so,) = review.history(store, "inc-0002")
     (sa,) = review.history(store, a.id)
@@ -482,14 +481,14 @@ def test_split_audit_covers_every_id(store: SQLiteStore) -> None:
         (["evt-0000", "evt-0001"], r"groups\[0\]: must be a non-empty list"),
     ],
 )
-def test_split_bad_groups(store: SQLiteStore, groups: Any, match: str) -> None:
+def test_split_bad_groups(store: Store, groups: Any, match: str) -> None:
     before = snapshot(store)
     with pytest.raises(ValueError, match=match):
         review.split_incident(store, "inc-0001", groups, ACTOR, "why")
     assert snapshot(store) == before
 
 
-def test_split_unknown_superseded_and_empty_args(store: SQLiteStore) -> None:
+def test_split_unknown_superseded_and_empty_args(store: Store) -> None:
     with pytest.raises(ReviewError, match="incident 'inc-nope': not found"):
         review.split_incident(store, "inc-nope", [["a"], ["b"]], ACTOR, "why")
     with pytest.raises(ValueError, match=r"^actor:"):
@@ -501,7 +500,7 @@ def test_split_unknown_superseded_and_empty_args(store: SQLiteStore) -> None:
         review.split_incident(store, "inc-0002", [["evt-0002"], ["evt-0003"]], ACTOR, "again")
 
 
-def test_merge_then_split_back(store: SQLiteStore) -> None:
+def test_merge_then_split_back(store: Store) -> None:
     merged = review.merge_incidents(store, ["inc-0001", "inc-0002"], ACTOR, "one mission?")
     groups = [["evt-0000", "evt-0001", "obs-0001"], ["evt-0003", "evt-0002"]]
     p1, p2 = review.split_incident(store, merged.id, groups, "analyst.uk.2", "no: two missions")
@@ -513,7 +512,7 @@ def test_merge_then_split_back(store: SQLiteStore) -> None:
 
 
 # -- nothing is ever deleted ---------------------------------------------------------------------
-def test_nothing_is_ever_deleted(store: SQLiteStore) -> None:
+def test_nothing_is_ever_deleted(store: Store) -> None:
     steps: list[Callable[[], object]] = [
         lambda: review.request_verification(store, "violation", "vio-0001", ACTOR, "patrol"),
         lambda: review.confirm(store, "violation", "vio-0001", ACTOR, "patrol confirmed"),
@@ -537,6 +536,6 @@ def test_nothing_is_ever_deleted(store: SQLiteStore) -> None:
     final = snapshot(store)
     assert set(seen["derived"]) < set(final["derived"])
     assert final["audit"][: len(seen["audit"])] == seen["audit"]
-    raw = store._db.execute("SELECT COUNT(*) FROM derived").fetchone()[0]
+    raw = execute(store, "SELECT COUNT(*) FROM derived")[0][0]
     assert raw == len(final["derived"]) == 8 + 1 + 2  # 4 events, 2 violations, 2 incidents + merged + 2 parts
     assert len(final["audit"]) == 5 + 3 + 3

@@ -1,4 +1,5 @@
-"""Stores opened by URL: a bare path and ``sqlite://`` are the SQLite data directory; other schemes register."""
+"""Stores opened by URL: a bare path and ``sqlite://`` are the SQLite data directory, ``postgresql://`` (and
+``postgres://``) the PostGIS store; other schemes register."""
 
 from __future__ import annotations
 
@@ -51,11 +52,30 @@ def test_same_store_by_path_and_by_url(tmp_path: Path) -> None:
         b.close()
 
 
-@pytest.mark.parametrize("url", ["postgresql://truceline@db/truceline", "s3://bucket/x", "FILE://x"])
+@pytest.mark.parametrize("url", ["mysql://truceline@db/truceline", "s3://bucket/x", "FILE://x"])
 def test_unknown_scheme_names_the_url_and_the_known_schemes(url: str) -> None:
-    with pytest.raises(InvalidInput, match=r"unknown scheme .* \(known: sqlite\)") as err:
+    with pytest.raises(InvalidInput, match=r"unknown scheme .* \(known: postgres, postgresql, sqlite\)") as err:
         open_store(url)
     assert repr(url) in str(err.value)
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres", "PostgreSQL"])
+def test_postgresql_is_the_postgis_store_kept_in_no_folder(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend, location = registry.backend_of(f"{scheme}://truceline@127.0.0.1:1/truceline")
+    assert backend.scheme in ("postgresql", "postgres") and location == "truceline@127.0.0.1:1/truceline"
+    assert registry.data_dir_of(f"{scheme}://127.0.0.1:1/x") is None  # not kept in files: no bulletins folder
+    opened: list[str] = []
+    monkeypatch.setattr("truceline.store.postgis.PostGISStore", opened.append)
+    open_store(f"{scheme}://u:secret@127.0.0.1:1/db?sslmode=disable")
+    assert opened == ["postgresql://u:secret@127.0.0.1:1/db?sslmode=disable"]  # libpq's own URL, whatever the scheme
+
+
+def test_a_server_that_does_not_answer_is_invalid_input_without_the_password() -> None:
+    """Port 1 on the loopback: nothing listens there (no name to resolve, no traffic leaves the machine)."""
+    with pytest.raises(InvalidInput, match=r"cannot connect") as err:
+        open_store("postgresql://truceline:s3cret-pw@127.0.0.1:1/truceline?connect_timeout=2")
+    assert "postgresql://truceline:***@127.0.0.1:1/truceline" in str(err.value)
+    assert "s3cret-pw" not in str(err.value)
 
 
 @pytest.mark.parametrize(("url", "match"), [("", "empty"), ("  ", "empty"), ("sqlite://", "no location")])
@@ -71,7 +91,7 @@ def test_a_data_directory_that_is_a_file_is_invalid_input(tmp_path: Path) -> Non
 
 
 def test_a_registered_backend_opens_its_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a PostgreSQL backend will do: register its scheme; callers open it by URL, unchanged."""
+    """What the PostGIS backend does: register its scheme; callers open it by URL, unchanged."""
     opened: list[str] = []
 
     def open_memory(location: str) -> Store:
@@ -79,14 +99,14 @@ def test_a_registered_backend_opens_its_urls(tmp_path: Path, monkeypatch: pytest
         return SQLiteStore(":memory:")
 
     monkeypatch.setattr(registry, "_BACKENDS", dict(registry._BACKENDS))
-    registry.register(Backend("postgresql", open_memory, description="a stand-in"))
-    assert registry.schemes() == ["postgresql", "sqlite"]
-    store = open_store("postgresql://truceline@db:5432/truceline")
+    registry.register(Backend("memtest", open_memory, description="a stand-in"))
+    assert registry.schemes() == ["memtest", "postgres", "postgresql", "sqlite"]
+    store = open_store("memtest://truceline@db:5432/truceline")
     try:
         assert opened == ["truceline@db:5432/truceline"]
         assert store.time_span_us() is None and store.scope_states() == {}
         assert store.revoke_token("tok-none", dt.datetime.now(dt.UTC)) is False
     finally:
         store.close()
-    assert registry.data_dir_of("postgresql://db/x") is None  # not kept in files: no bulletins folder
+    assert registry.data_dir_of("memtest://db/x") is None  # not kept in files: no bulletins folder
     assert _path_of(tmp_path / "still") == tmp_path / "still" / DB_NAME

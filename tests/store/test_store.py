@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np

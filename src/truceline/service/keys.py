@@ -6,20 +6,23 @@ rest and session cookies, :mod:`truceline.service.tokens`) and ``public-id`` (ke
 :mod:`truceline.service.redaction`). One key per purpose, so that one leaking gives nothing of the other.
 
 A store kept in no directory (in memory) gets a key of this process only: its tokens and public ids
-last as long as the process. A store kept in a database server (PostGIS, a later issue) must keep its
-keys beside its configuration; :func:`data_dir_of` returns None for it today.
+last as long as the process. A store kept in a database server (PostGIS) keeps its keys beside the
+server's configuration: in ``$TRUCELINE_SECRETS_DIR/secrets/`` when set (what several API machines of
+one store must share), else in ``$XDG_CONFIG_HOME/truceline/stores/<digest of the store's URL, password
+left out>/secrets/`` (``~/.config`` by default), so that tokens and public ids outlive the process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KEY_BYTES", "data_dir_of", "key_file", "server_key"]
+__all__ = ["KEY_BYTES", "data_dir_of", "key_file", "server_key", "server_store_home"]
 
 KEY_BYTES = 32
 _KEYS: dict[tuple[str, str], bytes] = {}
@@ -32,6 +35,18 @@ def data_dir_of(store: Any) -> Path | None:
     if not path or path == ":memory:" or "://" in path:
         return None
     return Path(path).resolve().parent
+
+
+def server_store_home(store: Any) -> Path | None:
+    """Where a store kept in a database server keeps its keys (module docstring); None for one that is not."""
+    path = str(getattr(store, "path", "") or "")
+    if "://" not in path:
+        return None
+    env = os.environ.get("TRUCELINE_SECRETS_DIR", "").strip()
+    if env:
+        return Path(env)
+    config = os.environ.get("XDG_CONFIG_HOME", "").strip() or str(Path.home() / ".config")
+    return Path(config) / "truceline" / "stores" / hashlib.sha256(path.encode()).hexdigest()[:16]
 
 
 def key_file(data_dir: Path, purpose: str) -> Path:
@@ -74,7 +89,10 @@ def server_key(store_or_dir: Any, purpose: str) -> bytes:
     OSError
         If the secrets folder cannot be written.
     """
-    data_dir = store_or_dir if isinstance(store_or_dir, Path | str) else data_dir_of(store_or_dir)
+    if isinstance(store_or_dir, Path | str):
+        data_dir: Path | str | None = store_or_dir
+    else:
+        data_dir = data_dir_of(store_or_dir) or server_store_home(store_or_dir)
     name = "" if data_dir is None else str(Path(data_dir).resolve())
     with _LOCK:
         key = _KEYS.get((name, purpose))

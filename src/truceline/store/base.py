@@ -96,6 +96,13 @@ class StoredRecordError(ValueError):
         self.time_us = time_us
 
 
+class StoreFailure(OSError):
+    """A failure of the store itself, no record's fault: the database server gone, a lock not granted in
+    time, a full disk. It stops a processing run (which is safe to run again) instead of holding a window
+    in quarantine, as an ``OSError`` does. Raised by the backends whose driver does not raise ``OSError``
+    or ``sqlite3.OperationalError`` for these (the PostGIS store, for psycopg's operational errors)."""
+
+
 #: Kinds of derived records.
 DERIVED_KINDS = ("event", "incident", "violation", "claim_assessment")
 

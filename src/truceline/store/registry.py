@@ -11,11 +11,13 @@ URL                     store
 ``DIR`` (a bare path)   the SQLite store in data directory ``DIR`` (``:memory:`` for tests)
 ``sqlite://DIR``        the same: ``sqlite:///srv/truceline`` (absolute),
                         ``sqlite://truceline-data`` (relative to the working directory)
+``postgresql://...``    the PostGIS store in a PostgreSQL database
+                        (``postgresql://USER:PASSWORD@HOST:PORT/DATABASE``; ``postgres://`` too):
+                        :class:`~truceline.store.postgis.PostGISStore`, kept in no folder
 ======================  ==================================================================
 
-A backend registers its scheme with :func:`register` (a PostgreSQL/PostGIS backend will register
-``postgresql``); an unknown scheme is refused with :class:`~truceline.core.errors.InvalidInput`
-naming the URL and the known schemes.
+A backend registers its scheme with :func:`register`; an unknown scheme is refused with
+:class:`~truceline.core.errors.InvalidInput` naming the URL and the known schemes.
 """
 
 from __future__ import annotations
@@ -128,4 +130,13 @@ def data_dir_of(url: str | Path) -> Path | None:
     return None if backend.data_dir is None else backend.data_dir(location)
 
 
+def _open_postgis(location: str) -> Store:
+    """The PostGIS store at ``postgresql://LOCATION`` (psycopg is imported only when one is opened)."""
+    from truceline.store.postgis import PostGISStore
+
+    return PostGISStore(f"postgresql://{location}")
+
+
 register(Backend("sqlite", SQLiteStore, Path, "the embedded SQLite store in a data directory"))
+for _scheme in ("postgresql", "postgres"):
+    register(Backend(_scheme, _open_postgis, None, "the PostGIS store in a PostgreSQL database"))

@@ -18,7 +18,7 @@ from truceline.core import Record, record_type, to_json_dict
 from truceline.store.base import DERIVED_KINDS, Derived, ScopeState, StoredRecordError
 from truceline.store.sqlite_schema import between, decode, dumps, now
 
-__all__ = ["DerivedTables"]
+__all__ = ["DerivedTables", "decoded_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _derived(row: tuple[Any, ...]) -> Derived:
     return Derived(kind, rec, scope, int(run_id), status, None if sup is None else int(sup))
 
 
-def _decoded(
+def decoded_rows(
     rows: Sequence[tuple[Any, ...]], strict: bool, on_skip: Callable[[StoredRecordError], None] | None
 ) -> list[Derived]:
     """The rows that decode; each that does not is raised (``strict``) or logged, passed to ``on_skip``
@@ -118,7 +118,7 @@ class DerivedTables:
         if not include_superseded:
             q += " AND superseded_by IS NULL"
         q, args = between(q, args, since, until)
-        return _decoded(self._db.execute(q + " ORDER BY time_us, id, run_id", args).fetchall(), strict, on_skip)
+        return decoded_rows(self._db.execute(q + " ORDER BY time_us, id, run_id", args).fetchall(), strict, on_skip)
 
     def put_derived(self, scope: str, run_id: int, rows: Sequence[tuple[str, Record, int]]) -> None:
         """Insert derived rows under ``scope`` without superseding anything (see the protocol).
@@ -182,7 +182,7 @@ class DerivedTables:
         ).fetchone()
         if row is None:
             return None
-        got = _decoded([row], strict, None)
+        got = decoded_rows([row], strict, None)
         return got[0] if got else None
 
     def set_status(self, kind: str, record_id: str, status: str) -> None:
