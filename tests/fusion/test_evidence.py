@@ -16,10 +16,10 @@ from scipy.special import ndtr
 
 from tests.fusion.synth import T_START, lon_at, network, write_case
 from truceline.core import Event, SensorHealth, SensorStatusReport, parse_record
-from truceline.core.noise import path_loss_db
+from truceline.core.noise import DEGRADED_PENALTY_DB, path_loss_db
 from truceline.fusion.associate import AssocEvent
 from truceline.fusion.evidence import EvidenceParams, source_evidence
-from truceline.fusion.inputs import load_inputs
+from truceline.fusion.inputs import health_table, load_inputs
 from truceline.fusion.lookups import SensorTimes
 from truceline.fusion.loudness import LoudnessParams, fit_law, marginal_log_lik
 from truceline.fusion.refine import refine
@@ -172,3 +172,41 @@ def test_heard_near_and_missed_far_is_likelier_than_the_reverse():
     ll = marginal_log_lik(law, np.zeros(16, np.int64) + np.repeat([0, 1], 8), np.r_[dist, dist],
                           np.r_[near, ~near], 2, LoudnessParams())  # fmt: skip
     assert ll[0] > ll[1] + 5  # each near miss costs log(1 - p_max) ~ 3
+
+
+def test_a_degraded_sensor_s_miss_weighs_less_than_a_healthy_one_s_and_more_than_a_jammed_one_s(tmp_path):
+    """S0-09 (7.8 km from the quiet round) misses it. Reported degraded for that hour, its threshold is
+    DEGRADED_PENALTY_DB higher (as coverage has it): 10 dB is a third of the range, and a round heard to
+    about 12 km is one it would hardly hear; its miss is much weaker evidence than a healthy sensor's,
+    but evidence still, unlike a jammed sensor's (nothing)."""
+    missed = frozenset({(14, "S0-09")})
+    live = _quiet_odds(tmp_path / "live", missed=missed)
+
+    def reported(health, folder):
+        status = [SensorStatusReport(id="st-1", sensor_id="S0-09", time=T_START + dt.timedelta(seconds=1800),
+                                     health=health, reason="reported"),
+                  SensorStatusReport(id="st-2", sensor_id="S0-09", time=T_START + dt.timedelta(seconds=2400),
+                                     health=SensorHealth.OK)]  # fmt: skip
+        return _quiet_odds(tmp_path / folder, status=status, missed=missed)
+
+    degraded, jammed = reported(SensorHealth.DEGRADED, "degraded"), reported(SensorHealth.JAMMED, "jammed")
+    assert live < degraded - 1.0 and degraded < jammed, (live, degraded, jammed)
+
+
+def test_the_health_table_gives_the_penalty_of_the_last_report_and_the_worse_of_two_at_once():
+    t = T_START
+    reports = [
+        ("a", "S1", 100, SensorHealth.DEGRADED),
+        ("b", "S1", 200, SensorHealth.OK),
+        ("c", "S1", 200, SensorHealth.DEGRADED),
+        ("d", "S2", 50, SensorHealth.OUTAGE),
+    ]
+    reports = [SensorStatusReport(id=i, sensor_id=s, time=t + dt.timedelta(seconds=sec), health=h,
+                                  reason="" if h == SensorHealth.OK else "reported")
+               for i, s, sec, h in reports]  # fmt: skip
+    table = health_table(reports, ["S0", "S1", "S2"], t)
+    sensor = np.array([0, 1, 1, 1, 2, 2])
+    when = np.array([150.0, 50.0, 150.0, 250.0, 10.0, 60.0])
+    np.testing.assert_array_equal(table.penalty_at(sensor, when), [0.0, 0.0, DEGRADED_PENALTY_DB, DEGRADED_PENALTY_DB,
+                                                                    0.0, 0.0])  # fmt: skip
+    np.testing.assert_array_equal(table.working_at(sensor, when), [True, True, True, True, True, False])

@@ -37,7 +37,7 @@ from scipy.spatial import cKDTree
 from scipy.special import ndtr
 
 from truceline.core import DEFAULT_NOISE, NoiseModel, Sensor, SensorHealth, SensorStatusReport, WeaponClass
-from truceline.core.noise import ABSORPTION_DB_PER_KM, path_loss_db
+from truceline.core.noise import ABSORPTION_DB_PER_KM, DEGRADED_PENALTY_DB, path_loss_db
 
 __all__ = ["HEALTH_CODES", "NOT_INSTALLED", "CoverageGrid", "DetectionModel", "SensorNetwork", "coverage_grid",
            "detection_probability", "expected_sensors", "period_probability"]  # fmt: skip
@@ -98,7 +98,7 @@ class DetectionModel:
     detection_sigma_db: float = 5.0
     absorption_db_per_km: float = ABSORPTION_DB_PER_KM
     max_range_km: float = 80.0
-    degraded_penalty_db: float = 10.0
+    degraded_penalty_db: float = DEGRADED_PENALTY_DB
     noise: NoiseModel = DEFAULT_NOISE
     source_sigma_db: float = 2.0
     quadrature_points: int = 7

@@ -124,6 +124,10 @@ DEFAULT_NOISE = NoiseModel()
 """The default model: what association, location and coverage use unless given another."""
 
 
+#: How much higher a ``degraded`` sensor's detection threshold is than a healthy one's, dB: the
+#: coverage model's (``DetectionModel.degraded_penalty_db``) and fusion's source test's default.
+DEGRADED_PENALTY_DB = 10.0
+
 #: Absorption of sound in air, dB/km: the coverage model's (``DetectionModel``) and fusion's
 #: detection law's (``truceline.fusion.loudness``) default.
 ABSORPTION_DB_PER_KM = 0.01

@@ -286,9 +286,12 @@ class _Odds:
         self.n_in = np.bincount(rows, minlength=n).astype(np.int64)
         use = heard | alive
         e, d, h, sq = ev[use], dist[use], heard[use], support[use]
-        law = run.law or fit_law(e, d, h, self.n_in >= prm.loudness.train_min_sensors, n, prm.loudness, sq)
+        # A degraded sensor hears less far (its threshold DEGRADED_PENALTY_DB higher): its miss weighs less.
+        pen = None if inp.health is None else inp.health.penalty_at(se[use], t0[use] + travel[use])
+        train = self.n_in >= prm.loudness.train_min_sensors
+        law = run.law or fit_law(e, d, h, train, n, prm.loudness, sq, pen)
         self.law = law
-        ll_heard = marginal_log_lik(law, e, d, h, n, prm.loudness, sq)
+        ll_heard = marginal_log_lik(law, e, d, h, n, prm.loudness, sq, pen)
         ll_time = _arrival_terms(inp, det, sol, noise, run, prm.busy_window_s, rows, cols, n)
         self.log_odds = ll_heard + ll_time + _occam(sol, run)
         missed, masked = alive & (support < 1.0), alive & (support >= 1.0)

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from truceline.core import Sensor, SensorHealth, SensorStatusReport, WeatherReport
+from truceline.core.noise import DEGRADED_PENALTY_DB
 from truceline.fusion.weather import WeatherTable, build_weather, grid_north_deg, sound_speed_ms
 from truceline.geo.projection import LocalProjection
 from truceline.io.detections import DetectionFileError, DetectionTable, read_detections
@@ -55,39 +56,58 @@ WORKING = frozenset({SensorHealth.OK, SensorHealth.DEGRADED})
 @dataclass
 class HealthTable:
     """Reported health changes per sensor: ``times_s`` (s from the fusion epoch) sorted within each
-    sensor's slice ``ptr[i]:ptr[i+1]``, ``working`` after each change. No report: working."""
+    sensor's slice ``ptr[i]:ptr[i+1]``, ``working`` after each change and ``penalty_db``, how much less
+    the sensor hears after it (``DEGRADED_PENALTY_DB`` while degraded, 0 otherwise). No report:
+    working, full sensitivity."""
 
     times_s: FloatArray
     working: NDArray[np.bool_]
     ptr: NDArray[np.int64]
+    penalty_db: FloatArray | None = None
 
-    def working_at(self, sensor: NDArray[np.int64], t_s: FloatArray) -> NDArray[np.bool_]:
-        """Whether each sensor was working at each time, by the last report at or before it."""
-        if self.times_s.size == 0:
-            return np.ones(np.shape(t_s), bool)
+    def _last(self, sensor: NDArray[np.int64], t_s: FloatArray) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """Index of each sensor's last report at or before each time, and whether there is one."""
         n = self.ptr.size - 1
         big = float(np.ptp(self.times_s)) + float(np.ptp(t_s)) + 10 * 86400.0
         base = min(float(self.times_s.min()), float(np.min(t_s)))
         key = self.times_s - base + big * np.repeat(np.arange(n), np.diff(self.ptr))
         i = np.searchsorted(key, t_s - base + big * sensor, side="right") - 1
         ok = (i >= self.ptr[sensor]) & (i < self.ptr[sensor + 1])  # a report of this sensor before t
-        return np.where(ok, self.working[np.clip(i, 0, None)], True)
+        return np.clip(i, 0, None), ok
+
+    def working_at(self, sensor: NDArray[np.int64], t_s: FloatArray) -> NDArray[np.bool_]:
+        """Whether each sensor was working at each time, by the last report at or before it."""
+        if self.times_s.size == 0:
+            return np.ones(np.shape(t_s), bool)
+        i, ok = self._last(sensor, t_s)
+        return np.where(ok, self.working[i], True)
+
+    def penalty_at(self, sensor: NDArray[np.int64], t_s: FloatArray) -> FloatArray:
+        """How much higher each sensor's threshold was at each time, dB (0: full sensitivity)."""
+        if self.times_s.size == 0 or self.penalty_db is None:
+            return np.zeros(np.shape(t_s))
+        i, ok = self._last(sensor, t_s)
+        return np.where(ok, self.penalty_db[i], 0.0)
+
+
+#: Severity of each health state: of two reports of one sensor at one instant the more severe holds.
+_SEVERITY = {h: k for k, h in enumerate(SensorHealth)}
 
 
 def health_table(reports: list[SensorStatusReport], ids: list[str], epoch: dt.datetime) -> HealthTable:
     """The health reports of known sensors as a :class:`HealthTable` (others are ignored)."""
     index = {sid: i for i, sid in enumerate(ids)}
-    # Reports of one sensor at one instant: out of service wins (sorted after "working").
     rows = sorted(
-        (index[r.sensor_id], (r.time - epoch).total_seconds(), r.health not in WORKING)
+        (index[r.sensor_id], (r.time - epoch).total_seconds(), _SEVERITY[r.health], r.health)
         for r in reports
         if r.sensor_id in index
     )
     sens = np.array([r[0] for r in rows], np.int64)
     return HealthTable(
         np.array([r[1] for r in rows], float),
-        ~np.array([r[2] for r in rows], bool),
+        np.array([r[3] in WORKING for r in rows], bool),
         np.searchsorted(sens, np.arange(len(ids) + 1)).astype(np.int64),
+        np.array([DEGRADED_PENALTY_DB if r[3] == SensorHealth.DEGRADED else 0.0 for r in rows], float),
     )
 
 

@@ -116,9 +116,11 @@ def fit_law(
     n: int,
     prm: LoudnessParams | None = None,
     support: FloatArray | None = None,
+    penalty_db: FloatArray | None = None,
 ) -> HearingLaw:
     """The law that best explains the training events' hits and misses (pairs ``ev``, ``dist``,
-    ``heard``, ``support`` of events flagged in ``train``, an (n,) mask); the prior when there are none."""
+    ``heard``, ``support`` of events flagged in ``train``, an (n,) mask); the prior when there are none.
+    ``penalty_db``: how much less each pair's sensor hears than a healthy one (degraded), dB."""
     prm = prm or LoudnessParams()
     margins = prm.margins()
     uniform = np.full(margins.size, -np.log(margins.size))
@@ -130,7 +132,7 @@ def fit_law(
     index = np.full(n, -1, np.int64)
     index[chosen] = np.arange(chosen.size)
     sel = index[ev] >= 0
-    e, loss, h = index[ev[sel]], path_loss_db(dist[sel], prm.absorption_db_per_km), heard[sel]
+    e, loss, h = index[ev[sel]], _loss(dist, penalty_db, prm)[sel], heard[sel]
     sup = None if support is None else support[sel]
     best: tuple[float, float, float, FloatArray] | None = None
     for sigma in np.arange(prm.sigma_min_db, prm.sigma_max_db + prm.sigma_step_db / 2, prm.sigma_step_db):
@@ -154,11 +156,19 @@ def marginal_log_lik(
     n: int,
     prm: LoudnessParams | None = None,
     support: FloatArray | None = None,
+    penalty_db: FloatArray | None = None,
 ) -> FloatArray:
     """Per event, the log probability of its hits and misses with its margin integrated out
-    (``support``: see :func:`_grid_lik`; None: every pair not heard is a miss)."""
+    (``support``: see :func:`_grid_lik`; None: every pair not heard is a miss; ``penalty_db`` as in
+    :func:`fit_law`)."""
     prm = prm or LoudnessParams()
-    loss = path_loss_db(dist, prm.absorption_db_per_km)
+    loss = _loss(dist, penalty_db, prm)
     grid = _grid_lik(ev, loss, heard, n, law.margins_db, law.sigma_db, law.p_max, support)
     grid += law.log_prior[:, None]
     return np.asarray(logsumexp(grid, axis=0), dtype=np.float64)
+
+
+def _loss(dist: FloatArray, penalty_db: FloatArray | None, prm: LoudnessParams) -> FloatArray:
+    """Path loss of each pair plus its sensor's lost sensitivity (a degraded sensor's higher threshold), dB."""
+    loss = path_loss_db(dist, prm.absorption_db_per_km)
+    return loss if penalty_db is None else loss + penalty_db
