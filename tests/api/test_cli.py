@@ -67,9 +67,13 @@ def test_store_option_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert both.exit_code == 2 and "give one of them" in both.output
     here = runner.invoke(app, ["token", "list", "--data", str(other)])
     assert here.exit_code == 0 and "by.url" not in here.stdout and (other / "truceline.sqlite").is_file()
-    bad = runner.invoke(app, ["token", "list", "--store", "postgresql://db/truceline"])
-    assert bad.exit_code == 2 and "--store:" in bad.output and "unknown scheme 'postgresql'" in bad.output
-    assert "known: sqlite" in bad.output
+    bad = runner.invoke(app, ["token", "list", "--store", "mysql://db/truceline"])
+    assert bad.exit_code == 2 and "--store:" in bad.output and "unknown scheme 'mysql'" in bad.output
+    assert "known: postgres, postgresql, sqlite" in bad.output
+    # A PostGIS server that does not answer: the same exit, the URL named without its password.
+    down = runner.invoke(app, ["token", "list", "--store", "postgresql://truceline:s3cret@127.0.0.1:1/truceline"])
+    assert down.exit_code == 2 and "--store:" in down.output and "127.0.0.1:1/truceline" in down.output
+    assert "s3cret" not in down.output
     (tmp_path / "file").write_text("x")
     afile = runner.invoke(app, ["token", "list", "--data", str(tmp_path / "file")])
     assert afile.exit_code == 2 and "--data: data directory" in afile.output

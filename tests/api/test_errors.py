@@ -132,5 +132,8 @@ def test_store_by_url(tmp_path: Path, agreement: Agreement) -> None:
         listed = c.get("/api/v1/bulletins").json()
         assert [(b["date"], b["edition"]) for b in listed] == [("2026-09-02", "public")]
         assert c.get("/api/v1/violations").status_code == 200
-    with pytest.raises(domain.InvalidInput, match="unknown scheme 'postgresql'"):
-        create_app("postgresql://db/truceline", agreement)
+    with pytest.raises(domain.InvalidInput, match="unknown scheme 'mysql'"):
+        create_app("mysql://db/truceline", agreement)
+    with pytest.raises(domain.InvalidInput, match=r"127\.0\.0\.1:1/truceline") as down:
+        create_app("postgresql://truceline:s3cret@127.0.0.1:1/truceline", agreement)
+    assert "s3cret" not in str(down.value)
