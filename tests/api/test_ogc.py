@@ -5,11 +5,14 @@ as QGIS or GDAL relies on: the landing page's links, the conformance classes, co
 items as ``application/geo+json`` with ``numberMatched``/``numberReturned``/``timeStamp`` and
 ``next`` links, ``bbox``/``datetime``/``limit`` semantics, 400 for a parameter the API does not
 define, 404 for an unknown feature. Then GDAL (the OAPIF driver of the GDAL bundled in the
-``pyogrio`` wheel) opens the server that ``truceline serve`` runs, with and without a token.
+``pyogrio`` wheel) opens the server that ``truceline serve`` runs, with and without a token: it reads
+the flat properties (``time`` as a date-time field), a filtered URL and its own ``where`` clause.
+Queryables, property filters, ``sortby``, times and extents through HTTP: test_ogc_features.py.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import subprocess
 import sys
@@ -21,13 +24,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.data import EVENTS, INCIDENTS, SENSORS, VIO_FOM, VIO_UA, VIOLATIONS, Built
+from tests.api.data import EVENTS, INCIDENTS, SENSORS, VIO_FOM, VIO_RU, VIO_UA, VIO_UN, VIOLATIONS, Built
 from truceline.service.redaction import PublicIds, key_for
 
 Role = Callable[[str], dict[str, Any]]
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+QUERYABLES = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables"
+QUERYABLE_PARAMS = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters"
 PUBLIC_COLLECTIONS = ["violations", "line_of_contact", "sectors", "protected_sites"]
 ALL_COLLECTIONS = ["incidents", "violations", "events", "sensors", *PUBLIC_COLLECTIONS[1:]]
 
@@ -50,7 +55,7 @@ def test_landing_page(client: TestClient) -> None:
 
 
 def test_conformance(client: TestClient) -> None:
-    assert set(client.get("/ogc/conformance").json()["conformsTo"]) == {CORE, GEOJSON}
+    assert set(client.get("/ogc/conformance").json()["conformsTo"]) == {CORE, GEOJSON, QUERYABLES, QUERYABLE_PARAMS}
 
 
 @pytest.mark.parametrize(("role", "expected"), [("public", PUBLIC_COLLECTIONS), ("analyst", ALL_COLLECTIONS),
@@ -175,9 +180,10 @@ def _free_port() -> int:
 def server(built: Built) -> Iterator[str]:
     """``truceline serve`` in its own process (GDAL's reads hold the GIL, so not a thread of this one)."""
     port = _free_port()
+    log = (built.data.parent / "serve.log").open("wb")  # its access log: what GDAL asked for
     proc = subprocess.Popen(
         [sys.executable, "-m", "truceline", "serve", "--data", str(built.data), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -194,6 +200,7 @@ def server(built: Built) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture
@@ -241,3 +248,55 @@ def test_gdal_with_a_token_opens_the_mission_collections(server: str, built: Bui
     health = dict(zip(fields[list(meta["fields"]).index("id")], fields[list(meta["fields"]).index("health")],
                       strict=True))  # fmt: skip
     assert health["FR-AC-002"] == "jammed"
+
+
+def _column(meta: Any, fields: Any, name: str) -> list[Any]:
+    return list(fields[list(meta["fields"]).index(name)])
+
+
+def test_gdal_reads_the_flat_properties(server: str, built: Built, gdal: Any) -> None:
+    from pyogrio import raw
+
+    gdal.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": built.tokens["analyst"]})
+    meta, _, _, fields = raw.read(f"OAPIF:{server}/ogc", layer="incidents", datetime_as_string=True)
+    names = list(meta["fields"])
+    assert {"time", "party", "window_start", "attribution_party", "attribution_level"} <= set(names)
+    assert "attribution" not in names and "window" not in names  # no nested object left as JSON text
+    types = dict(zip(names, meta["ogr_types"], strict=True))
+    assert types["time"] == types["window_start"] == "OFTDateTime" and types["attribution_probability"] == "OFTReal"
+    got = dict(zip(_column(meta, fields, "id"), _column(meta, fields, "time"), strict=True))
+    expected = {i.id: i.window.start for i in INCIDENTS}
+    assert {k: dt.datetime.fromisoformat(str(v).replace("Z", "+00:00")) for k, v in got.items()} == expected
+    assert dict(zip(_column(meta, fields, "id"), _column(meta, fields, "party"), strict=True)) == {
+        "inc-ru": "RU", "inc-ua": "UA", "inc-un": "unattributed"}  # fmt: skip
+
+
+def test_gdal_reads_a_filtered_url(server: str, built: Built, gdal: Any) -> None:
+    from pyogrio import raw
+
+    public_id = PublicIds(key_for(built.data))
+    # GDAL repeats the URL's query on every request: the collection's and the items'
+    meta, _, geometry, fields = raw.read(f"OAPIF:{server}/ogc/collections/violations?party=UA&sortby=-time")
+    assert _column(meta, fields, "id") == [public_id(VIO_FOM.id), public_id(VIO_UA.id)] and len(geometry) == 2
+    assert set(_column(meta, fields, "party")) == {"UA"}
+    # and its own where clause on a flat property (evaluated by GDAL: the same answer)
+    meta, _, _, fields = raw.read(f"OAPIF:{server}/ogc", layer="violations", where="family = 'fire_across_line'")
+    assert _column(meta, fields, "id") == [public_id(VIO_RU.id)]
+    gdal.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": built.tokens["analyst"]})
+    meta, _, _, fields = raw.read(f"OAPIF:{server}/ogc/collections/events?kind=impact&party=unattributed")
+    assert _column(meta, fields, "id") == [e.id for e in EVENTS if e.kind.value == "impact"]
+
+
+def test_gdal_sends_a_where_on_queryables_to_the_server(server: str, built: Built, gdal: Any) -> None:
+    from pyogrio import raw
+
+    public_id = PublicIds(key_for(built.data))
+    url = f"OAPIF:{server}/ogc"
+    meta, _, _, fields = raw.read(url, layer="violations", where="party = 'UA' AND family = 'buffer_zone'")
+    assert _column(meta, fields, "id") == [public_id(VIO_UA.id)]
+    meta, _, _, fields = raw.read(url, layer="violations", where="time >= '2026-09-02T06:30:00Z'")
+    assert _column(meta, fields, "id") == [public_id(VIO_UN.id), public_id(VIO_FOM.id)]
+    asked = [line for line in (built.data.parent / "serve.log").read_text().splitlines()
+             if "GET /ogc/collections/violations/items?" in line]  # fmt: skip
+    assert any("party=UA" in line and "family=buffer_zone" in line for line in asked), asked
+    assert any("datetime=2026-09-02T06:30:00Z%2F.." in line for line in asked), asked

@@ -1,14 +1,21 @@
-"""OGC API - Features - Part 1 (Core, GeoJSON) at ``/ogc``, so QGIS and GDAL read the collections.
+"""OGC API - Features at ``/ogc`` (Part 1: Core, GeoJSON; Part 3: Queryables), so QGIS and GDAL read the
+collections.
 
-Landing page, ``/conformance``, ``/collections``, ``/collections/{id}``, ``/collections/{id}/items``
-(``bbox``, ``datetime``, ``limit``, ``offset``; GeoJSON with ``numberMatched``, ``numberReturned``,
-``timeStamp`` and ``self``/``next``/``prev`` links) and ``/collections/{id}/items/{featureId}``.
-Coordinates are WGS84 longitude/latitude (CRS84), the only CRS offered. Collections follow the JSON
-API's role rules and its redaction (:mod:`truceline.service.redaction`, through the same queries): an
-anonymous client lists and reads only the public ones (violations, rounded to 0.01 degree under keyed
-public ids, and the agreement's layers); a token opens the rest (GDAL: the configuration options
-``GDAL_HTTP_AUTH=BEARER`` and ``GDAL_HTTP_BEARER=<token>``; QGIS: an ``Authorization`` HTTP header
-in the connection's settings). A query parameter the API does not define is refused with 400, as Core asks; a
+Landing page, ``/conformance``, ``/collections``, ``/collections/{id}`` (its extent: the bounding box and the
+time span of what the caller may see), ``/collections/{id}/queryables`` (a JSON Schema of the properties a
+client may filter and sort on), ``/collections/{id}/items`` (``bbox``, ``datetime``, ``limit``, ``offset``,
+``sortby`` and one parameter per queryable, ``?party=RU&status=verified``; GeoJSON with ``numberMatched``,
+``numberReturned``, ``timeStamp`` and ``self``/``next``/``prev`` links) and
+``/collections/{id}/items/{featureId}``. Features have flat properties (nested objects as ``parent_child``
+columns), a top-level ``time`` for QGIS's temporal controller, and every time at millisecond precision in
+UTC (:mod:`truceline.service.queries.ogc`). Coordinates are WGS84 longitude/latitude (CRS84), the only CRS
+offered. Collections follow the JSON API's role rules and its redaction (:mod:`truceline.service.redaction`,
+through the same queries): an anonymous client lists and reads only the public ones (violations, rounded to
+0.01 degree under keyed public ids, and the agreement's layers); a token opens the rest (GDAL: the
+configuration options ``GDAL_HTTP_AUTH=BEARER`` and ``GDAL_HTTP_BEARER=<token>``; QGIS: an ``Authorization``
+HTTP header in the connection's settings). A query parameter the API does not define is refused with 400, as
+Core asks; the metadata resources take the items' parameters and ignore them (GDAL repeats the query string
+of the URL it opens on every request, so ``OAPIF:http://HOST/ogc/collections/violations?party=RU`` works). A
 ``limit`` above 10,000 is lowered to it.
 """
 
@@ -21,15 +28,19 @@ from typing import Annotated, Any
 
 import shapely
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from shapely.geometry import shape
 
 from truceline.agreement import Agreement
 from truceline.api.auth import PrincipalDep, StoreDep, check, may, view_of
 from truceline.api.context import ApiContext, CtxDep
 from truceline.api.errors import BadRequest, NotFound
+from truceline.api.ogc_openapi import OAS30, ogc_openapi
 from truceline.api.responses import GEOJSON, GeoJSONResponse, collection_body, link
 from truceline.service import queries
-from truceline.service.queries import Filters, Page, View, parse_filters
+from truceline.service.queries import Filters, Page, View
+from truceline.service.queries.ogc import collection_extent, flat_feature, ms_time, ogc_page
+from truceline.service.queries.queryables import item_parameters, parse_ogc_query, queryables_schema
 from truceline.service.tokens import Principal
 from truceline.store.base import Store
 
@@ -43,10 +54,13 @@ GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 ]
+#: The link relation of a collection's queryables (OGC API - Features - Part 3).
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_JSON = "application/schema+json"
 _CONTENT_CRS = {"Content-Crs": f"<{CRS84}>"}
-_COMMON_PARAMS = frozenset({"f"})
-_ITEMS_PARAMS = frozenset({"f", "bbox", "bbox-crs", "datetime", "limit", "offset", "crs"})
 
 QueryFn = Callable[[Store, Filters, View, Agreement | None], Page]
 
@@ -84,6 +98,18 @@ COLLECTIONS: dict[str, Collection] = {
 }  # fmt: skip
 
 
+#: Parameters of a single feature's resource.
+_COMMON_PARAMS = frozenset({"f"})
+#: Parameters the metadata resources take and ignore: the items' of any collection (see the module docstring).
+_METADATA_PARAMS = frozenset().union(*(item_parameters(cid) for cid in COLLECTIONS))
+
+
+class SchemaJSONResponse(JSONResponse):
+    """A JSON Schema (the queryables)."""
+
+    media_type = SCHEMA_JSON
+
+
 def _params(request: Request, allowed: frozenset[str]) -> None:
     for name in request.query_params:
         if name not in allowed:
@@ -109,20 +135,48 @@ def _collection(cid: str, who: Principal) -> Collection:
     return c
 
 
-def _collection_json(request: Request, c: Collection, ctx: ApiContext, store: Store) -> dict[str, Any]:
-    base = _url(request, f"/ogc/collections/{c.id}")
-    if c.layer == "line_versions":
-        versions = ctx.agreement.versions
-        interval = [versions[0].valid_from.isoformat(), None if versions[-1].valid_to is None
-                    else versions[-1].valid_to.isoformat()]  # fmt: skip
-    elif c.query is not None:
-        span = store.time_span_us()
-        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        interval = [None, None] if span is None else [
-            (epoch + dt.timedelta(microseconds=t)).isoformat() for t in span
-        ]  # fmt: skip
+def _runner(c: Collection, ctx: ApiContext, store: Store, view: View) -> Callable[[Filters], Page]:
+    """The collection's query for one view: :class:`Filters` -> a page of features."""
+    query = c.query
+    if query is None:
+        return lambda f: _layer_page(ctx, c, f)
+    return lambda f: query(store, f, view, ctx.agreement)
+
+
+def _extent(c: Collection, ctx: ApiContext, store: Store, view: View, seq: int) -> dict[str, Any]:
+    """The collection's extent as ``view`` sees it: the box of its points and the span of its ``time``.
+
+    Computed from the points and times the view receives (positions as redacted), kept until the store's change
+    sequence moves (:func:`~truceline.service.queries.change_seq`); a collection the view sees nothing of
+    gets the agreement's box. The agreement's layers: their box; the line, the span of its versions.
+    """
+    if c.query is not None:
+        key = ("ogc-extent", c.id, view)
+        with ctx.lock:
+            hit = ctx.cache.get(key)
+        if hit is not None and hit[0] == seq:
+            bbox, interval = hit[1]
+        else:
+            bbox, interval = collection_extent(c.id, _runner(c, ctx, store, view))
+            with ctx.lock:
+                ctx.cache[key] = (seq, (bbox, interval))
     else:
+        bounds = [b for _, b in _layer_rows(ctx, c)]
+        bbox = None if not bounds else [min(b[0] for b in bounds), min(b[1] for b in bounds),
+                                        max(b[2] for b in bounds), max(b[3] for b in bounds)]  # fmt: skip
         interval = [None, None]
+        if c.layer == "line_versions":
+            first, last = ctx.agreement.versions[0], ctx.agreement.versions[-1]
+            interval = [ms_time(first.valid_from), None if last.valid_to is None else ms_time(last.valid_to)]
+    return {
+        "spatial": {"bbox": [bbox if bbox is not None else list(ctx.layers.extent)], "crs": CRS84},
+        "temporal": {"interval": [interval], "trs": GREGORIAN},
+    }
+
+
+def _collection_json(request: Request, c: Collection, ctx: ApiContext, store: Store, view: View,
+                     seq: int) -> dict[str, Any]:  # fmt: skip
+    base = _url(request, f"/ogc/collections/{c.id}")
     return {
         "id": c.id,
         "title": c.title,
@@ -130,11 +184,9 @@ def _collection_json(request: Request, c: Collection, ctx: ApiContext, store: St
         "links": [
             link(base, "self", "application/json", c.title),
             link(base + "/items", "items", GEOJSON, f"{c.title} (GeoJSON)"),
+            link(base + "/queryables", QUERYABLES_REL, SCHEMA_JSON, f"{c.title}: queryables"),
         ],
-        "extent": {
-            "spatial": {"bbox": [list(ctx.layers.extent)], "crs": CRS84},
-            "temporal": {"interval": [interval], "trs": GREGORIAN},
-        },
+        "extent": _extent(c, ctx, store, view, seq),
         "itemType": "feature",
         "crs": [CRS84],
         "storageCrs": CRS84,
@@ -143,7 +195,7 @@ def _collection_json(request: Request, c: Collection, ctx: ApiContext, store: St
 
 @router.get("", summary="Landing page")
 def landing(request: Request, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
-    _params(request, _COMMON_PARAMS)
+    _params(request, _METADATA_PARAMS)
     return {
         "title": f"truceline: {ctx.agreement.title}",
         "description": "Findings of the ceasefire monitoring mission and the agreement's layers (OGC API - Features).",
@@ -151,6 +203,7 @@ def landing(request: Request, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
             link(_url(request, "/ogc"), "self", "application/json", "This document"),
             link(_url(request, "/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.1",
                  "The API definition"),
+            link(_url(request, "/ogc/api"), "service-desc", OAS30, "This API's definition, paths relative to /ogc"),
             link(_url(request, "/docs"), "service-doc", "text/html", "The API documentation"),
             link(_url(request, "/ogc/conformance"), "conformance", "application/json", "Conformance classes"),
             link(_url(request, "/ogc/collections"), "data", "application/json", "The collections"),
@@ -158,25 +211,46 @@ def landing(request: Request, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@router.get("/api", summary="This API's definition (OpenAPI 3.0, paths relative to /ogc)")
+def api_definition(request: Request, ctx: CtxDep, who: PrincipalDep) -> Any:
+    _params(request, _METADATA_PARAMS)
+    titles = {c.id: c.title for c in COLLECTIONS.values()}
+    return JSONResponse(ogc_openapi(_url(request, "/ogc"), titles, ctx.agreement), media_type=OAS30)
+
+
 @router.get("/conformance", summary="Conformance classes")
 def conformance(request: Request, who: PrincipalDep) -> dict[str, Any]:
-    _params(request, _COMMON_PARAMS)
+    _params(request, _METADATA_PARAMS)
     return {"conformsTo": CONFORMANCE}
 
 
 @router.get("/collections", summary="The collections this caller may read")
 def collections(request: Request, ctx: CtxDep, store: StoreDep, who: PrincipalDep) -> dict[str, Any]:
-    _params(request, _COMMON_PARAMS)
+    _params(request, _METADATA_PARAMS)
+    view, seq = view_of(who), queries.change_seq(store)
     return {
         "links": [link(_url(request, "/ogc/collections"), "self", "application/json", "The collections")],
-        "collections": [_collection_json(request, c, ctx, store) for c in COLLECTIONS.values() if may(c.action, who)],
-    }
+        "collections": [_collection_json(request, c, ctx, store, view, seq) for c in COLLECTIONS.values()
+                        if may(c.action, who)],
+    }  # fmt: skip
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
 def collection(collection_id: str, request: Request, ctx: CtxDep, store: StoreDep, who: PrincipalDep) -> dict[str, Any]:
-    _params(request, _COMMON_PARAMS)
-    return _collection_json(request, _collection(collection_id, who), ctx, store)
+    _params(request, _METADATA_PARAMS)
+    c = _collection(collection_id, who)
+    _params(request, item_parameters(c.id, ctx.agreement))
+    return _collection_json(request, c, ctx, store, view_of(who), queries.change_seq(store))
+
+
+@router.get("/collections/{collection_id}/queryables", response_class=SchemaJSONResponse,
+            summary="The properties a client may filter and sort on (Part 3), as a JSON Schema")  # fmt: skip
+def collection_queryables(collection_id: str, request: Request, ctx: CtxDep, who: PrincipalDep) -> Any:
+    _params(request, _METADATA_PARAMS)
+    c = _collection(collection_id, who)
+    _params(request, item_parameters(c.id, ctx.agreement))
+    url = _url(request, f"/ogc/collections/{c.id}/queryables")
+    return SchemaJSONResponse(queryables_schema(c.id, ctx.agreement, url, c.title))
 
 
 def _layer_rows(ctx: ApiContext, c: Collection) -> list[tuple[dict[str, Any], tuple[float, ...]]]:
@@ -222,20 +296,25 @@ def items(
     datetime: Annotated[str | None, Query(description="An instant, or start/end with '..' for an open end.")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Page size (default 100, at most 10000).")] = None,
     offset: Annotated[int | None, Query(ge=0, description="Features to skip.")] = None,
+    sortby: Annotated[str | None, Query(description="Properties to sort on: a,-b (- descending).")] = None,
 ) -> Any:
-    _params(request, _ITEMS_PARAMS)
+    """The collection's features; besides the parameters below, one per queryable (``party=RU,UA``: any of)."""
+    _params(request, _METADATA_PARAMS)
     c = _collection(collection_id, who)
-    f = parse_filters(bbox=bbox, datetime=datetime, limit=limit, offset=offset)
-    page = c.query(store, f, view_of(who), ctx.agreement) if c.query is not None else _layer_page(ctx, c, f)
+    _params(request, item_parameters(c.id, ctx.agreement))
+    given: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        given.setdefault(name, []).append(value)
+    q = parse_ogc_query(c.id, given, ctx.agreement)
+    page = ogc_page(c.id, _runner(c, ctx, store, view_of(who)), q)
     coll = _url(request, f"/ogc/collections/{c.id}")
     body = collection_body(request, page, [link(coll, "collection", "application/json", c.title)])
+    body["timeStamp"] = ms_time(dt.datetime.now(dt.UTC))
     return GeoJSONResponse(body, headers=_CONTENT_CRS)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", response_class=GeoJSONResponse, summary="One feature")
-def item(
-    collection_id: str, feature_id: str, request: Request, ctx: CtxDep, store: StoreDep, who: PrincipalDep
-) -> Any:
+def item(collection_id: str, feature_id: str, request: Request, ctx: CtxDep, store: StoreDep, who: PrincipalDep) -> Any:
     _params(request, _COMMON_PARAMS)
     c = _collection(collection_id, who)
     if c.query is not None:
@@ -247,4 +326,4 @@ def item(
     base = _url(request, f"/ogc/collections/{c.id}")
     links = [link(f"{base}/items/{feature_id}", "self", GEOJSON, "This feature"),
              link(base, "collection", "application/json", c.title)]  # fmt: skip
-    return GeoJSONResponse(found | {"links": links}, headers=_CONTENT_CRS)
+    return GeoJSONResponse(flat_feature(c.id, found) | {"links": links}, headers=_CONTENT_CRS)

@@ -30,12 +30,16 @@ class Page:
         How many matched the filters in all.
     offset, limit : int
         Where this page starts and its size.
+    matched : list
+        The selected rows the page was cut from, in order (for a summary of them all, such as the OGC
+        extent, without building their features); empty where not kept.
     """
 
     items: list[Any]
     number_matched: int
     offset: int
     limit: int
+    matched: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def number_returned(self) -> int:
@@ -138,4 +142,4 @@ def _sector_labels(agreement: Agreement, rows: Sequence[_Row]) -> list[str | Non
 
 def _page(rows: list[_Row], f: Filters, build: Callable[[_Row], Any]) -> Page:
     chunk = rows[f.offset : f.offset + f.limit]
-    return Page([build(r) for r in chunk], len(rows), f.offset, f.limit)
+    return Page([build(r) for r in chunk], len(rows), f.offset, f.limit, matched=rows)
