@@ -46,6 +46,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("backend", names)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The keys of a server store (service/keys.py) go under ``XDG_CONFIG_HOME``: a folder of the test
+    session's, never the user's ``~/.config``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        mp.delenv("TRUCELINE_SECRETS_DIR", raising=False)
+        yield
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """The PostGIS test database (TRUCELINE_TEST_PG_URL); fails every test that needs it when it does not answer."""

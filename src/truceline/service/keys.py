@@ -22,9 +22,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KEY_BYTES", "data_dir_of", "key_file", "server_key", "server_store_home"]
+from truceline.core.errors import Conflict
+
+__all__ = ["KEY_BYTES", "PURPOSES", "carry_keys", "data_dir_of", "key_file", "key_home_of_url", "server_key",
+           "server_store_home"]  # fmt: skip
 
 KEY_BYTES = 32
+#: The purposes keys are made for (module docstring).
+PURPOSES = ("token", "public-id")
 _KEYS: dict[tuple[str, str], bytes] = {}
 _LOCK = threading.Lock()
 
@@ -39,7 +44,11 @@ def data_dir_of(store: Any) -> Path | None:
 
 def server_store_home(store: Any) -> Path | None:
     """Where a store kept in a database server keeps its keys (module docstring); None for one that is not."""
-    path = str(getattr(store, "path", "") or "")
+    return _server_home(str(getattr(store, "path", "") or ""))
+
+
+def _server_home(path: str) -> Path | None:
+    """:func:`server_store_home` of a store whose ``path`` (its URL, password left out) is ``path``."""
     if "://" not in path:
         return None
     env = os.environ.get("TRUCELINE_SECRETS_DIR", "").strip()
@@ -49,17 +58,60 @@ def server_store_home(store: Any) -> Path | None:
     return Path(config) / "truceline" / "stores" / hashlib.sha256(path.encode()).hexdigest()[:16]
 
 
+def key_home_of_url(url: str | Path) -> Path | None:
+    """Where the store at ``url`` keeps its keys: its data directory, or beside the configuration for a
+    database server (module docstring); None for a store in memory."""
+    from truceline.store.postgis_schema import redact
+    from truceline.store.registry import data_dir_of
+
+    data_dir = data_dir_of(url)
+    if data_dir is not None:
+        return None if str(data_dir) == ":memory:" else data_dir
+    return _server_home(redact(str(url)))
+
+
+def carry_keys(src_url: str | Path, dst_url: str | Path) -> list[str]:
+    """Give the store at ``dst_url`` the keys of the one at ``src_url`` (``store copy``): its tokens and
+    public ids keep working there. Returns the purposes carried (a key the source never made is not).
+
+    Raises
+    ------
+    Conflict
+        When the destination already has another key for a purpose (its tokens and public ids would
+        not be the source's; the message says which file).
+    """
+    src, dst = key_home_of_url(src_url), key_home_of_url(dst_url)
+    if src is None or dst is None:
+        return []
+    carried = []
+    for purpose in PURPOSES:
+        have = key_file(src, purpose)
+        if not have.is_file():
+            continue
+        key, there = _read(have), key_file(dst, purpose)
+        if there.is_file():
+            if _read(there) != key:
+                raise Conflict(
+                    f"{there}: the destination has another {purpose} key than the source: its tokens and "
+                    "public ids would not hold there (move that file away, then copy again)"
+                )
+            continue
+        _make(there, key)
+        carried.append(purpose)
+    return carried
+
+
 def key_file(data_dir: Path, purpose: str) -> Path:
     """Where the key of ``purpose`` is kept under ``data_dir``."""
     return data_dir / "secrets" / f"{purpose}.key"
 
 
-def _make(file: Path) -> None:
+def _make(file: Path, key: bytes | None = None) -> None:
     file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = file.with_name(f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.write(fd, secrets.token_bytes(KEY_BYTES))
+        os.write(fd, secrets.token_bytes(KEY_BYTES) if key is None else key)
         os.fsync(fd)
     finally:
         os.close(fd)

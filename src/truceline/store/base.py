@@ -411,3 +411,24 @@ class Store(Protocol):
     def revoke_token(self, token_id: str, at: dt.datetime) -> bool:
         """Mark a token revoked at ``at``; False if no unrevoked token has this id."""
         ...
+
+    # -- tables row by row (what ``truceline store copy`` moves; see truceline.store.tables) -------------
+    def table_rows(
+        self,
+        name: str,
+        after: Sequence[Any] | None = None,
+        upto: Sequence[Any] | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a stored table as they are (held records, superseded rows, bodies that no longer decode
+        included), in key order: keys ``> after`` and ``<= upto`` (either optional), at most ``limit``.
+        Columns and keys: :data:`truceline.store.tables.TABLES`; times of writes as aware datetimes, JSON
+        as its stored text. ``ValueError`` for an unknown table."""
+        ...
+
+    def load_rows(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Write rows of a table as :meth:`table_rows` read them from another store (same keys, sequence
+        numbers, times and bodies), atomically; the ids the store gives next follow the largest written,
+        and a row of ``seqs`` replaces that counter. For copying a store only: nothing is checked but what
+        the database enforces; ``ValueError`` for rows it refuses (a key already stored), nothing written."""
+        ...

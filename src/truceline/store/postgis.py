@@ -34,6 +34,7 @@ from truceline.store.base import (
 from truceline.store.postgis_derived import PostGISDerived, between
 from truceline.store.postgis_detections import compare_incoming, copy_incoming, insert_incoming, read_detections
 from truceline.store.postgis_quarantine import HELD_DETECTIONS, HELD_OBSERVATIONS, PostGISQuarantine
+from truceline.store.postgis_rows import PostGISRows
 from truceline.store.postgis_schema import MIGRATIONS, connect, migrate, point_ewkt, redact, schema_version
 from truceline.store.sqlite_schema import decode, dumps
 
@@ -51,7 +52,7 @@ def _json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-class PostGISStore(PostGISDerived, PostGISQuarantine):
+class PostGISStore(PostGISDerived, PostGISQuarantine, PostGISRows):
     """The PostgreSQL/PostGIS :class:`~truceline.store.base.Store`.
 
     Parameters

@@ -37,6 +37,7 @@ from truceline.store.base import (
 )
 from truceline.store.sqlite_derived import DerivedTables
 from truceline.store.sqlite_quarantine import HELD, QuarantineTables
+from truceline.store.sqlite_rows import SQLiteRows
 from truceline.store.sqlite_schema import DB_NAME, MIGRATIONS, between, decode, dumps, migrate, now, schema_version
 
 __all__ = ["DB_NAME", "MIGRATIONS", "SQLiteStore"]
@@ -54,7 +55,7 @@ def _nan_to_none(a: np.ndarray) -> list[float | None]:
     return [None if v != v else float(v) for v in a.tolist()]
 
 
-class SQLiteStore(DerivedTables, QuarantineTables):
+class SQLiteStore(DerivedTables, QuarantineTables, SQLiteRows):
     """The embedded :class:`~truceline.store.base.Store`.
 
     Parameters
