@@ -16,7 +16,10 @@ truceline reads the load as a user would: ``sensors.jsonl`` (the stations' lon/l
 CSV (``time_sigma_s`` 0.05, class scores 0.5/0.5: the load has no signatures) and one weather
 report (the load's sound speed as a temperature, calm air) valid for the whole day. Its time is
 wall time of ``fuse_input`` (association, location, attribution, pairing; reading excluded, the
-compiled kernels warmed up beforehand on the small load). PyOcto runs in a child process with a
+compiled kernels warmed up beforehand on the small load, and with them the agreement's zone engine,
+which a process builds once per agreement: ``Agreement.zones``). It runs on every core the machine
+has (association in parts of time, ``fusion/parts.py``); PyOcto runs with the load script's settings
+(``n_threads`` = 2). PyOcto runs in a child process with a
 time limit; where it does not finish, the results say so.
 
 Writes ``benchmarks/results/pyocto_home.json`` and renders the tables (``figures_fusion.py``,

@@ -211,3 +211,20 @@ def test_duplicate_window_ids(make_agreement):
         m["ceasefire_windows"].append(dict(m["ceasefire_windows"][0]))
 
     assert any(i.startswith("ceasefire_windows[1].id: duplicate") for i in _issues(make_agreement(edit)))
+
+
+def test_agreements_loaded_from_the_same_files_share_their_zone_engine(make_agreement):
+    """The zone engine (the line's distance index, the areas' index) is built once per process for the
+    same geometry and settings; another buffer width is another engine."""
+    root = make_agreement()
+    a, b = load_agreement(root), load_agreement(root)
+    assert a is not b
+    va, vb = a.versions[0], b.versions[0]
+    assert a.zones(va) is b.zones(vb)
+
+    def wider(manifest, _root):
+        manifest["buffer_zone_km"] = manifest["buffer_zone_km"] + 5.0
+
+    c = load_agreement(make_agreement(wider))
+    assert c.zones(c.versions[0]) is not a.zones(va)
+    assert c.buffer_zone_km == a.buffer_zone_km + 5.0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,6 +17,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from truceline.geo.coords import as_lonlat
 from truceline.geo.engine import LineGeometry, Site, ZoneEngine, ZoneResult
+
+#: Zone engines by the digest of what they are built from, shared by Agreement objects of one
+#: process (the tests, the benchmarks and a server load the same agreement many times); a few kept.
+_ENGINES: dict[str, ZoneEngine] = {}
+_ENGINES_KEPT = 8
+_ENGINE_LOCK = threading.Lock()
 
 
 class NoLineInForce(LookupError):
@@ -148,20 +156,41 @@ class Agreement:
         return {}
 
     def zones(self, version: LineVersion) -> ZoneEngine:
-        """The zone engine of one line version (built once, then cached)."""
+        """The zone engine of one line version (built once per process for the same geometry, then cached)."""
         eng = self._engines.get(version.id)
         if eng is None:
-            ordered = {p: version.areas[p] for p in self.parties}
-            eng = ZoneEngine(
-                LineGeometry(version.line, ordered),
-                buffer_km=self.buffer_zone_km,
-                withdrawal_km=self.withdrawal_km,
-                disengagement=[(a.id, a.geometry) for a in self.disengagement_areas],
-                sites=[Site(s.id, s.lon, s.lat, s.radius_km) for s in self.protected_sites],
-                sectors=[(a.id, a.geometry) for a in self.sectors],
-            )
+            key = self._engine_key(version)
+            with _ENGINE_LOCK:
+                eng = _ENGINES.get(key)
+            if eng is None:
+                ordered = {p: version.areas[p] for p in self.parties}
+                eng = ZoneEngine(
+                    LineGeometry(version.line, ordered),
+                    buffer_km=self.buffer_zone_km,
+                    withdrawal_km=self.withdrawal_km,
+                    disengagement=[(a.id, a.geometry) for a in self.disengagement_areas],
+                    sites=[Site(s.id, s.lon, s.lat, s.radius_km) for s in self.protected_sites],
+                    sectors=[(a.id, a.geometry) for a in self.sectors],
+                )
+                with _ENGINE_LOCK:
+                    while len(_ENGINES) >= _ENGINES_KEPT:
+                        _ENGINES.pop(next(iter(_ENGINES)))
+                    _ENGINES[key] = eng
             self._engines[version.id] = eng
         return eng
+
+    def _engine_key(self, version: LineVersion) -> str:
+        """A digest of everything a version's zone engine is built from: the same key, the same engine
+        (another Agreement object loaded from the same files shares it)."""
+        h = hashlib.sha256()
+        geoms = [version.line, *(version.areas[p] for p in self.parties)]
+        geoms += [a.geometry for a in self.disengagement_areas] + [a.geometry for a in self.sectors]
+        for g in geoms:
+            h.update(shapely.to_wkb(g, hex=False, output_dimension=2))
+        h.update(repr((self.parties, self.buffer_zone_km, self.withdrawal_km,
+                       [a.id for a in self.disengagement_areas], [a.id for a in self.sectors],
+                       [(s.id, s.lon, s.lat, s.radius_km) for s in self.protected_sites])).encode())  # fmt: skip
+        return h.hexdigest()
 
     def query(self, lon: ArrayLike, lat: ArrayLike, when: dt.datetime) -> ZoneResult:
         """Side, signed distance and zones of points under the line in force at ``when``."""

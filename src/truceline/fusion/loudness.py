@@ -99,12 +99,32 @@ def _grid_lik(
 ) -> FloatArray:
     """(margins, events): Σ over an event's pairs of log p (heard) or log(1 - p + p·support) (not
     among its arrivals; ``support`` 0: missed)."""
-    out = np.empty((margins.size, n))
-    extra = np.full(loss.size, -1.0) if support is None else support - 1.0
+    return _grid_lik_many(ev, loss, heard, n, margins, sigma, np.array([p_max]), support)[0]
+
+
+def _grid_lik_many(
+    ev: IntArray,
+    loss: FloatArray,
+    heard: BoolArray,
+    n: int,
+    margins: FloatArray,
+    sigma: float,
+    p_maxes: FloatArray,
+    support: FloatArray | None,
+) -> FloatArray:
+    """(p_maxes, margins, events): :func:`_grid_lik` for several ``p_max`` at once (the normal
+    integrals do not depend on it: computed once, each only for the pairs that need it)."""
+    out = np.empty((p_maxes.size, margins.size, n))
+    hit, other = np.flatnonzero(heard), np.flatnonzero(~heard)
+    ev_hit, ev_other, loss_hit, loss_other = ev[hit], ev[other], loss[hit], loss[other]
+    extra = np.full(other.size, -1.0) if support is None else support[other] - 1.0
+    n_hits = np.bincount(ev_hit, minlength=n).astype(np.float64)
     for g, m in enumerate(margins):
-        z = (m - loss) / sigma
-        ll = np.where(heard, np.log(p_max) + log_ndtr(z), np.log1p(p_max * ndtr(z) * extra))
-        out[g] = np.bincount(ev, weights=ll, minlength=n)
+        hits = np.bincount(ev_hit, weights=log_ndtr((m - loss_hit) / sigma), minlength=n)
+        reach = ndtr((m - loss_other) / sigma) * extra
+        for q, p_max in enumerate(p_maxes):
+            rest = np.bincount(ev_other, weights=np.log1p(p_max * reach), minlength=n)
+            out[q, g] = hits + n_hits * np.log(p_max) + rest
     return out
 
 
@@ -135,9 +155,10 @@ def fit_law(
     e, loss, h = index[ev[sel]], _loss(dist, penalty_db, prm)[sel], heard[sel]
     sup = None if support is None else support[sel]
     best: tuple[float, float, float, FloatArray] | None = None
+    p_maxes = np.linspace(prm.p_max_min, prm.p_max_max, prm.p_max_n)
     for sigma in np.arange(prm.sigma_min_db, prm.sigma_max_db + prm.sigma_step_db / 2, prm.sigma_step_db):
-        for p_max in np.linspace(prm.p_max_min, prm.p_max_max, prm.p_max_n):
-            grid = _grid_lik(e, loss, h, chosen.size, margins, float(sigma), float(p_max), sup) + uniform[:, None]
+        grids = _grid_lik_many(e, loss, h, chosen.size, margins, float(sigma), p_maxes, sup) + uniform[:, None]
+        for p_max, grid in zip(p_maxes, grids, strict=True):
             total = float(logsumexp(grid, axis=0).sum())
             if best is None or total > best[0]:
                 best = (total, float(sigma), float(p_max), grid)
