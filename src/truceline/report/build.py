@@ -18,6 +18,7 @@ Output folder::
     maps/*.png          overview and regional maps
     trend.png           daily counts over the trend days
     manifest.json       files, sizes, SHA-256, bulletin id, versions
+    ledger-proof.json   when the data directory keeps a ledger: every file's inclusion proof (docs/ledger.md)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from truceline.adjudicate.coverage import HEALTH_CODES, SensorNetwork
 from truceline.adjudicate.cutoff import CutOff
 from truceline.agreement import Agreement
 from truceline.core.enums import SensorHealth
+from truceline.ledger.publish import log_bulletin
 from truceline.report import exports, maps
 from truceline.report.data import DayData, load_day, parse_day
 from truceline.report.model import Bulletin, Figure, Section, Table
@@ -53,6 +55,7 @@ from truceline.report.sections import (
     withdrawal_section,
 )
 from truceline.report.text import DISCLAIMER, date_long, local_time, region_name, utc_iso
+from truceline.service.keys import data_dir_of, server_store_home
 from truceline.service.redaction import (
     FULL,
     PUBLIC,
@@ -393,7 +396,15 @@ def build_bulletin(
     )
     manifest = _manifest(out, d, bid, opts.public, files, drawn)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return BulletinResult(bulletin, out, sorted([*files, "manifest.json"]), manifest, timings, d, drawn)
+    return BulletinResult(bulletin, out, _published(store, out, bid, opts.public, files), manifest, timings, d, drawn)
+
+
+def _published(store: Store, out: Path, bid: str, public: bool, files: list[str]) -> list[str]:
+    """The bulletin's files, sorted: logged in the transparency log with a proof bundle beside them when the
+    store's data directory keeps a log (:func:`truceline.ledger.publish.log_bulletin`)."""
+    written = [*files, "manifest.json"]
+    proof = log_bulletin(data_dir_of(store) or server_store_home(store), out, bid, public, written)
+    return sorted([*written, *([proof.name] if proof else [])])
 
 
 def _bulletin(d: DayData, bid: str, view: View, drawn: list[Section]) -> Bulletin:

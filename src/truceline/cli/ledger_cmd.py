@@ -1,0 +1,241 @@
+"""``truceline ledger``: the transparency log: keys, checkpoints, proofs, and offline verification.
+
+The log of a store lives beside its keys (:func:`truceline.service.keys.key_home_of_url`): in the data
+directory for SQLite (``DATA/ledger/``, private keys in ``DATA/secrets/ledger/``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from truceline.cli.common import DEFAULT_DATA, DataDir, StoreUrl, app, fail, store_location, user_errors
+
+if TYPE_CHECKING:
+    from truceline.ledger import Log, Verifier
+
+ledger_app = typer.Typer(
+    help="The transparency log: keygen, rotate, revoke, checkpoint, prove, verify (offline).", no_args_is_help=True
+)
+app.add_typer(ledger_app, name="ledger")
+
+KeysFile = Annotated[
+    Path, typer.Option("--keys", help="Pinned verifier keys, one name+keyid+base64 per line (# comments).")
+]
+
+
+def _home(data: Path, store: str | None) -> Path:
+    """Where the store's log and keys are kept; exit 2 for a store in memory."""
+    from truceline.service.keys import key_home_of_url
+
+    option, location = store_location(data, store)
+    with user_errors(2):
+        home = key_home_of_url(location)
+    if home is None:
+        raise fail(f"{option}: a store in memory keeps no ledger", 2)
+    return Path(home)
+
+
+def _log(home: Path) -> Log:
+    from truceline.ledger import Log
+
+    if not Log.exists(home):
+        raise fail(f"{home}: no ledger yet (truceline ledger keygen NAME makes it)", 1)
+    return Log.open(home)
+
+
+@ledger_app.command()
+def keygen(
+    name: Annotated[str, typer.Argument(help="The key's name (no spaces, no '+'), e.g. mission.example/ledger.")],
+    origin: Annotated[
+        str | None, typer.Option(help="The log's origin when this key starts the log (default: the key's name).")
+    ] = None,
+    data: DataDir = DEFAULT_DATA,
+    store: StoreUrl = None,
+) -> None:
+    """Make a signing key (kept 0600 under the data directory's secrets, never shown); print its verifier key.
+
+    The log's first key becomes its signing key; later ones sign after ``truceline ledger rotate``.
+    """
+    from truceline.ledger import keygen as make
+
+    home = _home(data, store)
+    with user_errors():
+        v, active = make(home, name, origin)
+    typer.echo(v.vkey)
+    typer.echo(
+        f"{v.label}: {'the signing key of the log' if active else 'kept; truceline ledger rotate makes it sign'}",
+        err=True,
+    )
+
+
+@ledger_app.command()
+def rotate(
+    key: Annotated[str, typer.Argument(help="The kept key to sign from now on: NAME, NAME+KEYID or its verifier key.")],
+    data: DataDir = DEFAULT_DATA,
+    store: StoreUrl = None,
+) -> None:
+    """Hand signing to another key: an entry signed by the old key and the new, a checkpoint signed by both."""
+    from truceline.ledger import rotate as turn
+
+    home = _home(data, store)
+    _log(home)
+    with user_errors():
+        old, new = turn(home, key)
+    typer.echo(f"signing key: {old.label} -> {new.label}")
+
+
+@ledger_app.command()
+def revoke(
+    key: Annotated[str, typer.Argument(help="NAME, NAME+KEYID (a kept key) or a verifier key.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the log).")],
+    data: DataDir = DEFAULT_DATA,
+    store: StoreUrl = None,
+) -> None:
+    """Record that a key must no longer be trusted (signed by the signing key); its private key is deleted."""
+    from truceline.ledger import revoke as drop
+
+    home = _home(data, store)
+    _log(home)
+    with user_errors():
+        v = drop(home, key, reason)
+    typer.echo(f"revoked: {v.label}")
+
+
+@ledger_app.command()
+def keys(data: DataDir = DEFAULT_DATA, store: StoreUrl = None) -> None:
+    """The log's keys: the signing key, retired and revoked ones (verifier keys only)."""
+    from truceline.ledger import key_state
+
+    state = key_state(_log(_home(data, store)))
+    typer.echo(f"signing  {state.active.vkey if state.active else '-'}")
+    for v in state.retired:
+        typer.echo(f"retired  {v.vkey}")
+    for v in state.revoked:
+        typer.echo(f"revoked  {v.vkey}")
+
+
+@ledger_app.command()
+def checkpoint(
+    size: Annotated[int | None, typer.Option(help="The checkpoint signed at this size (default: the latest).")] = None,
+    data: DataDir = DEFAULT_DATA,
+    store: StoreUrl = None,
+) -> None:
+    """Print the latest signed checkpoint (a C2SP signed note)."""
+    log = _log(_home(data, store))
+    note = log.latest_checkpoint() if size is None else log.checkpoint_at(size)
+    if note is None:
+        raise fail("no checkpoint signed" + ("" if size is None else f" at size {size}"), 1)
+    typer.echo(note, nl=False)
+
+
+@ledger_app.command()
+def prove(
+    consistency: Annotated[
+        tuple[int, int] | None, typer.Option("--consistency", help="OLD NEW: prove size OLD is a prefix of NEW.")
+    ] = None,
+    inclusion: Annotated[
+        int | None, typer.Option("--inclusion", help="INDEX: prove entry INDEX is in the log.")
+    ] = None,
+    data: DataDir = DEFAULT_DATA,
+    store: StoreUrl = None,
+) -> None:
+    """Print a proof as JSON: consistency between two sizes (with their signed checkpoints when kept), or an
+    entry's inclusion at the latest checkpoint."""
+    from truceline.ledger.note import b64encode, unverified_checkpoint
+
+    if (consistency is None) == (inclusion is None):
+        raise fail("give one of --consistency OLD NEW and --inclusion INDEX", 2)
+    log = _log(_home(data, store))
+    latest = log.latest_checkpoint()
+    if consistency is not None:
+        old, new = consistency
+        if not 0 <= old <= new <= log.size:
+            raise fail(f"--consistency: sizes {old} {new} (0 <= OLD <= NEW <= {log.size})", 2)
+        doc = {"old": old, "new": new, "old_checkpoint": log.checkpoint_at(old),
+               "new_checkpoint": log.checkpoint_at(new),
+               "proof": [b64encode(h) for h in log.consistency_proof(old, new)]}  # fmt: skip
+    else:
+        size = unverified_checkpoint(latest).size if latest else 0
+        if inclusion is None or not 0 <= inclusion < size:
+            raise fail(f"--inclusion: entry {inclusion} is not under the latest checkpoint (size {size})", 2)
+        doc = {"index": inclusion, "entry": log.entry(inclusion).decode("utf-8"), "checkpoint": latest,
+               "inclusion": [b64encode(h) for h in log.inclusion_proof(inclusion, size)]}  # fmt: skip
+    typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
+def _consistency_doc(target: Path) -> dict[str, Any] | None:
+    """The JSON of ``ledger prove --consistency`` when ``target`` is one, else None (a bundle or a folder)."""
+    if not target.is_file() or target.name == "ledger-proof.json":
+        return None
+    try:
+        doc = json.loads(target.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, dict) and "proof" in doc and "format" not in doc else None
+
+
+def _verify_consistency(doc: dict[str, Any], pinned: list[Verifier]) -> None:
+    from truceline.ledger import verify_consistency_doc
+
+    failures = verify_consistency_doc(doc, pinned)
+    for f in failures:
+        typer.echo(f"FAIL {f}", err=True)
+    if failures:
+        raise typer.Exit(1)
+    typer.echo(f"ok: the log at size {doc.get('new')} extends the log at size {doc.get('old')}")
+
+
+@ledger_app.command()
+def verify(
+    target: Annotated[
+        Path, typer.Argument(help="A ledger-proof.json, a bulletin folder holding one, or ledger prove's JSON.")
+    ],
+    keys_file: KeysFile,
+    origin: Annotated[str | None, typer.Option(help="The log's origin the checkpoint must name.")] = None,
+) -> None:
+    """Verify a bulletin offline against pinned keys: signature, inclusion of every file, every file's SHA-256.
+
+    Exit 0 when everything verifies, 1 naming each failure, 2 for unreadable keys.
+    """
+    from truceline.ledger import NoteError, read_keys, verify_bundle
+
+    try:
+        pinned = read_keys(keys_file)
+    except (OSError, NoteError) as exc:
+        raise fail(f"--keys: {exc}", 2) from None
+    doc = _consistency_doc(target)
+    if doc is not None:
+        _verify_consistency(doc, pinned)
+        return
+    rep = verify_bundle(target, pinned, origin)
+    for f in rep.failures:
+        typer.echo(f"FAIL {f}", err=True)
+    if not rep.ok:
+        raise typer.Exit(1)
+    cp = rep.checkpoint
+    assert cp is not None
+    signers = ", ".join(v.label for v in rep.signed_by)
+    typer.echo(f"ok: {rep.bulletin}: {rep.files} files in log {cp.origin} at size {cp.size}, signed by {signers}")
+
+
+@ledger_app.command()
+def check(data: DataDir = DEFAULT_DATA, store: StoreUrl = None) -> None:
+    """Recompute every entry's leaf hash and the latest checkpoint's root from the files (a full check)."""
+    from truceline.ledger import LedgerCorrupt
+    from truceline.ledger.note import unverified_checkpoint
+
+    log = _log(_home(data, store))
+    try:
+        log.check()
+    except LedgerCorrupt as exc:
+        raise fail(str(exc), 1) from None
+    latest = log.latest_checkpoint()
+    if latest is not None:
+        cp = unverified_checkpoint(latest)
+        if cp.size > log.size or log.root(cp.size) != cp.root:
+            raise fail(f"the latest checkpoint (size {cp.size}) does not match the log's entries", 1)
+    typer.echo(f"ok: {log.size} entries, origin {log.origin}")
