@@ -98,6 +98,10 @@ def test_a_tampered_bulletin_fails_naming_the_file(published: dict[str, Path], t
     assert res.returncode == 1 and "FAIL findings.csv: the file differs" in res.stderr
     cli = runner.invoke(app, ["ledger", "verify", str(folder), "--keys", str(published["keys"])])
     assert cli.exit_code == 1 and "FAIL findings.csv: the file differs" in cli.output
+    top = runner.invoke(app, ["verify", str(folder), "--keys", str(published["keys"])])  # `truceline verify`
+    assert top.exit_code == 1 and "FAIL findings.csv: the file differs" in top.output
+    good = runner.invoke(app, ["verify", str(published["public"]), "--keys", str(published["keys"])])
+    assert good.exit_code == 0 and good.output.startswith("ok: "), good.output
     bad_keys = tmp_path / "bad"
     bad_keys.write_text("not a key\n")
     assert _script(site, tmp_path, str(folder), "--keys", str(bad_keys)).returncode == 2

@@ -189,6 +189,7 @@ def _verify_consistency(doc: dict[str, Any], pinned: list[Verifier]) -> None:
     typer.echo(f"ok: the log at size {doc.get('new')} extends the log at size {doc.get('old')}")
 
 
+@app.command("verify")  # the name a party looks for first: `truceline verify BUNDLE|DIR --keys KEYS`
 @ledger_app.command()
 def verify(
     target: Annotated[
