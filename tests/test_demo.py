@@ -28,6 +28,11 @@ def test_demo_no_serve_runs_end_to_end(tmp_path: Path) -> None:
                 "findings.kml", "manifest.json"} <= names  # fmt: skip
         assert json.loads((b / "manifest.json").read_text())["counts"]["findings"] > 0
         assert (b / "bulletin.pdf").read_bytes()[:5] == b"%PDF-"
+        assert "ledger-proof.json" in names  # every bulletin logged in the transparency log
+    keys = out / "data" / "ledger-keys.txt"
+    assert f"truceline verify {bulletins[0]} --keys {keys}" in res.output
+    checked = CliRunner().invoke(app, ["verify", str(bulletins[1]), "--keys", str(keys)])
+    assert checked.exit_code == 0 and "ok: bulletin-2026-09-02-public" in checked.output, checked.output
     card = (out / "scorecard.md").read_text()
     assert "**False-flag claims corroborated: 0**" in card
     # Nothing was rejected and the store is left behind for `truceline serve --data`.

@@ -119,6 +119,7 @@ def _bulletins(t: float, store: Store, agr: Agreement, spath: Path, data: Path, 
     start = from_us(span[0])
     end = start + dt.timedelta(seconds=load_scenario(spath).duration_h * 3600)
     opts = BulletinOptions(pdf=pdf)
+    keys = _ledger_key(data)
     days = sorted({d.item() for d in opts.cutoff.report_day([start, end])})
     days = [days[0] + dt.timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
     bulletins = []
@@ -133,8 +134,22 @@ def _bulletins(t: float, store: Store, agr: Agreement, spath: Path, data: Path, 
             bar("bulletin", (k + 1) / len(days))
     for res in bulletins:
         typer.echo(f"      {res.out / 'bulletin.html'} (and {res.out.name}-public/)", err=True)
+    typer.echo(f"      logged in the transparency log: truceline verify {bulletins[0].out} --keys {keys}", err=True)
     typer.echo(f"      ({time.perf_counter() - t:.1f} s; data up to {end:%Y-%m-%d %H:%M}Z)", err=True)
     return bulletins
+
+
+def _ledger_key(data: Path) -> Path:
+    """The demo mission's signing key for the transparency log (made once per data directory), and the
+    file of its public key a party pins to verify the bulletins (docs/ledger.md)."""
+    from truceline.ledger import keygen
+    from truceline.ledger.keys import signers
+
+    pinned = data / "ledger-keys.txt"
+    if not signers(data):
+        verifier, _ = keygen(data, "demo.truceline/ledger")
+        pinned.write_text(verifier.vkey + "\n", encoding="utf-8")
+    return pinned
 
 
 def _score(t: float, store: Store, sim: Path, out: Path) -> None:
