@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean examples sysdeps fuzz reliability postgis test-postgis
+.PHONY: demo test lint bench install clean examples sysdeps fuzz reliability postgis test-postgis mosquitto
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ postgis:
 test-postgis: $(STAMP)
 	url="$$(bash scripts/postgis.sh --test)" && TRUCELINE_TEST_PG_URL="$$url" \
 		$(PY) -m pytest -q tests/store tests/service --store-backends=postgis
+
+# Mosquitto from Debian's packages, users per contingent and ACL, started; prints the broker URL.
+mosquitto:
+	bash scripts/mosquitto.sh
 
 # Debian packages: Chromium (browser tests), Pango (PDF), fonts, poppler (PDF to PNG). Idempotent.
 sysdeps:

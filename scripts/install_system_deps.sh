@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the project needs beyond Python: Chromium (the dashboard's browser tests),
-# Pango (WeasyPrint's PDF rendering), DejaVu fonts (both). Idempotent: installs only what is
+# Pango (WeasyPrint's PDF rendering), DejaVu fonts (both), Mosquitto (the MQTT field-ingest tests start
+# their own broker with scripts/mosquitto.sh). Idempotent: installs only what is
 # missing. Uses sudo when not run as root. Called by `make test` and `make demo`.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing+=(libpango-1.0-0)
 ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || missing+=(libpangoft2-1.0-0)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+[ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
