@@ -84,6 +84,7 @@ ENDPOINTS = [
     Ep("GET", "/api/v1/events", READERS),
     Ep("GET", "/api/v1/sensors", READERS),
     Ep("GET", "/api/v1/coverage?cell_km=25", READERS),
+    Ep("GET", "/api/v1/metrics", READERS),
     Ep("GET", "/api/v1/audit/inc-ru", ("admin", "analyst")),
     Ep("GET", "/api/v1/tokens", ("admin",)),
     Ep("GET", "/ogc", ALL),
@@ -190,7 +191,7 @@ def test_invalid_credentials_are_refused_everywhere(client: TestClient, built: B
 def test_every_action_of_the_permissions_table_is_exercised() -> None:
     actions = {
         "layers", "bulletins", "changes", "whoami", "violations", "incidents", "claims", "aggregates", "events",
-        "sensors", "coverage", "audit", "review", "ingest", "tokens",
+        "sensors", "coverage", "metrics", "audit", "review", "ingest", "tokens",
     }  # fmt: skip
     assert set(PERMISSIONS) == actions
     assert all(r in ("admin", "analyst", "observer", "liaison", "public") for rs in PERMISSIONS.values() for r in rs)

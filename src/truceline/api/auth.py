@@ -61,6 +61,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "events": _READERS,
     "sensors": _READERS,
     "coverage": _READERS,
+    "metrics": _READERS,  # network health and processing lag: the mission's, never the parties'
     "audit": ("admin", "analyst"),
     "review": ("admin", "analyst"),
     "ingest": ("admin", "observer"),

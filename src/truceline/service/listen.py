@@ -35,6 +35,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from truceline.core import InputLimits
+from truceline.service.metrics import STATS_EVERY_S, STATS_FILE, write_listener_stats
 from truceline.service.mqtt_ingest import RejectsLog, SensorDirectory, ingest_message
 from truceline.service.mqtt_topics import SUBSCRIPTIONS, Backoff, BrokerUrl, error_topic, parse_topic
 from truceline.store.base import Store
@@ -98,6 +99,9 @@ class Listener:
         MQTT keepalive, seconds.
     backoff : Backoff, optional
         Reconnection delays (default 0.5 s doubling up to 30 s).
+    stats_file : Path, optional
+        Where the stats and the connection state are written for ``GET /api/v1/metrics`` (default
+        :data:`~truceline.service.metrics.STATS_FILE` beside ``rejects``; see :mod:`truceline.service.metrics`).
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class Listener:
         limits: InputLimits | None = None,
         keepalive: int = 30,
         backoff: Backoff | None = None,
+        stats_file: Path | None = None,
     ) -> None:
         self.store, self.broker, self.client_id, self.keepalive = store, broker, client_id, keepalive
         self.rejects = RejectsLog(rejects)
@@ -122,6 +127,9 @@ class Listener:
         self._fatal: str | None = None
         self._failures: dict[str, int] = {}
         self._last_summary = (time.monotonic(), 0)
+        self.stats_file = stats_file if stats_file is not None else Path(rejects).with_name(STATS_FILE)
+        self.connected = False
+        self._stats_written = -STATS_EVERY_S
 
     # -- control ---------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -152,6 +160,8 @@ class Listener:
                 raise BrokerRefused(f"{self.broker}: {self._fatal}")
             if not self._stopping:
                 self._pause(f"connection to {self.broker} lost")
+        self.connected = False
+        self._write_stats(force=True)
         _log.info("stopped: %s", json.dumps(self.stats.to_dict()))
         return self.stats
 
@@ -177,6 +187,7 @@ class Listener:
             if client.loop(timeout=0.5) != mqtt.MQTT_ERR_SUCCESS:
                 return
             self._summary()
+            self._write_stats()
         if client.is_connected():
             client.disconnect()
             for _ in range(20):
@@ -188,7 +199,19 @@ class Listener:
         _log.warning("%s; reconnecting in %.1f s", why, delay)
         end = time.monotonic() + delay
         while not self._stopping and time.monotonic() < end:
+            self._write_stats()
             time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+
+    def _write_stats(self, force: bool = False) -> None:
+        """Write the stats file (every :data:`STATS_EVERY_S` s, or now); a failure to write never stops ingest."""
+        now = time.monotonic()
+        if not force and now - self._stats_written < STATS_EVERY_S:
+            return
+        self._stats_written = now
+        try:
+            write_listener_stats(self.stats_file, self.stats.to_dict(), self.connected)
+        except OSError as exc:
+            _log.warning("cannot write the stats file %s: %s", self.stats_file, exc.strerror or type(exc).__name__)
 
     def _summary(self) -> None:
         now, seen = time.monotonic(), self.stats.messages
@@ -209,12 +232,16 @@ class Listener:
         self._failed = False
         self.backoff.reset()
         self.stats.connections += 1
+        self.connected = True
+        self._write_stats(force=True)
         present = bool(getattr(flags, "session_present", False))
         _log.info("connected to %s as %s (session %s)", self.broker, self.client_id,
                   "resumed" if present else "new")  # fmt: skip
         client.subscribe([(topic, 1) for topic in SUBSCRIPTIONS])
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected = False
+        self._write_stats(force=True)
         if self._stopping:
             _log.info("disconnected from %s", self.broker)
         else:
