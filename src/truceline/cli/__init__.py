@@ -16,7 +16,7 @@ __all__ = ["GROUPS", "app", "main"]
 #: the store, review, the bulletin, the API, the demo.
 GROUPS = (
     "agreement", "run", "store", "store_cmd", "review", "quarantine", "listen_cmd", "report", "ledger_cmd", "api",
-    "demo",
+    "tak_cmd", "demo",
 )  # fmt: skip
 for _group in GROUPS:
     importlib.import_module(f"truceline.cli.{_group}")
