@@ -2,11 +2,14 @@
 """Verify a truceline bulletin offline: needs only Python >= 3.11 and ``cryptography`` (no truceline).
 
     python verify_bulletin.py BULLETIN_DIR_OR_ledger-proof.json --keys KEYS [--origin ORIGIN]
+                              [--witnesses WITNESS_KEYS [--quorum N]]
 
 KEYS holds the mission's verifier keys you pinned, one per line (``name+keyid+base64``; blank lines and
 ``#`` comments ignored). Exit 0 when every file of the bulletin is exactly what the mission's log holds
 under a checkpoint signed by a pinned key; 1 naming every failure (which file, the signature, the root);
-2 for unreadable keys or arguments.
+2 for unreadable keys or arguments. With ``--witnesses`` (the witnesses' keys the agreement pins, of
+type 0x04, C2SP tlog-cosignature), the bulletin counts as published only when at least N of them (default:
+all) cosigned its checkpoint; the script says which did.
 
 Every step is in docs/ledger.md ("Verifying, step by step"), so that it can be re-implemented: this file
 is written to be read. It shares no code with truceline on purpose.
@@ -145,6 +148,67 @@ def parse_checkpoint(text: str) -> tuple[str, int, bytes]:
     return lines[0], int(size), root
 
 
+# -- 2b. witnesses' cosignatures (C2SP tlog-cosignature, Ed25519 cosignature/v1) --------------------
+def read_witness_keys(path: Path) -> dict[tuple[str, bytes], bytes]:
+    """Pinned witness keys ``name+keyid+base64(0x04 || public key)``: {(name, key id): public key}."""
+    keys = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("+", 2)
+        if len(parts) != 3 or not good_name(parts[0]):
+            raise Failure(f"{path}:{n}: not a witness key name+keyid+base64")
+        name, kid, key = parts
+        raw = b64(key, f"{path}:{n}")
+        if len(raw) != 33 or raw[0] != 0x04:
+            raise Failure(f"{path}:{n}: not a cosignature/v1 Ed25519 key (type 0x04)")
+        expected = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]  # name || 0x0A || 0x04 || key
+        if kid != expected.hex():
+            raise Failure(f"{path}:{n}: key id {kid} does not match the key (expected {expected.hex()})")
+        keys[(name, expected)] = raw[1:]
+    if not keys:
+        raise Failure(f"{path}: no witness key")
+    return keys
+
+
+def check_cosignatures(note: str, witnesses: dict[tuple[str, bytes], bytes], quorum: int) -> tuple[list[str], str]:
+    """The failures of the checkpoint's cosignatures (a pinned witness's that does not verify; fewer than
+    ``quorum`` pinned witnesses), and which witnesses cosigned."""
+    cut = note.rfind("\n\n")
+    text, lines = note[: cut + 1], note[cut + 2 :].split("\n")[:-1]
+    failures, signed = [], []
+    for line in lines:
+        if not line.startswith(SIG_PREFIX) or line.count(" ") != 2:
+            continue  # open_note has refused the note already
+        name, sig = line[len(SIG_PREFIX) :].split(" ")
+        try:
+            raw = b64(sig, "cosignature")
+        except Failure:
+            continue
+        public = witnesses.get((name, raw[:4]))
+        if public is None:
+            continue
+        label = f"{name}+{raw[:4].hex()}"
+        body = raw[4:]  # u64 big-endian timestamp || Ed25519 signature
+        t = int.from_bytes(body[:8], "big")
+        message = b"cosignature/v1\ntime " + str(t).encode() + b"\n" + text.encode("utf-8")
+        try:
+            if len(body) != 72 or t > 2**63 - 1:
+                raise InvalidSignature
+            Ed25519PublicKey.from_public_bytes(public).verify(body[8:], message)
+        except (InvalidSignature, ValueError):
+            failures.append(f"cosignature by {label} does not verify")
+            continue
+        if label not in signed:
+            signed.append(label)
+    summary = (f"{len(signed)} of {len(witnesses)} pinned witnesses cosigned ({quorum} required): "
+               f"{', '.join(signed) or 'none'}")  # fmt: skip
+    if len(signed) < quorum:
+        failures.append(f"quorum not met: {summary}")
+    return failures, summary
+
+
 # -- 3. the bundle -----------------------------------------------------------------------------------
 def canonical(doc: object) -> bytes:
     return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
@@ -229,8 +293,11 @@ def safe_path(path: object) -> bool:
     return not p.is_absolute() and ".." not in p.parts and str(p) == path
 
 
-def verify(target: Path, keys: dict[tuple[str, bytes], bytes], origin: str | None) -> tuple[list[str], str]:
-    """Every failure of the bundle at ``target`` (a file, or a folder holding ledger-proof.json), and a summary."""
+def verify(
+    target: Path, keys: dict[tuple[str, bytes], bytes], origin: str | None, witnesses: tuple | None = None
+) -> tuple[list[str], str]:
+    """Every failure of the bundle at ``target`` (a file, or a folder holding ledger-proof.json), and a summary;
+    ``witnesses``: (pinned witness keys, quorum) when cosignatures are required."""
     bundle = target / PROOF_FILE if target.is_dir() else target
     try:
         raw = bundle.read_bytes()
@@ -266,10 +333,15 @@ def verify(target: Path, keys: dict[tuple[str, bytes], bytes], origin: str | Non
     if not doc["files"]:
         failures.append("bundle: lists no file")
     failures += check_folder(bundle.parent, doc["files"])
+    cosigned = ""
+    if witnesses is not None:
+        quorum_failures, cosigned = check_cosignatures(doc["checkpoint"], *witnesses)
+        failures += quorum_failures
     summary = ""
     if checkpoint is not None:
         summary = (f"{doc['bulletin']}: {len(seen)} files in log {checkpoint[0]} at size {checkpoint[1]}, "
                    f"signed by {', '.join(signed)}")  # fmt: skip
+        summary += f"\nok: {cosigned}" if cosigned else ""
     return failures, summary
 
 
@@ -278,13 +350,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("target", type=Path, help="the bulletin folder, or its ledger-proof.json")
     ap.add_argument("--keys", type=Path, required=True, help="pinned verifier keys, one per line")
     ap.add_argument("--origin", help="the log's origin the checkpoint must name")
+    ap.add_argument("--witnesses", type=Path, help="pinned witness keys (type 0x04), one per line")
+    ap.add_argument("--quorum", type=int, help="cosignatures of pinned witnesses required (default: all)")
     args = ap.parse_args(argv)
     try:
         keys = read_keys(args.keys)
     except (OSError, UnicodeDecodeError, Failure) as exc:
         print(f"--keys: {exc}", file=sys.stderr)
         return 2
-    failures, summary = verify(args.target, keys, args.origin)
+    try:
+        witnesses = None
+        if args.witnesses is not None:
+            pinned = read_witness_keys(args.witnesses)
+            quorum = len(pinned) if args.quorum is None else args.quorum
+            if not 1 <= quorum <= len(pinned):
+                raise Failure(f"--quorum {quorum}: 1 to the {len(pinned)} pinned witnesses")
+            witnesses = (pinned, quorum)
+        elif args.quorum is not None:
+            raise Failure("--quorum needs --witnesses")
+    except (OSError, UnicodeDecodeError, Failure) as exc:
+        print(f"--witnesses: {exc}", file=sys.stderr)
+        return 2
+    failures, summary = verify(args.target, keys, args.origin, witnesses)
     for f in failures:
         print(f"FAIL {f}", file=sys.stderr)
     if failures:

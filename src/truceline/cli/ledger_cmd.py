@@ -197,8 +197,15 @@ def verify(
     ],
     keys_file: KeysFile,
     origin: Annotated[str | None, typer.Option(help="The log's origin the checkpoint must name.")] = None,
+    witnesses: Annotated[
+        Path | None, typer.Option("--witnesses", help="Pinned witness keys (cosignature/v1), one per line.")
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option("--quorum", min=1, help="Cosignatures of pinned witnesses required (default: all).")
+    ] = None,
 ) -> None:
-    """Verify a bulletin offline against pinned keys: signature, inclusion of every file, every file's SHA-256.
+    """Verify a bulletin offline against pinned keys: signature, inclusion of every file, every file's SHA-256;
+    with --witnesses, that a quorum of pinned witnesses cosigned its checkpoint.
 
     Exit 0 when everything verifies, 1 naming each failure, 2 for unreadable keys.
     """
@@ -213,14 +220,40 @@ def verify(
         _verify_consistency(doc, pinned)
         return
     rep = verify_bundle(target, pinned, origin)
-    for f in rep.failures:
+    failures, cosigned = list(rep.failures), ""
+    if witnesses is not None or quorum is not None:
+        quorum_failures, cosigned = _quorum(rep.bundle, witnesses, quorum)
+        failures += quorum_failures
+    for f in failures:
         typer.echo(f"FAIL {f}", err=True)
-    if not rep.ok:
+    if failures:
         raise typer.Exit(1)
     cp = rep.checkpoint
     assert cp is not None
     signers = ", ".join(v.label for v in rep.signed_by)
     typer.echo(f"ok: {rep.bulletin}: {rep.files} files in log {cp.origin} at size {cp.size}, signed by {signers}")
+    if cosigned:
+        typer.echo(f"ok: {cosigned}")
+
+
+def _quorum(bundle: Path, witnesses: Path | None, quorum: int | None) -> tuple[list[str], str]:
+    """The quorum's failures for a bundle's checkpoint, and a summary of who cosigned (exit 2: bad keys)."""
+    from truceline.ledger import NoteError, check_quorum, read_witness_keys
+
+    if witnesses is None:
+        raise fail("--quorum needs --witnesses KEYS", 2)
+    try:
+        pinned = read_witness_keys(witnesses)
+    except (OSError, NoteError) as exc:
+        raise fail(f"--witnesses: {exc}", 2) from None
+    if quorum is not None and quorum > len(pinned):
+        raise fail(f"--quorum {quorum}: more than the {len(pinned)} pinned witnesses", 2)
+    try:
+        note = json.loads(bundle.read_text(encoding="utf-8"))["checkpoint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["cosignatures: no checkpoint to check"], ""
+    rep = check_quorum(str(note), pinned, len(pinned) if quorum is None else quorum)
+    return rep.failures, rep.summary()
 
 
 @ledger_app.command()
