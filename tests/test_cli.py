@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import shapely
 from typer.testing import CliRunner
@@ -155,3 +156,16 @@ def test_ingest_refuses_the_future_unless_told_the_replay_s_end(tmp_path):
     assert r.exit_code == 0 and "1 new" in r.output, r.output
     r = runner.invoke(app, ["ingest", str(path), "--data", data, "--not-after", "2099-01-02"])
     assert r.exit_code == 2 and "--not-after" in r.output
+
+
+def test_commands_on_a_data_directory_without_a_store_say_so_and_make_none(tmp_path: Path) -> None:
+    """A typo in --data must not be answered by an empty store and "0 of 0 windows" (exit 0)."""
+    runner = CliRunner()
+    missing = tmp_path / "nosuch"
+    for args in (["process"], ["export", "--out", str(tmp_path / "x")], ["report", "--date", "2026-09-02"],
+                 ["quarantine", "list"], ["review", "history", "v-1"]):  # fmt: skip
+        res = runner.invoke(app, [*args, "--data", str(missing)])
+        assert res.exit_code == 2 and f"--data: no store in {missing}" in res.output, (args, res.output)
+        assert not missing.exists(), args
+    res = runner.invoke(app, ["ingest", str(tmp_path / "nofile.jsonl"), "--data", str(missing)])
+    assert res.exit_code == 2 and "no such file or folder" in res.output and not missing.exists()

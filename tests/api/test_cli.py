@@ -65,8 +65,13 @@ def test_store_option_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("TRUCELINE_STORE")
     both = runner.invoke(app, ["token", "list", "--data", str(other), "--store", f"sqlite://{data}"])
     assert both.exit_code == 2 and "give one of them" in both.output
+    here = runner.invoke(app, ["token", "list", "--data", str(other)])  # no store there: said, none made
+    assert here.exit_code == 2 and f"--data: no store in {other}" in here.output and not other.exists()
+    assert here.output.count("--data:") == 1  # one message, not two
+    made = runner.invoke(app, ["token", "create", "--role", "observer", "--name", "o", "--data", str(other)])
+    assert made.exit_code == 0 and (other / "truceline.sqlite").is_file()  # token create makes the store
     here = runner.invoke(app, ["token", "list", "--data", str(other)])
-    assert here.exit_code == 0 and "by.url" not in here.stdout and (other / "truceline.sqlite").is_file()
+    assert here.exit_code == 0 and "by.url" not in here.stdout and "o" in here.stdout
     bad = runner.invoke(app, ["token", "list", "--store", "mysql://db/truceline"])
     assert bad.exit_code == 2 and "--store:" in bad.output and "unknown scheme 'mysql'" in bad.output
     assert "known: postgres, postgresql, sqlite" in bad.output
@@ -83,6 +88,7 @@ def test_review_exit_codes_come_from_the_domain_errors(tmp_path: Path) -> None:
     """Not found, invalid input and conflict exit 1 with their message, as before."""
     runner = CliRunner()
     data = str(tmp_path / "data")
+    SQLiteStore(Path(data)).close()  # an empty store
     gone = runner.invoke(app, ["review", "confirm", "violation", "vio-nope", "--actor", "a", "--reason", "r",
                                "--data", data])  # fmt: skip
     assert gone.exit_code == 1 and "violation 'vio-nope': not found" in gone.output

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from truceline.cli import app
 from truceline.ledger import Log, parse_vkey, verify_bundle
 from truceline.ledger.publish import PROOF_FILE
+from truceline.store import SQLiteStore
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "verify_bulletin.py"
@@ -52,6 +53,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A data directory with a signing key, and both editions of an (empty) day's bulletin reported."""
     root = tmp_path_factory.mktemp("ledger")
     data = root / "data"
+    SQLiteStore(data).close()  # an empty store: the day has no data
     keygen = runner.invoke(app, ["ledger", "keygen", "mission.example/ledger", "--data", str(data)])
     assert keygen.exit_code == 0, keygen.output
     vkey = keygen.stdout.strip()
@@ -152,6 +154,7 @@ def test_checkpoint_and_consistency_proofs(published: dict[str, Path], tmp_path:
 
 
 def test_a_data_directory_without_a_ledger_publishes_as_before(tmp_path: Path) -> None:
+    SQLiteStore(tmp_path / "d").close()
     res = runner.invoke(app, ["report", "--date", DAY, "--data", str(tmp_path / "d"), "--no-pdf"])
     assert res.exit_code == 0, res.output
     assert not (tmp_path / "d" / "bulletins" / DAY / PROOF_FILE).exists()

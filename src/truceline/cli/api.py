@@ -58,7 +58,7 @@ def token_create(
     """Make a token and print it once (the store keeps only its SHA-256 hash)."""
     from truceline.service.tokens import create_token
 
-    store = open_store(data, store_url)
+    store = open_store(data, store_url, create=True)
     try:
         with user_errors(2):
             token, rec = create_token(store, role, name, party)

@@ -15,6 +15,8 @@ import typer
 from truceline.core.errors import DomainError
 from truceline.store import Store
 from truceline.store import open_store as open_url
+from truceline.store.registry import data_dir_of
+from truceline.store.sqlite import DB_NAME
 
 app = typer.Typer(
     help="truceline: the information system of a ceasefire monitoring mission.",
@@ -130,9 +132,21 @@ def store_location(data: Path, store: str | None) -> tuple[str, str | Path]:
     return "--store", store
 
 
-def open_store(data: Path, store: str | None = None) -> Store:
-    """Open the store a command names (:func:`store_location`); a bad location exits with status 2."""
+def open_store(data: Path, store: str | None = None, *, create: bool = False) -> Store:
+    """Open the store a command names (:func:`store_location`); a bad location exits with status 2.
+
+    Only a command that fills a store (``create``: ``ingest``, ``token create``) makes a new one; the
+    others, given a data directory that holds no store (a typo, a missing mount), exit with status 2
+    saying so instead of making an empty store and reporting on nothing.
+    """
     option, location = store_location(data, store)
+    try:
+        folder = None if create else data_dir_of(location)
+    except DomainError as exc:
+        raise fail(f"{option}: {exc}", 2) from None
+    lost = folder is not None and str(folder) != ":memory:" and (not folder.exists() or folder.is_dir())
+    if lost and folder is not None and not (folder / DB_NAME).is_file():
+        raise fail(f"{option}: no store in {folder} (truceline ingest makes one; is the folder right?)", 2)
     try:
         return open_url(location)
     except (DomainError, RuntimeError) as exc:

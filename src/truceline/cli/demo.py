@@ -73,7 +73,7 @@ def demo(
     c = summary.counts
     typer.echo(f"      {c['detections']:,} detections, {c['truth_violations']:,} true violations, {c['claims']} claims "
                f"({time.perf_counter() - t:.1f} s)", err=True)  # fmt: skip
-    store = open_store(data)
+    store = open_store(data, create=True)
     try:
         t = _step(2, total, "ingesting the observations")
         with Bar("ingesting") as bar:

@@ -43,7 +43,10 @@ def ingest(
 
     latest = parse_time(not_after, "--not-after")
     limits = InputLimits() if latest is None else InputLimits(future_skew=dt.timedelta(0), clock=lambda: latest)
-    store = open_store(data, store_url)
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:  # before any store is made or opened
+        raise fail(f"no such file or folder: {', '.join(missing)}", 2)
+    store = open_store(data, store_url, create=True)
     try:
         with Bar("ingesting") as bar:
             report = ingest_files(store, files, progress=bar, limits=limits)
