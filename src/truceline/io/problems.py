@@ -96,6 +96,11 @@ class RecordProblem:
         record = f" record {self.record_id!r}:" if self.record_id is not None else ""
         return f"{self.path}:{self.line}:{record} {self.field}: {self.value!r} — {self.reason}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """``{line, record_id, field, value, reason, message}``: how the API and the field listener answer."""
+        return {"line": self.line, "record_id": self.record_id, "field": self.field, "value": self.value,
+                "reason": self.reason, "message": str(self)}  # fmt: skip
+
     def without_record(self) -> str:
         """``FILE:LINE: FIELD: 'VALUE' — REASON``: the message without the record part.
 

@@ -70,10 +70,16 @@ def _private_folder(home: Path) -> Path:
 
 def _write_key(file: Path, signer: Signer) -> None:
     """Make a key file (0600) atomically; an existing one is never replaced."""
+    write_key_file(file, signer.skey())
+
+
+def write_key_file(file: Path, skey: str) -> None:
+    """Write the private key text ``skey`` to a new file (0600) atomically; an existing one is never replaced
+    (:class:`Conflict`). Log keys and witness keys alike."""
     tmp = file.with_name(f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.write(fd, (signer.skey() + "\n").encode("ascii"))
+        os.write(fd, (skey + "\n").encode("ascii"))
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -28,7 +28,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import secrets
 import time as _time
 import urllib.parse
 from collections.abc import Iterator, Sequence
@@ -39,6 +38,7 @@ from typing import Any
 from truceline.core.errors import Conflict, NotFound
 from truceline.ledger import merkle
 from truceline.ledger.cosign import Cosigner, CosignVerifier, merge_lines
+from truceline.ledger.keys import write_key_file
 from truceline.ledger.log import write_atomic
 from truceline.ledger.note import Checkpoint, NoteError, Verifier, b64decode, b64encode, open_note, parse_checkpoint
 
@@ -88,19 +88,7 @@ def witness_keygen(home: Path, name: str) -> CosignVerifier:
         raise Conflict(f"{folder}: this witness has a key already")
     signer = Cosigner.generate(name)
     file = folder / f"{signer.verifier.key_id.hex()}.key"
-    tmp = folder / f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, (signer.skey() + "\n").encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, file)
-    except FileExistsError:
-        raise Conflict(f"{file}: a key with this id exists already") from None
-    finally:
-        tmp.unlink()
+    write_key_file(file, signer.skey())
     return signer.verifier
 
 

@@ -66,17 +66,7 @@ class MessageOutcome:
             "inserted": self.inserted,
             "repeats": self.repeats,
             "rejected": self.rejected,
-            "problems": [
-                {
-                    "line": p.line,
-                    "record_id": p.record_id,
-                    "field": p.field,
-                    "value": p.value,
-                    "reason": p.reason,
-                    "message": str(p),
-                }
-                for p in self.problems
-            ],
+            "problems": [p.to_dict() for p in self.problems],
         }
 
 
