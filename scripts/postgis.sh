@@ -20,13 +20,16 @@
 # Runs as root (apt-get, pg_ctlcluster) or with sudo; PostgreSQL itself never runs as root: the Debian
 # tooling (pg_ctlcluster) starts it as the cluster's owner, and SQL is run as `postgres` (runuser).
 set -euo pipefail
+# Only the URL goes to stdout: everything any tool prints (pg_ctlcluster says "Removed stale pid file."
+# on stdout after an unclean shutdown) goes to stderr; fd 3 keeps the real stdout for the URL.
+exec 3>&1 1>&2
 
 MODE=main
 case "${1:-}" in
     "") ;;
     --test) MODE=test ;;
     --drop-test) MODE=drop-test ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&3; exit 0 ;;
     *) echo "postgis.sh: unknown option '$1' (--test, --drop-test, --help)" >&2; exit 2 ;;
 esac
 
@@ -68,7 +71,7 @@ fi
 PORT="$(pg_lsclusters -h | awk -v v="$PGVER" -v c="$CLUSTER" '$1 == v && $2 == c {print $3}')"
 if ! pg_lsclusters -h | awk -v v="$PGVER" -v c="$CLUSTER" '$1 == v && $2 == c && $4 ~ /^online/ {f=1} END {exit !f}'; then
     log "starting cluster $PGVER/$CLUSTER on port $PORT"
-    $SUDO pg_ctlcluster "$PGVER" "$CLUSTER" start
+    $SUDO pg_ctlcluster "$PGVER" "$CLUSTER" start 3>&-  # the server must not hold the URL's pipe open
 fi
 for _ in $(seq 1 60); do
     pg_isready -q -h 127.0.0.1 -p "$PORT" && break
@@ -120,4 +123,4 @@ esac
 ENC_PASS="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$PGPASS")"
 ENC_USER="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$PGUSER_NAME")"
 log "ready: database $DB on 127.0.0.1:$PORT (PostgreSQL $PGVER, PostGIS $(as_postgres "$DB" -tAc 'SELECT postgis_lib_version()'))"
-echo "postgresql://$ENC_USER:$ENC_PASS@127.0.0.1:$PORT/$DB"
+echo "postgresql://$ENC_USER:$ENC_PASS@127.0.0.1:$PORT/$DB" >&3
