@@ -35,6 +35,7 @@ from truceline.core.enums import (
 )
 from truceline.core.examples import example_records
 from truceline.core.uncertainty import GeoUncertainty, TimeWindow
+from truceline.ledger import keygen, log_bulletin
 from truceline.service.tokens import create_token
 from truceline.store import SQLiteStore
 
@@ -158,6 +159,10 @@ def derived_rows() -> list[tuple[str, Record, int]]:
     return rows
 
 
+#: The name of the transparency log's key (and its origin).
+LOG_NAME = "mission.example/ledger"
+
+
 def build(data: Path) -> Built:
     """Write the records and tokens into a new store under ``data``."""
     store = SQLiteStore(data)
@@ -180,4 +185,8 @@ def build(data: Path) -> Built:
     for folder, marking in (("2026-09-03", "MISSION INTERNAL"), ("2026-09-03-public", "PUBLIC")):
         (data / "bulletins" / folder).mkdir(parents=True)
         (data / "bulletins" / folder / "bulletin.html").write_text(f"<html>{marking}</html>", encoding="utf-8")
+    keygen(data, LOG_NAME)  # a transparency log holding both editions (GET /api/v1/ledger)
+    for folder in ("2026-09-03", "2026-09-03-public"):
+        public = folder.endswith("-public")
+        log_bulletin(data, data / "bulletins" / folder, f"bulletin-{folder}", public, ["bulletin.html"])
     return Built(data, tokens, names, revoked)

@@ -33,6 +33,8 @@ from tests.report.conftest import DAY, report_world  # noqa: F401  (the processe
 from truceline.agreement import Agreement, load_agreement
 from truceline.api import create_app
 from truceline.core import Sensor
+from truceline.io.kmz import read_kmz
+from truceline.io.nvg import read_nvg
 from truceline.report import BulletinOptions, BulletinResult, build_bulletin
 from truceline.service.redaction import KEY_FILE, RULES, PublicIds, key_for, public_ids
 from truceline.service.tokens import create_token
@@ -44,6 +46,8 @@ pytestmark = pytest.mark.slow
 SENSOR_KEYS = {"sensor_id", "sensor_ids", "detection_ids", "health", "health_at", "last_report"}
 #: A point this close to a sensor, in an interference finding, places the sensor, m.
 NEAR_SENSOR_M = 500.0
+#: The bulletin's overlays and research tables (issue 16 item 6), scanned like its other exports.
+OVERLAYS = ("findings.kmz", "findings.nvg", "findings-ucdp-ged.csv", "findings-acled.csv")
 _PLACE = re.compile(r"(\d+\.\d+)\u00a0[NS], (\d+\.\d+)\u00a0[EW]")
 
 
@@ -146,10 +150,42 @@ def _bulletin_files(files: dict[str, bytes], scan: Scan) -> None:
     t = pq.read_table(io.BytesIO(files["findings.parquet"])).to_pylist()
     geoms = shapely.from_wkb([r.pop("geometry") for r in t])
     _rows([{**r, "lon": g.x, "lat": g.y} for r, g in zip(t, geoms, strict=True)], "findings.parquet", scan)
+    _overlays_and_research(files, scan)
     html = files["bulletin.html"].decode()
     scan.texts.append(("bulletin.html", html))
     for m in _PLACE.finditer(html):
         scan.points.append(Point(float(m.group(2)), float(m.group(1)), "bulletin.html place"))
+
+
+def _shape_points(rows: list[dict[str, Any]], where: str, scan: Scan) -> None:
+    """Every vertex of the findings' shapes (points and ellipses) of overlay rows, and their data's keys."""
+    for r in rows:
+        here = str(r.get("family")) == "monitoring_interference"
+        geom = r["geometry"]
+        for x, y in shapely.get_coordinates(geom):
+            scan.points.append(Point(float(x), float(y), where, here))
+        for k in r:
+            if k in SENSOR_KEYS:
+                scan.keys.append((where, k))
+
+
+def _overlays_and_research(files: dict[str, bytes], scan: Scan) -> None:
+    """The KMZ and NVG overlays' findings (the agreement's layers are public data) and the UCDP / ACLED tables."""
+    if "findings.kmz" in files:
+        marks = [p for p in read_kmz(io.BytesIO(files["findings.kmz"]), "findings.kmz")
+                 if str(p["folder"]).startswith("Findings")]  # fmt: skip
+        assert marks, "the KMZ holds no finding to scan"
+        _shape_points(marks, "findings.kmz", scan)
+    if "findings.nvg" in files:
+        items = [i for i in read_nvg(io.BytesIO(files["findings.nvg"]), "findings.nvg")
+                 if str(i["group"]).startswith("Findings")]  # fmt: skip
+        assert items, "the NVG holds no finding to scan"
+        _shape_points(items, "findings.nvg", scan)
+    for name in ("findings-ucdp-ged.csv", "findings-acled.csv"):
+        if name in files:
+            rows = list(csv.DictReader(io.StringIO(files[name].decode())))
+            _rows([{**r, "lon": r["longitude"], "lat": r["latitude"]} for r in rows if r["longitude"]], name, scan)
+            scan.texts.append((name, files[name].decode()))
 
 
 def _maps(result: BulletinResult, scan: Scan) -> None:
@@ -166,8 +202,12 @@ def _api(client: TestClient, headers: dict[str, str], scan: Scan, liaison: bool)
     docs = {url: get(url) for url in ("/api/v1/violations?limit=10000", "/ogc/collections/violations/items?limit=10000",
                                       "/api/v1/changes")}  # fmt: skip
     if liaison:
-        for url in ("/api/v1/incidents?limit=10000", "/ogc/collections/incidents/items?limit=10000",
-                    "/api/v1/claims?limit=10000", "/api/v1/aggregates?by=day,sector,family,party,rule"):
+        for url in (
+            "/api/v1/incidents?limit=10000",
+            "/ogc/collections/incidents/items?limit=10000",
+            "/api/v1/claims?limit=10000",
+            "/api/v1/aggregates?by=day,sector,family,party,rule",
+        ):
             docs[url] = get(url)
         for f in docs["/api/v1/incidents?limit=10000"].json()["features"][:40]:
             docs[f"/api/v1/incidents/{f['id']}"] = get(f"/api/v1/incidents/{f['id']}")
@@ -177,7 +217,7 @@ def _api(client: TestClient, headers: dict[str, str], scan: Scan, liaison: bool)
         assert r.status_code == 200, (where, r.text)
         _walk(r.json(), where, scan)
         scan.texts.append((where, r.text))
-    names = ("findings.csv", "findings.geojson", "findings.kml", "findings.parquet", "bulletin.html")
+    names = ("findings.csv", "findings.geojson", "findings.kml", "findings.parquet", "bulletin.html", *OVERLAYS)
     got = {n: get(f"/api/v1/bulletins/{DAY}/{n}") for n in names}  # the public edition, as a liaison reads it
     assert all(r.status_code == 200 for r in got.values()), {n: r.status_code for n, r in got.items()}
     files = {n: r.content for n, r in got.items()}
@@ -226,11 +266,13 @@ def test_the_scan_finds_the_leaks_of_the_internal_edition_and_the_full_view(worl
     internal = Scan()
     _maps(world.internal, internal)
     _bulletin_files({n: (world.internal.out / n).read_bytes() for n in ("findings.csv", "findings.geojson",
-                     "findings.kml", "findings.parquet", "bulletin.html")}, internal)  # fmt: skip
+                     "findings.kml", "findings.parquet", "bulletin.html", *OVERLAYS)}, internal)  # fmt: skip
     found = leaks(world, internal, None)
     assert any("layer sensors" in f for f in found)
     assert any("interference finding" in f and "findings.csv" in f for f in found)
     assert any("exact position" in f for f in found)
+    for name in OVERLAYS:  # each new format is scanned, and its internal edition is caught
+        assert any(f.startswith(f"{name}: exact position") for f in found), name
     full = Scan()
     _walk(client.get("/api/v1/violations?limit=10000", headers={"Authorization": f"Bearer {world.tokens['analyst']}"}
                      ).json(), "analyst violations", full)  # fmt: skip

@@ -159,3 +159,18 @@ def test_a_data_directory_without_a_ledger_publishes_as_before(tmp_path: Path) -
     assert res.exit_code == 0, res.output
     assert not (tmp_path / "d" / "bulletins" / DAY / PROOF_FILE).exists()
     assert runner.invoke(app, ["ledger", "checkpoint", "--data", str(tmp_path / "d")]).exit_code == 1
+
+
+def test_each_bulletin_names_the_checkpoint_it_extends(published: dict[str, Path]) -> None:
+    """The bulletin cannot hold its own checkpoint (its bytes are in it), so it names the one before its
+    entries; its bundle's entries come right after it and its checkpoint extends it."""
+    for edition in ("internal", "public"):
+        bundle = json.loads((published[edition] / PROOF_FILE).read_text())
+        first = min(r["index"] for r in bundle["files"])
+        html = (published[edition] / "bulletin.html").read_text()
+        log = Log.open(published["data"])
+        before = log.checkpoint_at(first)
+        assert before is not None
+        root = before.split("\n")[2]
+        assert f"mission.example/ledger: the files of this bulletin are appended after checkpoint {first:,}" in html
+        assert f"(root {root})" in html

@@ -273,3 +273,49 @@ def test_attach_refuses_another_tree_at_the_same_size(world: dict[str, Path]) ->
     assert code == 1 and "not the one this log signed" in text
     merged = merge_lines(out, split_note(out)[1])
     assert merged == out and parse_vkey(world["log_keys"].read_text()).name == ORIGIN
+
+
+def _agreement(root: Path, name: str, block: str) -> Path:
+    """The shipped default agreement with a transparency block appended to its manifest."""
+    from truceline.agreement import example_path
+
+    folder = root / name
+    shutil.copytree(example_path("default"), folder)
+    manifest = folder / "agreement.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + block, encoding="utf-8")
+    return folder
+
+
+def test_the_agreement_pins_the_log_key_the_witnesses_and_the_quorum(world: dict[str, Path]) -> None:
+    late = _bulletin(world["data"], "2026-09-02")
+    latest = Log.open(world["data"]).latest_checkpoint()
+    assert latest is not None
+    for who in ("ua", "ru"):
+        code, out = _cosign(world, who, latest)
+        assert code == 0, out
+        (world["root"] / f"{who}.cosigned").write_text(out)
+    code, out = _cli("ledger", "cosignatures", "add", world["root"] / "ua.cosigned", world["root"] / "ru.cosigned",
+                     "--witnesses", world["witnesses"], "--data", world["data"])  # fmt: skip
+    assert code == 0, out
+    log_key = world["log_keys"].read_text().strip()
+    wits = [w for w in world["witnesses"].read_text().splitlines() if w and not w.startswith("#")]
+
+    def block(quorum: int, origin: str = ORIGIN) -> str:
+        items = "".join(f"  - {w}\n" for w in wits)
+        head = f"transparency:\n  origin: {origin}\n  log_keys:\n  - {log_key}\n"
+        return f"{head}  witnesses:\n{items}  quorum: {quorum}\n"
+
+    two = _agreement(world["root"], "two", block(2))
+    code, out = _cli("verify", late, "--agreement", two)
+    assert code == 0, out
+    assert "2 of 3 pinned witnesses cosigned (2 required)" in out and f"in log {ORIGIN}" in out
+    code, out = _cli("verify", late, "--agreement", _agreement(world["root"], "three", block(3)))
+    assert code == 1 and "quorum not met: 2 of 3 pinned witnesses cosigned (3 required)" in out
+    code, out = _cli("verify", late, "--agreement", _agreement(world["root"], "other", block(2, "other.example/log")))
+    assert code == 1 and "other.example/log" in out
+    code, out = _cli("verify", late, "--agreement", "default")  # the shipped example pins nothing
+    assert code == 2 and "no transparency block" in out
+    code, out = _cli("verify", late, "--agreement", _agreement(world["root"], "four", block(4)))
+    assert code == 2 and "quorum 4 is more than the 3 witnesses named" in out
+    code, out = _cli("verify", late)
+    assert code == 2 and "give --keys KEYS, or --agreement A" in out

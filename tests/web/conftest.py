@@ -83,6 +83,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     import uvicorn
 
     from truceline.api.app import create_app
+    from truceline.ledger import keygen
     from truceline.service.tokens import create_token
 
     root = tmp_path_factory.mktemp("dashboard")
@@ -103,6 +104,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         admin_token, _ = create_token(store, "admin", "ops.admin")
     finally:
         store.close()
+    keygen(data, "mission.example/ledger")  # a transparency log: the top bar shows its checkpoint
 
     port = _free_port()
     app = create_app(data, agreement)

@@ -25,6 +25,7 @@ import pytest
 from tests.web.conftest import LiveServer
 from truceline.agreement import load_agreement
 from truceline.agreement.families import FAMILIES
+from truceline.ledger import Log
 from truceline.service.process import process
 from truceline.store import SQLiteStore
 
@@ -119,6 +120,9 @@ def test_analyst_filters_reviews_and_sees_new_incidents_live(
     assert "not an agreed line" in page.get_by_test_id("disclaimer").inner_text()
     assert page.get_by_test_id("legend").is_visible()
     assert page.get_by_test_id("records-incidents").is_enabled()
+    ledger = page.get_by_test_id("ledger-label")  # the transparency log's latest checkpoint, linked
+    assert ledger.is_visible() and ledger.get_attribute("data-size") == str(Log.open(s.data).size)
+    assert ledger.inner_text().startswith("Log 1 · ") and ledger.get_attribute("href") == "/api/v1/ledger/checkpoint"
     sensors = api_get(s, "/api/v1/sensors?limit=10000", s.analyst_token)
     assert sensors["numberMatched"] > 0 and all("health" in f["properties"] for f in sensors["features"])
     page.wait_for_function("n => truceline.layers.sensors.getLayers().length === n", arg=sensors["numberMatched"])

@@ -20,6 +20,7 @@ from truceline.agreement.model import (
     NamedArea,
     NoLineInForce,
     ProtectedSite,
+    Transparency,
 )
 
 EXAMPLES = ("default", "minsk2015")
@@ -34,6 +35,7 @@ __all__ = [
     "NamedArea",
     "NoLineInForce",
     "ProtectedSite",
+    "Transparency",
     "default_agreement",
     "example_path",
     "load_agreement",

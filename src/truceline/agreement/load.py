@@ -17,6 +17,7 @@ from truceline.agreement.model import (
     LineVersion,
     NamedArea,
     ProtectedSite,
+    Transparency,
 )
 from truceline.agreement.schema import (
     AgreementSpec,
@@ -197,6 +198,14 @@ class _Builder:
             attribution=tuple(s.attribution),
             notes=s.notes,
             path=mpath.parent,
+            transparency=None
+            if s.transparency is None
+            else Transparency(
+                tuple(s.transparency.log_keys),
+                tuple(s.transparency.witnesses),
+                s.transparency.quorum,
+                s.transparency.origin,
+            ),
         )
 
     def versions(self, specs: list[tuple[int, LineVersionSpec]], party_ids: list[str]) -> list[LineVersion]:

@@ -94,6 +94,18 @@ class CeasefireWindow:
         return self.start <= t < self.end
 
 
+@dataclass(frozen=True)
+class Transparency:
+    """The transparency log as the agreement pins it: the mission's verifier keys (signed-note text), the
+    log's origin, the witnesses' cosignature keys and the quorum of them a bulletin needs to count as
+    published (0: no witness required)."""
+
+    log_keys: tuple[str, ...]
+    witnesses: tuple[str, ...] = ()
+    quorum: int = 0
+    origin: str | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class Agreement:
     """A loaded, validated agreement. Build it with :func:`truceline.agreement.load_agreement`."""
@@ -113,6 +125,7 @@ class Agreement:
     attribution: tuple[str, ...] = ()
     notes: str = ""
     path: Path | None = None
+    transparency: Transparency | None = None
 
     # -- versions -------------------------------------------------------------------------
     def line_at(self, t: dt.datetime) -> LineVersion:

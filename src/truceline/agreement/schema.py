@@ -69,6 +69,30 @@ class CeasefireWindowSpec(_Strict):
         return self
 
 
+#: A signed-note verifier key: ``name+keyid(8 hex)+base64(type byte || Ed25519 public key)``.
+VerifierKey = Annotated[str, StringConstraints(pattern=r"^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]{40,}=*$")]
+
+
+class TransparencySpec(_Strict):
+    """What the parties pin for the transparency log (docs/ledger.md): the mission's log keys, the log's
+    origin, the witnesses' keys and how many of them must cosign a checkpoint for a bulletin to count as
+    published."""
+
+    origin: Text | None = None
+    log_keys: Annotated[list[VerifierKey], Field(min_length=1)]
+    witnesses: list[VerifierKey] = Field(default_factory=list)
+    quorum: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> TransparencySpec:
+        if self.quorum > len(self.witnesses):
+            raise ValueError(f"quorum {self.quorum} is more than the {len(self.witnesses)} witnesses named")
+        for name, keys in (("log_keys", self.log_keys), ("witnesses", self.witnesses)):
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"{name}: a key is named twice")
+        return self
+
+
 class AgreementSpec(_Strict):
     """The whole manifest."""
 
@@ -86,6 +110,7 @@ class AgreementSpec(_Strict):
     protected_sites: RelPath | None = None
     sectors: RelPath | None = None
     ceasefire_windows: list[CeasefireWindowSpec] = Field(default_factory=list)
+    transparency: TransparencySpec | None = None
     notes: str = ""
 
     @field_validator("truceline_agreement")

@@ -52,6 +52,7 @@ _READERS = ("admin", "analyst", "observer")
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "layers": ROLES,
     "bulletins": ROLES,
+    "ledger": ROLES,  # the transparency log is for everybody: it is how the parties check the mission
     "changes": ROLES,
     "whoami": ROLES,
     "violations": ROLES,

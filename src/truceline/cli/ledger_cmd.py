@@ -7,6 +7,7 @@ directory for SQLite (``DATA/ledger/``, private keys in ``DATA/secrets/ledger/``
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,7 +16,7 @@ import typer
 from truceline.cli.common import DEFAULT_DATA, DataDir, StoreUrl, app, fail, store_location, user_errors
 
 if TYPE_CHECKING:
-    from truceline.ledger import Log, Verifier
+    from truceline.ledger import CosignVerifier, Log, Verifier
 
 ledger_app = typer.Typer(
     help="The transparency log: keygen, rotate, revoke, checkpoint, prove, verify (offline).", no_args_is_help=True
@@ -119,6 +120,23 @@ def keys(data: DataDir = DEFAULT_DATA, store: StoreUrl = None) -> None:
 
 
 @ledger_app.command()
+def decisions(data: DataDir = DEFAULT_DATA, store: StoreUrl = None) -> None:
+    """Log the analysts' decisions on findings the log does not hold yet (review actions log their own; this
+    catches up on any a crash or a missing key left out)."""
+    from truceline.cli.common import open_store
+    from truceline.service.ledger_decisions import log_decisions
+
+    _log(_home(data, store))
+    st = open_store(data, store)
+    try:
+        with user_errors():
+            n = log_decisions(st)
+    finally:
+        st.close()
+    typer.echo(f"{n} decision(s) logged" if n else "the log holds every decision already")
+
+
+@ledger_app.command()
 def checkpoint(
     size: Annotated[int | None, typer.Option(help="The checkpoint signed at this size (default: the latest).")] = None,
     data: DataDir = DEFAULT_DATA,
@@ -145,25 +163,15 @@ def prove(
 ) -> None:
     """Print a proof as JSON: consistency between two sizes (with their signed checkpoints when kept), or an
     entry's inclusion at the latest checkpoint."""
-    from truceline.ledger.note import b64encode, unverified_checkpoint
+    from truceline.ledger.publish import consistency_doc, inclusion_doc
 
     if (consistency is None) == (inclusion is None):
         raise fail("give one of --consistency OLD NEW and --inclusion INDEX", 2)
     log = _log(_home(data, store))
-    latest = log.latest_checkpoint()
-    if consistency is not None:
-        old, new = consistency
-        if not 0 <= old <= new <= log.size:
-            raise fail(f"--consistency: sizes {old} {new} (0 <= OLD <= NEW <= {log.size})", 2)
-        doc = {"old": old, "new": new, "old_checkpoint": log.checkpoint_at(old),
-               "new_checkpoint": log.checkpoint_at(new),
-               "proof": [b64encode(h) for h in log.consistency_proof(old, new)]}  # fmt: skip
-    else:
-        size = unverified_checkpoint(latest).size if latest else 0
-        if inclusion is None or not 0 <= inclusion < size:
-            raise fail(f"--inclusion: entry {inclusion} is not under the latest checkpoint (size {size})", 2)
-        doc = {"index": inclusion, "entry": log.entry(inclusion).decode("utf-8"), "checkpoint": latest,
-               "inclusion": [b64encode(h) for h in log.inclusion_proof(inclusion, size)]}  # fmt: skip
+    try:
+        doc = consistency_doc(log, *consistency) if consistency is not None else inclusion_doc(log, inclusion or 0)
+    except IndexError as exc:
+        raise fail(f"{'--consistency' if consistency is not None else '--inclusion'}: {exc}", 2) from None
     typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
@@ -195,7 +203,17 @@ def verify(
     target: Annotated[
         Path, typer.Argument(help="A ledger-proof.json, a bulletin folder holding one, or ledger prove's JSON.")
     ],
-    keys_file: KeysFile,
+    keys_file: Annotated[
+        Path | None,
+        typer.Option("--keys", help="Pinned verifier keys, one name+keyid+base64 per line (# comments)."),
+    ] = None,
+    agreement: Annotated[
+        str | None,
+        typer.Option(
+            help="An agreement (folder, manifest or example name) whose transparency block pins the "
+            "log's keys, origin, witnesses and quorum; --keys, --origin, --witnesses, --quorum override."
+        ),
+    ] = None,
     origin: Annotated[str | None, typer.Option(help="The log's origin the checkpoint must name.")] = None,
     witnesses: Annotated[
         Path | None, typer.Option("--witnesses", help="Pinned witness keys (cosignature/v1), one per line.")
@@ -205,24 +223,22 @@ def verify(
     ] = None,
 ) -> None:
     """Verify a bulletin offline against pinned keys: signature, inclusion of every file, every file's SHA-256;
-    with --witnesses, that a quorum of pinned witnesses cosigned its checkpoint.
+    with witnesses, that a quorum of pinned witnesses cosigned its checkpoint (a bulletin counts as published
+    only then).
 
     Exit 0 when everything verifies, 1 naming each failure, 2 for unreadable keys.
     """
-    from truceline.ledger import NoteError, read_keys, verify_bundle
+    from truceline.ledger import verify_bundle
 
-    try:
-        pinned = read_keys(keys_file)
-    except (OSError, NoteError) as exc:
-        raise fail(f"--keys: {exc}", 2) from None
+    pins = _pins(keys_file, agreement, origin, witnesses, quorum)
     doc = _consistency_doc(target)
     if doc is not None:
-        _verify_consistency(doc, pinned)
+        _verify_consistency(doc, pins.keys)
         return
-    rep = verify_bundle(target, pinned, origin)
+    rep = verify_bundle(target, pins.keys, pins.origin)
     failures, cosigned = list(rep.failures), ""
-    if witnesses is not None or quorum is not None:
-        quorum_failures, cosigned = _quorum(rep.bundle, witnesses, quorum)
+    if pins.witnesses is not None:
+        quorum_failures, cosigned = _quorum(rep.bundle, pins.witnesses, pins.quorum)
         failures += quorum_failures
     for f in failures:
         typer.echo(f"FAIL {f}", err=True)
@@ -236,18 +252,57 @@ def verify(
         typer.echo(f"ok: {cosigned}")
 
 
-def _quorum(bundle: Path, witnesses: Path | None, quorum: int | None) -> tuple[list[str], str]:
-    """The quorum's failures for a bundle's checkpoint, and a summary of who cosigned (exit 2: bad keys)."""
-    from truceline.ledger import NoteError, check_quorum, read_witness_keys
+@dataclass
+class _Pins:
+    """What a verification pins: the log's keys and origin, the witnesses (None: not checked) and the quorum."""
 
-    if witnesses is None:
-        raise fail("--quorum needs --witnesses KEYS", 2)
+    keys: list[Verifier]
+    origin: str | None
+    witnesses: list[CosignVerifier] | None
+    quorum: int | None
+
+
+def _pins(keys_file: Path | None, agreement: str | None, origin: str | None, witnesses: Path | None,
+          quorum: int | None) -> _Pins:  # fmt: skip
+    """The pins of the options, the agreement's transparency block filling what they leave (exit 2: bad keys)."""
+    from truceline.ledger import NoteError, parse_vkey, read_keys, read_witness_keys
+    from truceline.ledger.cosign import parse_cosign_vkey
+
+    tr = None
+    if agreement is not None:
+        from truceline.agreement import AgreementError, load_agreement
+        from truceline.cli.common import resolve_agreement
+
+        try:
+            tr = load_agreement(resolve_agreement(agreement)).transparency
+        except (AgreementError, OSError) as exc:
+            raise fail(f"--agreement: {exc}", 2) from None
+        if tr is None:
+            raise fail(f"--agreement {agreement}: it has no transparency block pinning the log's keys", 2)
+    if keys_file is None and tr is None:
+        raise fail("give --keys KEYS, or --agreement A whose transparency block pins them", 2)
     try:
-        pinned = read_witness_keys(witnesses)
+        keys = read_keys(keys_file) if keys_file is not None else [parse_vkey(k) for k in tr.log_keys]  # type: ignore[union-attr]
+    except (OSError, NoteError) as exc:
+        raise fail(f"--keys: {exc}", 2) from None
+    try:
+        pinned = read_witness_keys(witnesses) if witnesses is not None else None
     except (OSError, NoteError) as exc:
         raise fail(f"--witnesses: {exc}", 2) from None
-    if quorum is not None and quorum > len(pinned):
+    if pinned is None and tr is not None and (tr.quorum or (quorum is not None and tr.witnesses)):
+        pinned = [parse_cosign_vkey(k) for k in tr.witnesses]
+        quorum = tr.quorum if quorum is None else quorum
+    if quorum is not None and pinned is None:
+        raise fail("--quorum needs --witnesses KEYS (or an agreement naming witnesses)", 2)
+    if quorum is not None and pinned is not None and quorum > len(pinned):
         raise fail(f"--quorum {quorum}: more than the {len(pinned)} pinned witnesses", 2)
+    return _Pins(keys, origin if origin is not None else (tr.origin if tr else None), pinned, quorum)
+
+
+def _quorum(bundle: Path, pinned: list[CosignVerifier], quorum: int | None) -> tuple[list[str], str]:
+    """The quorum's failures for a bundle's checkpoint, and a summary of who cosigned."""
+    from truceline.ledger import check_quorum
+
     try:
         note = json.loads(bundle.read_text(encoding="utf-8"))["checkpoint"]
     except (OSError, ValueError, KeyError, TypeError):

@@ -33,9 +33,17 @@ from typing import Any
 
 from truceline.ledger.keys import active_signer
 from truceline.ledger.log import Log, write_atomic
-from truceline.ledger.note import b64encode
+from truceline.ledger.note import b64encode, unverified_checkpoint
 
-__all__ = ["BUNDLE_FORMAT", "PROOF_FILE", "bundle_bytes", "file_entry", "log_bulletin"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "PROOF_FILE",
+    "bundle_bytes",
+    "consistency_doc",
+    "file_entry",
+    "inclusion_doc",
+    "log_bulletin",
+]
 
 PROOF_FILE = "ledger-proof.json"
 BUNDLE_FORMAT = "truceline-ledger-proof/1"
@@ -119,3 +127,43 @@ def log_bulletin(home: Path | None, folder: Path, bulletin: str, public: bool, f
     out = folder / PROOF_FILE
     write_atomic(out, bundle_bytes(bundle))
     return out
+
+
+def consistency_doc(log: Log, old: int, new: int) -> dict[str, Any]:
+    """The proof that the log at ``old`` entries is a prefix of the log at ``new``, with the two signed
+    checkpoints when they were kept (what ``truceline verify`` checks as a consistency document).
+
+    Raises
+    ------
+    IndexError
+        Unless ``0 <= old <= new <=`` the log's size.
+    """
+    if not 0 <= old <= new <= log.size:
+        raise IndexError(f"sizes {old} {new} (0 <= OLD <= NEW <= {log.size})")
+    return {
+        "old": old,
+        "new": new,
+        "old_checkpoint": log.checkpoint_at(old),
+        "new_checkpoint": log.checkpoint_at(new),
+        "proof": [b64encode(h) for h in log.consistency_proof(old, new)],
+    }
+
+
+def inclusion_doc(log: Log, index: int) -> dict[str, Any]:
+    """Entry ``index``, the latest signed checkpoint and the entry's inclusion path under it.
+
+    Raises
+    ------
+    IndexError
+        When the entry is not under the latest checkpoint.
+    """
+    latest = log.latest_checkpoint()
+    size = unverified_checkpoint(latest).size if latest else 0
+    if not 0 <= index < size:
+        raise IndexError(f"entry {index} is not under the latest checkpoint (size {size})")
+    return {
+        "index": index,
+        "entry": log.entry(index).decode("utf-8"),
+        "checkpoint": latest,
+        "inclusion": [b64encode(h) for h in log.inclusion_proof(index, size)],
+    }

@@ -3,8 +3,9 @@
 :func:`build_bulletin` reads the day from the store (:mod:`truceline.report.data`), draws the maps
 and the trend plot (:mod:`truceline.report.maps`), assembles the sections
 (:mod:`truceline.report.sections`, :mod:`truceline.report.monitoring`), renders the HTML and the
-PDF (:mod:`truceline.report.render`), writes the findings in four formats
-(:mod:`truceline.report.exports`) and a ``manifest.json`` listing every file with its SHA-256 (what
+PDF (:mod:`truceline.report.render`), writes the findings in GIS formats (:mod:`truceline.report.exports`),
+as overlays (:mod:`truceline.report.overlays`) and in the research conventions
+(:mod:`truceline.report.research`), and a ``manifest.json`` listing every file with its SHA-256 (what
 a ledger signs).
 
 Output folder::
@@ -15,6 +16,10 @@ Output folder::
     findings.csv
     findings.parquet    GeoParquet 1.0 (WKB points, OGC:CRS84)
     findings.kml        KML 2.2, a folder per rule family
+    findings.kmz        KMZ: the line, the zones, the findings with their 95 % ellipses, styles and icons
+    findings.nvg        NVG 2.0 overlay (NATO Vector Graphics): the same layers
+    findings-ucdp-ged.csv  the UCDP GED columns and codes (docs/formats.md)
+    findings-acled.csv  the ACLED columns and codes
     maps/*.png          overview and regional maps
     trend.png           daily counts over the trend days
     manifest.json       files, sizes, SHA-256, bulletin id, versions
@@ -40,7 +45,7 @@ from truceline.adjudicate.cutoff import CutOff
 from truceline.agreement import Agreement
 from truceline.core.enums import SensorHealth
 from truceline.ledger.publish import log_bulletin
-from truceline.report import exports, maps
+from truceline.report import exports, maps, overlays, research
 from truceline.report.data import DayData, load_day, parse_day
 from truceline.report.model import Bulletin, Figure, Section, Table
 from truceline.report.monitoring import fom_section, notable_section, sensors_section
@@ -56,6 +61,7 @@ from truceline.report.sections import (
 )
 from truceline.report.text import DISCLAIMER, date_long, local_time, region_name, utc_iso
 from truceline.service.keys import data_dir_of, server_store_home
+from truceline.service.ledger_decisions import log_decisions
 from truceline.service.redaction import (
     FULL,
     PUBLIC,
@@ -75,9 +81,13 @@ __all__ = ["OUTPUT_FILES", "BulletinOptions", "BulletinResult", "build_bulletin"
 OUTPUT_FILES = (
     "bulletin.html",
     "bulletin.pdf",
+    "findings-acled.csv",
+    "findings-ucdp-ged.csv",
     "findings.csv",
     "findings.geojson",
     "findings.kml",
+    "findings.kmz",
+    "findings.nvg",
     "findings.parquet",
     "manifest.json",
     "trend.png",
@@ -196,6 +206,7 @@ def _metadata(d: DayData, bid: str, public: bool) -> list[tuple[str, str]]:
             if public
             else "Mission internal: full-precision positions and evidence ids",
         ),
+        *([("Transparency log", d.log_position.describe())] if d.log_position else []),
     ]
 
 
@@ -356,6 +367,7 @@ def build_bulletin(
         old.unlink()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    log_decisions(store)  # the analysts' decisions so far are in the log this bulletin extends
     d = load_day(store, agreement, the_day, opts.cutoff, opts.trend_days)
     timings["read"] = time.perf_counter() - t0
 
@@ -374,7 +386,7 @@ def build_bulletin(
     timings["html"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    _write_exports(out, d, bid, opts.public, ids)
+    exported = _write_exports(out, d, bid, opts.public, ids)
     timings["exports"] = time.perf_counter() - t0
 
     if opts.pdf:
@@ -386,10 +398,7 @@ def build_bulletin(
         [
             "bulletin.html",
             *(["bulletin.pdf"] if opts.pdf else []),
-            "findings.csv",
-            "findings.geojson",
-            "findings.kml",
-            "findings.parquet",
+            *exported,
             "trend.png",
             *(f.path for f in maps_sec.figures),
         ]
@@ -435,15 +444,25 @@ def _bulletin(d: DayData, bid: str, view: View, drawn: list[Section]) -> Bulleti
     )
 
 
-def _write_exports(out: Path, d: DayData, bid: str, public: bool, ids: PublicIds) -> None:
-    """The day's findings as CSV, GeoJSON, GeoParquet and KML."""
-    day = d.day.isoformat()
+def _write_exports(out: Path, d: DayData, bid: str, public: bool, ids: PublicIds) -> list[str]:
+    """The day's findings as CSV, GeoJSON, GeoParquet, KML, KMZ and NVG overlays and UCDP GED and ACLED
+    tables, all from one findings table with one redaction; the names of the files written."""
+    day, tz = d.day.isoformat(), d.cutoff.tz
     regions = [region_name(str(r)) for r in d.oblast]
     rows = exports.findings_table(d.violations, regions, d.sector.tolist(), day, public, ids)
-    exports.write_csv(out / "findings.csv", rows, public)
-    exports.write_geojson(out / "findings.geojson", rows, public, name=bid, bulletin_id=bid)
-    exports.write_geoparquet(out / "findings.parquet", rows, public)
-    exports.write_kml(out / "findings.kml", rows, f"Findings, {day} ({bid})", public)
+    title, precs = f"Findings, {day} ({bid})", [v.time_uncertainty.precision.value for v in d.violations]
+    acled = research.acled_table(rows, public, int(d.end.timestamp()), precs, tz)
+    written = [
+        exports.write_csv(out / "findings.csv", rows, public),
+        exports.write_geojson(out / "findings.geojson", rows, public, name=bid, bulletin_id=bid),
+        exports.write_geoparquet(out / "findings.parquet", rows, public),
+        exports.write_kml(out / "findings.kml", rows, title, public),
+        overlays.write_kmz(out / "findings.kmz", d, rows, title, public),
+        overlays.write_nvg(out / "findings.nvg", d, rows, title, public),
+        research.write_ucdp(out / "findings-ucdp-ged.csv", research.ucdp_table(rows, public, bid, precs, tz), public),
+        research.write_acled(out / "findings-acled.csv", acled, public),
+    ]
+    return [p.name for p in written]
 
 
 def _manifest(out: Path, d: DayData, bid: str, public: bool, files: list[str],

@@ -44,6 +44,7 @@ from truceline.core.enums import EventKind, ViolationKind
 from truceline.core.errors import InvalidInput
 from truceline.geo.areas import AreaIndex
 from truceline.service.export import current
+from truceline.service.ledger_decisions import LogPosition, log_position
 from truceline.service.process import processed_until
 from truceline.service.quarantine import read, read_derived
 from truceline.store.base import Store, from_us
@@ -197,6 +198,8 @@ class DayData:
         before it has no data, which is not the same as a quiet day.
     store_seq : int
         The newest observation sequence of the store (what data the bulletin saw).
+    log_position : LogPosition or None
+        The transparency log's latest checkpoint when the bulletin is built (None: no log).
     generated_at : datetime
     """
 
@@ -224,6 +227,7 @@ class DayData:
     processed_until: dt.datetime | None
     data_since: dt.datetime | None
     store_seq: int
+    log_position: LogPosition | None = None
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def has_data(self, day: dt.date) -> bool:
@@ -352,4 +356,5 @@ def load_day(
         processed_until=processed_until(store),  # by the window length the store was processed with
         data_since=None if span is None else from_us(span[0]),
         store_seq=store.last_seq(),
+        log_position=log_position(store),
     )

@@ -16,6 +16,8 @@ Rules
   a no-op: a second analyst who agrees says so with :func:`annotate`. A second verification request
   while one is open is refused the same way.
 - The change and its audit entry are written in **one** ``store.transaction()``: both or neither.
+- A decision on a finding (a violation's status) is also logged in the transparency log, when the data
+  directory keeps one (:mod:`truceline.service.ledger_decisions`), after the store's commit.
 - Nothing is ever deleted. A status change updates the record's current status (the record itself
   is immutable; the status before is in the audit entry). A merge or split adds new incidents (in a
   scope ``review:<new incident id>``, run ``review``; built by :mod:`truceline.service.review_incidents`)
@@ -44,6 +46,7 @@ from collections.abc import Sequence
 from truceline.core import Event, Incident
 from truceline.core.enums import VerificationStatus
 from truceline.core.errors import Conflict, InvalidInput, NotFound
+from truceline.service.ledger_decisions import log_decisions_quietly
 from truceline.service.review_incidents import ALGORITHM_VERSION, check_groups, incident_state, merged, split_parts
 from truceline.store.base import AuditEntry, Derived, Store, to_us
 
@@ -141,7 +144,10 @@ def _set(store: Store, kind: str, record_id: str, actor: str, reason: str, actio
         if d.status == to:
             raise ReviewConflict(kind, record_id, f"already {to}; nothing to change (use annotate to add a note)")
         store.set_status(kind, record_id, to)
-        return store.append_audit(actor, action, kind, record_id, reason, {"status": d.status}, {"status": to})
+        entry = store.append_audit(actor, action, kind, record_id, reason, {"status": d.status}, {"status": to})
+    if kind == "violation":  # a finding's status: into the transparency log too (after the commit)
+        log_decisions_quietly(store)
+    return entry
 
 
 def confirm(store: Store, kind: str, record_id: str, actor: str, reason: str) -> AuditEntry:

@@ -17,7 +17,7 @@ import { API, $, esc, params, pointOf, state, toast } from "./js/core.js";
 import { api, loadRules, query, signIn } from "./js/api.js";
 import { bindControls, setRecords, syncTimeLabel } from "./js/controls.js";
 import { loadLine, loadSensors, loadStaticLayers } from "./js/layers.js";
-import { poll } from "./js/live.js";
+import { poll, showLedger } from "./js/live.js";
 import { layerControl, layers, map } from "./js/map.js";
 import { applyTimeWindow, findLatestDay, loadRecords } from "./js/records.js";
 
@@ -103,6 +103,7 @@ async function boot() {
       $("agreement-label").title = `${a.id || ""} · buffer ${a.buffer_zone_km} km each side`;
     }
   } catch (e) { /* optional */ }
+  await showLedger();
   document.body.dataset.ready = "1";
   poll();
 }
