@@ -169,3 +169,20 @@ def test_commands_on_a_data_directory_without_a_store_say_so_and_make_none(tmp_p
         assert not missing.exists(), args
     res = runner.invoke(app, ["ingest", str(tmp_path / "nofile.jsonl"), "--data", str(missing)])
     assert res.exit_code == 2 and "no such file or folder" in res.output and not missing.exists()
+
+
+def test_serve_on_a_busy_port_says_so_before_any_banner(tmp_path):
+    """`serve` takes its port before announcing itself: a busy port is exit 2 naming it, and no banner."""
+    import socket
+
+    from truceline.store import SQLiteStore
+
+    SQLiteStore(tmp_path / "data").close()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--data", str(tmp_path / "data"), "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert f"--port {port}: cannot listen on 127.0.0.1:{port}" in result.output
+    assert "truceline API on" not in result.output

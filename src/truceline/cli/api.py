@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Annotated
 
 import typer
@@ -42,8 +43,30 @@ def serve(
         application = create_app(location, resolve_agreement(agreement))
     except (AgreementError, ValueError, RuntimeError, OSError) as exc:
         raise fail(f"serve: {exc}", 2) from None
+    sock = _listening_socket(host, port)  # before the banner: a busy port is said at once, with exit 2
     typer.echo(f"truceline API on http://{host}:{port}/ (docs /docs, OGC /ogc), store {location}", err=True)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.Server(uvicorn.Config(application, log_level="info")).run(sockets=[sock])
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for the server; exit 2 naming the address when it cannot be had."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise fail(f"--host {host}: {exc.strerror}", 2) from None
+    family, kind, proto, _, addr = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+    except OSError as exc:
+        sock.close()
+        raise fail(
+            f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); is another server running?", 2
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 @token_app.command("create")
