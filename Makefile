@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/fusion_vs_pyocto.py
 	$(PY) benchmarks/pyocto_home.py
 	$(PY) benchmarks/adjudication.py
+	$(PY) benchmarks/ledger.py
 
 # Evidence integrity: >= 20,000 malformed inputs over every ingest path; >= 100 kill -9 of ingest, process
 # and the API. Each writes benchmarks/results/NAME.json and exits 1 on any crash, acceptance or loss.

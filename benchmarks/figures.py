@@ -61,6 +61,7 @@ def renderers() -> dict[str, Renderer]:
     import figures_geo
     import figures_home
     import figures_integrity
+    import figures_ledger
     import figures_sim
 
     return {
@@ -71,6 +72,7 @@ def renderers() -> dict[str, Renderer]:
         "adjudication": lambda res: figures_adjudication.render(res, figures_adjudication.registry_families()),
         "fuzz": figures_integrity.render_fuzz,
         "reliability": figures_integrity.render_reliability,
+        "ledger": figures_ledger.render,
     }
 
 
