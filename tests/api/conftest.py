@@ -12,11 +12,17 @@ from fastapi.testclient import TestClient
 from tests.api.data import Built, build
 from truceline.agreement import Agreement, default_agreement
 from truceline.api import create_app
+from truceline.api.middleware import ServerSettings
 
 
 @pytest.fixture(scope="session")
 def agreement() -> Agreement:
     return default_agreement()
+
+
+#: The server's settings in these tests: event streams end after a fraction of a second (the role matrix
+#: reads every route to its end).
+SETTINGS = ServerSettings(stream_poll_s=0.05, stream_max_s=0.3)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +33,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 @pytest.fixture(scope="module")
 def client(built: Built, agreement: Agreement) -> Iterator[TestClient]:
-    with TestClient(create_app(built.data, agreement)) as c:
+    with TestClient(create_app(built.data, agreement, settings=SETTINGS)) as c:
         yield c
 
 
@@ -39,7 +45,7 @@ def fresh(tmp_path: Path) -> Built:
 
 @pytest.fixture
 def fresh_client(fresh: Built, agreement: Agreement) -> Iterator[TestClient]:
-    with TestClient(create_app(fresh.data, agreement)) as c:
+    with TestClient(create_app(fresh.data, agreement, settings=SETTINGS)) as c:
         yield c
 
 

@@ -77,6 +77,8 @@ ENDPOINTS = [
        narrowed="the public and liaison officers read only the public edition"),
     Ep("GET", "/api/v1/bulletins/2026-09-03/bulletin.html?edition=public", ALL),
     Ep("GET", "/api/v1/ledger", ALL),
+    Ep("GET", "/api/v1/health", ALL),
+    Ep("GET", "/api/v1/stream", ALL),
     Ep("GET", "/api/v1/ledger/checkpoint", ALL),
     Ep("GET", "/api/v1/ledger/entries?start=1", ALL),
     Ep("GET", "/api/v1/ledger/keys", ALL),
@@ -196,8 +198,8 @@ def test_invalid_credentials_are_refused_everywhere(client: TestClient, built: B
 
 def test_every_action_of_the_permissions_table_is_exercised() -> None:
     actions = {
-        "layers", "bulletins", "ledger", "changes", "whoami", "violations", "incidents", "claims", "aggregates",
-        "events", "sensors", "coverage", "metrics", "audit", "review", "ingest", "tokens",
+        "layers", "bulletins", "ledger", "changes", "whoami", "health", "violations", "incidents", "claims",
+        "aggregates", "events", "sensors", "coverage", "metrics", "audit", "review", "ingest", "tokens",
     }  # fmt: skip
     assert set(PERMISSIONS) == actions
     assert all(r in ("admin", "analyst", "observer", "liaison", "public") for rs in PERMISSIONS.values() for r in rs)

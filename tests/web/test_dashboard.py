@@ -120,6 +120,7 @@ def test_analyst_filters_reviews_and_sees_new_incidents_live(
     assert "not an agreed line" in page.get_by_test_id("disclaimer").inner_text()
     assert page.get_by_test_id("legend").is_visible()
     assert page.get_by_test_id("records-incidents").is_enabled()
+    page.wait_for_function("() => document.getElementById('live-text').textContent.startsWith('Live ·')")  # pushed
     ledger = page.get_by_test_id("ledger-label")  # the transparency log's latest checkpoint, linked
     assert ledger.is_visible() and ledger.get_attribute("data-size") == str(Log.open(s.data).size)
     assert ledger.inner_text().startswith("Log 1 · ") and ledger.get_attribute("href") == "/api/v1/ledger/checkpoint"

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from truceline import __version__
 from truceline.agreement import EXAMPLES, Agreement, example_path, load_agreement
-from truceline.api import bulletins, ledger, metrics, ogc, routes_data, routes_rules, routes_write, session, web
+from truceline.api import bulletins, ledger, live, metrics, ogc, routes_data, routes_rules, routes_write, session, web
 from truceline.api.context import ApiContext
 from truceline.api.errors import install_handlers
 from truceline.api.middleware import BodyLimit, SecurityHeaders, ServerSettings
@@ -111,7 +111,7 @@ def create_app(
     install_handlers(app)
     app.add_middleware(BodyLimit, settings=settings)  # outside the error handlers: its 413 replaces their answer
     app.add_middleware(SecurityHeaders)  # outermost: on every response, the 413s and 500s included
-    for module in (routes_data, routes_rules, routes_write, session, bulletins, ledger, metrics, ogc, web):
+    for module in (routes_data, routes_rules, routes_write, session, bulletins, ledger, live, metrics, ogc, web):
         app.include_router(module.router)
     web.mount_static(app, app.state.ctx.web_dir)
     return app

@@ -55,6 +55,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "ledger": ROLES,  # the transparency log is for everybody: it is how the parties check the mission
     "changes": ROLES,
     "whoami": ROLES,
+    "health": ROLES,  # everybody learns the service answers; the processing lag only the mission
     "violations": ROLES,
     "incidents": (*_READERS, "liaison"),
     "claims": (*_READERS, "liaison"),

@@ -82,11 +82,18 @@ class ServerSettings:
         Largest body of any other request (default 1 MiB; env ``TRUCELINE_MAX_BODY_BYTES``).
     session_s : int
         Life of a dashboard session, seconds (default 12 h; env ``TRUCELINE_SESSION_SECONDS``).
+    stream_poll_s : float
+        How often ``GET /api/v1/stream`` looks for changes to push, seconds (default 2).
+    stream_max_s : float
+        How long one stream stays open before the client reconnects (and its access is checked again),
+        seconds (default 300).
     """
 
     max_ingest_bytes: int = 64 * MIB
     max_body_bytes: int = 1 * MIB
     session_s: int = 12 * 3600
+    stream_poll_s: float = 2.0
+    stream_max_s: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:

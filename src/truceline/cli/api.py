@@ -31,8 +31,13 @@ def serve(
     agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    live: Annotated[
+        bool, typer.Option("--live", help="Also fuse and adjudicate continuously as observations arrive.")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="With --live: seconds between processing runs.", min=0.1)] = 10.0,
 ) -> None:
-    """Serve the HTTP API (docs at /docs), OGC API Features (/ogc) and the dashboard (/)."""
+    """Serve the HTTP API (docs at /docs), OGC API Features (/ogc) and the dashboard (/); with --live, process
+    new observations continuously too (the dashboard is pushed the changes; /api/v1/health gives the lag)."""
     import uvicorn
 
     from truceline.agreement import AgreementError
@@ -45,7 +50,18 @@ def serve(
         raise fail(f"serve: {exc}", 2) from None
     sock = _listening_socket(host, port)  # before the banner: a busy port is said at once, with exit 2
     typer.echo(f"truceline API on http://{host}:{port}/ (docs /docs, OGC /ogc), store {location}", err=True)
-    uvicorn.Server(uvicorn.Config(application, log_level="info")).run(sockets=[sock])
+    loop = None
+    if live:
+        from truceline.service.live import LiveProcessor
+
+        loop = LiveProcessor(location, application.state.ctx.agreement, interval).start()
+        typer.echo(f"live processing every {interval:g} s (status: GET /api/v1/health)", err=True)
+    try:
+        # open event streams (the dashboard's) are cut 5 s into a shutdown rather than waited for
+        uvicorn.Server(uvicorn.Config(application, log_level="info", timeout_graceful_shutdown=5)).run(sockets=[sock])
+    finally:
+        if loop is not None:
+            loop.stop()
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,9 +30,13 @@ def ingest(
     store_url: StoreUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     max_problems: Annotated[int, typer.Option(help="Problems printed per file (all are counted).")] = 50,
-    not_after: Annotated[str | None, typer.Option(
-        help="Latest time accepted (ISO, with zone): for an exercise or a replay dated after today. "
-             "Default: the server's clock plus a day.")] = None,
+    not_after: Annotated[
+        str | None,
+        typer.Option(
+            help="Latest time accepted (ISO, with zone): for an exercise or a replay dated after today. "
+            "Default: the server's clock plus a day."
+        ),
+    ] = None,
 ) -> None:
     """Store observations: every bad record rejected with file, line, field and reason; every good one kept.
 
@@ -82,6 +87,10 @@ def process(
     since: Annotated[str | None, typer.Option(help="Process windows from this ISO time on.")] = None,
     until: Annotated[str | None, typer.Option(help="Process windows before this ISO time.")] = None,
     window_s: Annotated[int, typer.Option(help="Window length, s (divides a day).")] = 3600,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep processing what arrives, every --interval seconds, until stopped.")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="With --follow: seconds between runs.", min=0.1)] = 10.0,
 ) -> None:
     """Fuse and adjudicate what is new in the store, window by window; safe to kill and rerun."""
     from truceline.agreement import AgreementError, load_agreement
@@ -91,9 +100,15 @@ def process(
     t0, t1 = parse_time(since, "--since"), parse_time(until, "--until")
     try:
         agr = load_agreement(resolve_agreement(agreement))
+    except (AgreementError, ValueError, OSError) as exc:
+        raise fail(f"--agreement: {exc}", 2) from None
+    try:
         params = ProcessParams(window_s=window_s)
-    except (AgreementError, ValueError) as exc:
-        raise fail(f"--agreement/--window-s: {exc}", 2) from None
+    except ValueError as exc:
+        raise fail(f"--window-s: {exc}", 2) from None
+    if follow:
+        _follow(data, store_url, agr, interval)
+        return
     store = open_store(data, store_url)
     try:
         with Bar("processing") as bar:
@@ -108,6 +123,30 @@ def process(
     if s.windows_quarantined or s.quarantined:
         typer.echo(f"{len(s.windows_quarantined)} window(s) failed and {s.quarantined} entr(ies) wait in "
                    "quarantine: truceline quarantine list", err=True)  # fmt: skip
+
+
+def _follow(data: Path, store_url: str | None, agr: Any, interval: float) -> None:
+    """``process --follow``: the live loop in the foreground, one line per run that changed something."""
+    from truceline.cli.common import store_location
+    from truceline.service.live import LiveProcessor
+
+    _, location = store_location(data, store_url)
+    open_store(data, store_url).close()  # a missing store is exit 2 here, not a loop of failures
+    loop = LiveProcessor(location, agr, interval)
+    typer.echo(f"processing {location} every {interval:g} s; Ctrl-C stops", err=True)
+    done = 0
+    try:
+        while True:
+            st = loop.run_once()
+            if st.error or st.windows_processed != done:
+                lag = "-" if st.lag_s is None else f"{st.lag_s:,.0f} s"
+                err = f"; ERROR {st.error}" if st.error else ""
+                typer.echo(f"{st.last_run_at}: {st.windows_processed - done} window(s) processed, processed up to "
+                           f"{st.processed_until or '-'}, lag {lag}{err}")  # fmt: skip
+                done = st.windows_processed
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        typer.echo(f"stopped after {st.runs} run(s)", err=True)
 
 
 @app.command()

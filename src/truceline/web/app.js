@@ -4,7 +4,7 @@
  * a link /#token=T does (the fragment never reaches the server nor its logs; it is removed from the
  * address bar and sent once, in a POST body). The page never keeps the token. A token in the query
  * string (?token=) is refused by the server.
- * URL parameters: ?poll=MS (live-refresh period, default 5000), ?day=YYYY-MM-DD, ?records=incident|violation.
+ * URL parameters: ?poll=MS (polling period when the server cannot push, default 5000; ?push=0 polls always), ?day=YYYY-MM-DD, ?records=incident|violation.
  *
  * The entry module (index.html loads it as <script type="module"> after Leaflet): who the caller
  * is, the rule families, then the first view. The rest is in js/: core (constants, state, helpers),
@@ -17,7 +17,7 @@ import { API, $, esc, params, pointOf, state, toast } from "./js/core.js";
 import { api, loadRules, query, signIn } from "./js/api.js";
 import { bindControls, setRecords, syncTimeLabel } from "./js/controls.js";
 import { loadLine, loadSensors, loadStaticLayers } from "./js/layers.js";
-import { poll, showLedger } from "./js/live.js";
+import { listen, showLedger } from "./js/live.js";
 import { layerControl, layers, map } from "./js/map.js";
 import { applyTimeWindow, findLatestDay, loadRecords } from "./js/records.js";
 
@@ -105,7 +105,7 @@ async function boot() {
   } catch (e) { /* optional */ }
   await showLedger();
   document.body.dataset.ready = "1";
-  poll();
+  listen();
 }
 
 // For debugging from the console (and the browser tests): the map, its layers and the state.

@@ -52,6 +52,9 @@ const state = {
   seq: null,
   changeCount: null,
   pollMs: Math.max(500, parseInt(params.get("poll") || "5000", 10) || 5000),
+  forcePoll: params.get("push") === "0", // ?push=0: poll the change counter instead of listening to the stream
+  lagging: false, // processing behind (GET /api/v1/health), mission roles
+  lagText: "",
   loading: 0,
   loadSerial: 0,
   draft: null, // {id, text}: the review reason being typed

@@ -1,5 +1,7 @@
-/* Live refresh: poll the store's change counter and reload the records when it moves; expire the
- * NEW highlights; show the transparency log's latest checkpoint (size and root) in the top bar. */
+/* Live refresh: the server pushes a `changes` event (Server-Sent Events, GET /api/v1/stream) when what the
+ * API shows changes, and the records are reloaded; without a stream (an old browser, a proxy that cuts it)
+ * the change counter is polled every ?poll= ms instead. Also: the processing lag (GET /api/v1/health,
+ * mission roles), the NEW highlights' expiry, and the transparency log's latest checkpoint in the top bar. */
 
 import { API, $, state } from "./core.js";
 import { api, query } from "./api.js";
@@ -26,6 +28,11 @@ async function showLedger() {
 
 // ---- live refresh ----------------------------------------------------------------------------
 let pollTimer = null;
+let source = null; // the EventSource while the server pushes
+let healthAt = 0;
+
+/** Ask the change counter; reload the records when it moved. Called on every pushed event, and on a timer
+ * when nothing is pushed (every ?poll= ms) or as a safety net while pushing (every minute). */
 async function poll() {
   clearTimeout(pollTimer);
   const live = $("live");
@@ -37,8 +44,10 @@ async function poll() {
     state.seq = seq;
     state.changeCount = n;
     if (Date.now() - ledgerAt > 60000) showLedger();
-    live.className = "live ok";
-    $("live-text").textContent = `Live · ${new Date().toISOString().slice(11, 19)}Z`;
+    if (state.mission && Date.now() - healthAt > 30000) showLag();
+    live.className = "live ok" + (state.lagging ? " lagging" : "");
+    $("live-text").textContent = `${source ? "Live" : "Polling"} · ${new Date().toISOString().slice(11, 19)}Z` +
+      (state.lagText ? ` · ${state.lagText}` : "");
     if (changed) {
       await loadRecords(true);
       if (state.selected && state.selected.kind === "incident") openRecord("incident", state.selected.id);
@@ -47,8 +56,48 @@ async function poll() {
     live.className = "live err";
     $("live-text").textContent = `Live: ${e.status || "offline"}`;
   }
-  pollTimer = setTimeout(poll, state.pollMs);
+  pollTimer = setTimeout(poll, source ? 60000 : state.pollMs);
 }
+
+/** The processing lag (mission roles): shown beside the live indicator when processing is behind. */
+async function showLag() {
+  healthAt = Date.now();
+  try {
+    const h = await api(`${API}/health`);
+    const p = h.processing || {};
+    const lag = p.lag_s;
+    state.lagging = h.status !== "ok" || (lag != null && lag > 1800);
+    state.lagText = lag == null ? "nothing processed" : lag > 1800 ? `processing ${fmtLag(lag)} behind` : "";
+    $("live").title = lag == null ? "Nothing processed yet" :
+      `Processed up to ${p.processed_until} (${fmtLag(lag)} ago)` + (p.live ? `; live processing: ${p.live.runs} run(s)` +
+        (p.live.error ? `, last error: ${p.live.error}` : "") : "; no live processing (truceline serve --live)");
+  } catch (e) {
+    state.lagText = "";
+  }
+}
+
+function fmtLag(s) {
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
+/** Start listening to the server's pushes (falling back to polling when the stream is unavailable). */
+function listen() {
+  if (window.EventSource && !state.forcePoll) {
+    source = new EventSource(`${API}/stream`); // same origin: the session cookie goes with it
+    source.addEventListener("changes", () => poll());
+    source.onerror = () => {
+      if (source && source.readyState === EventSource.CLOSED) { // refused: poll from now on
+        source = null;
+        poll();
+      } // else the browser reconnects by itself (the server ends each stream after a few minutes)
+    };
+  }
+  poll();
+}
+
 setInterval(() => { // expire the NEW highlights
   const now = Date.now();
   let expired = false;
@@ -57,6 +106,7 @@ setInterval(() => { // expire the NEW highlights
 }, 5000);
 
 export {
+  listen,
   poll,
   showLedger,
 };
