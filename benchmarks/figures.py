@@ -62,6 +62,7 @@ def renderers() -> dict[str, Renderer]:
     import figures_home
     import figures_integrity
     import figures_ledger
+    import figures_line_sources
     import figures_sim
 
     return {
@@ -73,6 +74,7 @@ def renderers() -> dict[str, Renderer]:
         "fuzz": figures_integrity.render_fuzz,
         "reliability": figures_integrity.render_reliability,
         "ledger": figures_ledger.render,
+        "line_sources": figures_line_sources.render,
     }
 
 

@@ -6,16 +6,26 @@ import datetime as dt
 import re
 import shutil
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import shapely
 import yaml
 
+from truceline.agreement.control import (
+    DEEPSTATE_DAILY,
+    FILL_HOLES_KM2,
+    ControlRead,
+    Selection,
+    implausible,
+    read_control,
+)
 from truceline.agreement.load import MANIFEST, manifest_path
 from truceline.agreement.schema import FORMAT_VERSION
 from truceline.geo.derive import Derivation, LineDeriver, polygonal
-from truceline.io.geojson import GeoJSONError, read_features, read_union, write_features
+from truceline.geo.measure import area_km2
+from truceline.io.geojson import read_union, write_features
 
 _DATE = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})")
 
@@ -102,6 +112,58 @@ def default_manifest(first: dt.date) -> dict[str, Any]:
     }
 
 
+class ImplausibleDerivation(ValueError):
+    """A derived line or area is outside the bounds for the source's date (:data:`control.BOUNDS`)."""
+
+
+#: Ukraine's area (km², geodesic) and bounds (degrees) from the Minregion outline: the plausibility
+#: bounds apply to an outline within 5 % of that area and 1° of those bounds (:func:`is_ukraine`).
+UKRAINE_KM2 = 602_300.0
+UKRAINE_BOUNDS = (22.14, 44.39, 40.23, 52.38)
+
+
+def is_ukraine(country: shapely.Geometry) -> bool:
+    """Whether an outline is Ukraine's (area and bounds), so that :data:`control.BOUNDS` apply."""
+    near = all(abs(a - b) < 1.0 for a, b in zip(country.bounds, UKRAINE_BOUNDS, strict=True))
+    return near and abs(area_km2(country) / UKRAINE_KM2 - 1.0) < 0.05
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Who made the control polygons: goes into each version's ``source`` and the manifest's attribution.
+
+    ``name`` defaults to the file name, ``date`` to each snapshot's date. ``attribution`` is the
+    source's credit and licence lines; when empty, cyterat's daily DeepStateMap files are
+    recognised by name (:data:`control.DEEPSTATE_DAILY`) and credited as before, anything else
+    is credited by file name, with a warning.
+    """
+
+    name: str | None = None
+    date: dt.date | None = None
+    attribution: tuple[str, ...] = ()
+
+    def credits(self, files: list[Path]) -> tuple[list[str], str]:
+        """The attribution lines for these files, and a warning when none was given or recognised."""
+        if self.attribution:
+            return list(self.attribution), ""
+        if files and all(DEEPSTATE_DAILY.match(f.name) for f in files):
+            return [DEEPSTATE_ATTRIBUTION], ""
+        names = ", ".join(sorted({f.name for f in files})[:3]) + (", ..." if len({f.name for f in files}) > 3 else "")
+        return [f"control polygons from {names}: source not stated"], (
+            "no --attribution given and the files are not DeepStateMap daily snapshots: "
+            "the manifest credits the file names only; give the source's credit and licence with --attribution"
+        )
+
+
+@dataclass(frozen=True)
+class ControlOptions:
+    """How control areas are read from each file (:func:`control.read_control`) and checked."""
+
+    selection: Selection = field(default_factory=Selection)
+    fill_holes_km2: float = FILL_HOLES_KM2
+    force: bool = False
+
+
 def derive_agreement(
     snapshots: list[tuple[dt.date, Path]],
     country: shapely.Geometry,
@@ -112,18 +174,24 @@ def derive_agreement(
     border_tolerance_km: float = 2.0,
     min_piece_km: float = 1.0,
     progress: Callable[[dt.date], None] | None = None,
-    source_attribution: str = DEEPSTATE_ATTRIBUTION,
+    source_attribution: str | None = None,
     warn: Callable[[str], None] | None = None,
     rear_areas: dict[str, shapely.Geometry] | None = None,
+    source: SourceInfo | None = None,
+    options: ControlOptions | None = None,
 ) -> Path:
     """Write an agreement whose line versions come from control snapshots.
 
     Each snapshot gives a version valid from its date (00:00 UTC) until the next one; a snapshot
-    whose line is unchanged from the previous one adds no version. ``rear_areas`` maps a party to
-    its own state's outline, added to its area near the country (:func:`with_rear_area`); the
-    line is derived before. With ``template`` (an
-    agreement directory) its parties, zones, sites, sectors and windows are kept and its layer
-    files copied; otherwise :func:`default_manifest` is used.
+    whose line is unchanged from the previous one adds no version. Each file's control area is
+    read with ``options`` (selection, repairs, holes filled; see :func:`control.read_control`)
+    and the result checked against the bounds for its date unless ``options.force``
+    (:class:`ImplausibleDerivation`). ``source`` names the source and its credits
+    (``source_attribution``, one credit line, is kept for older callers). ``rear_areas`` maps a
+    party to its own state's outline, added to its area near the country
+    (:func:`with_rear_area`); the line is derived before. With ``template`` (an agreement
+    directory) its parties, zones, sites, sectors and windows are kept and its layer files
+    copied; otherwise :func:`default_manifest` is used.
 
     Returns
     -------
@@ -132,34 +200,102 @@ def derive_agreement(
     """
     out = Path(out_dir)
     (out / "layers").mkdir(parents=True, exist_ok=True)
+    note = warn or (lambda _: None)
+    src = source or SourceInfo(attribution=(source_attribution,) if source_attribution else ())
+    credits, unstated = src.credits([f for _, f in snapshots])
+    if unstated:
+        note(unstated)
     manifest = _start_manifest(out, template) if template is not None else default_manifest(snapshots[0][0])
+    manifest["attribution"] = _merge_credits(manifest.get("attribution"), credits, template is None)
     deriver = LineDeriver(country, border_tolerance_km, min_piece_km)
+    check = is_ukraine(country)
+    if not check:
+        note("plausibility bounds not checked: the country outline is not Ukraine's")
+    opts = options or ControlOptions()
     versions: list[dict[str, Any]] = []
     previous: shapely.Geometry | None = None
     for day, path in snapshots:
         if progress is not None:
             progress(day)
-        control, repairs = _read_control(path)
-        d = deriver.derive(control)
-        repairs += [d.repaired] if d.repaired else []
-        if repairs and warn is not None:
-            warn(f"{path.name}: invalid control polygon repaired ({'; '.join(repairs)})")
+        read, d = _derive_one(path, src.date or day, deriver, opts, note if check else None, warn)
         if previous is not None and shapely.equals_exact(d.line, previous, tolerance=1e-7):
             continue
         previous = d.line
-        src = (
-            f"{path.name} ({source_attribution}); line = boundary minus border/coast "
-            f"(tolerance {border_tolerance_km} km, pieces >= {min_piece_km} km)"
-            + (f"; invalid polygon repaired: {'; '.join(repairs)}" if repairs else "")
-        )
+        text = _version_source(path, day, src, credits, read, border_tolerance_km, min_piece_km, opts)
         sides = [(controlling_party, d.controlled), (other_party, d.rest)]
         if rear_areas:  # its own state's territory next to the country
             sides = [(p, with_rear_area(g, rear_areas[p], country) if p in rear_areas else g) for p, g in sides]
-        versions.append(_write_version(out, day.isoformat(), d, sides, src, source_attribution))
+        versions.append(_write_version(out, day.isoformat(), d, sides, text, "; ".join(credits)))
     manifest["lines"] = versions
     mpath = out / MANIFEST
-    mpath.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    mpath.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=10_000), encoding="utf-8")
     return mpath
+
+
+def _merge_credits(current: Any, credits: list[str], fresh: bool) -> list[str]:
+    """The manifest's attribution: the source's credits then the outline's (fresh), or the template's plus new ones."""
+    if fresh:
+        return [*credits, OUTLINE_ATTRIBUTION]
+    have = [str(c) for c in current] if isinstance(current, list) else []
+    return have + [c for c in credits if c not in have and "source not stated" not in c]
+
+
+def _derive_one(
+    path: Path,
+    when: dt.date,
+    deriver: LineDeriver,
+    opts: ControlOptions,
+    bounds_note: Callable[[str], None] | None,
+    warn: Callable[[str], None] | None,
+) -> tuple[ControlRead, Derivation]:
+    """Read one file's control area and derive its line; refuse an implausible one (``bounds_note``: checked)."""
+    read = read_control(path, opts.selection, opts.fill_holes_km2)
+    d = deriver.derive(read.geometry)
+    if d.repaired:
+        read.repairs.append(d.repaired)
+    if warn is not None:
+        if read.repairs:
+            warn(f"{path.name}: invalid control polygon repaired ({'; '.join(read.repairs)})")
+        for line in _summarised(read.notes):
+            warn(f"{path.name}: {line}")
+    if bounds_note is not None:
+        why = implausible(when, d.line_length_km, area_km2(d.controlled))
+        if why and not opts.force:
+            raise ImplausibleDerivation(f"{path}: implausible result: {why}; check the selection, or --force")
+        if why:
+            bounds_note(f"{path.name}: implausible result kept (--force): {why}")
+    return read, d
+
+
+def _summarised(notes: list[str], most: int = 12) -> list[str]:
+    """The notes, at most ``most`` of them, then how many more there were."""
+    return notes if len(notes) <= most else [*notes[:most], f"... and {len(notes) - most} more note(s)"]
+
+
+def _version_source(
+    path: Path,
+    day: dt.date,
+    src: SourceInfo,
+    credits: list[str],
+    read: ControlRead,
+    tolerance_km: float,
+    min_piece_km: float,
+    opts: ControlOptions,
+) -> str:
+    """A line version's ``source``: who drew it, from which file and selection, and what was repaired."""
+    text = f"{src.name or path.name}, {(src.date or day).isoformat()} ({'; '.join(credits)})"
+    text += f"; file {path.name}" if src.name else ""
+    if not opts.selection.everything:
+        text += f"; selected {read.selected} of {read.total} features by {opts.selection.describe()}"
+    text += f"; line = boundary minus border/coast (tolerance {tolerance_km} km, pieces >= {min_piece_km} km)"
+    if read.repairs:
+        text += f"; invalid polygon repaired: {'; '.join(read.repairs)}"
+    skipped = read.selected - read.used
+    if skipped:
+        text += f"; {skipped} feature(s) without an area skipped"
+    if read.filled_km2:
+        text += f"; {len(read.filled_km2)} hole(s) < {opts.fill_holes_km2:g} km² filled"
+    return text
 
 
 def _start_manifest(out: Path, template: str | Path) -> dict[str, Any]:
@@ -206,21 +342,6 @@ def _write_version(
         "controlled_areas": areas,
         "source": src,
     }
-
-
-def _read_control(path: Path) -> tuple[shapely.Geometry, list[str]]:
-    """Union of a control file's polygons, each invalid one repaired first (with the reasons)."""
-    feats = read_features(path)
-    if not feats:
-        raise GeoJSONError(path, "the file has no features")
-    geoms, repairs = [], []
-    for i, f in enumerate(feats):
-        g = f.geometry
-        if not g.is_valid:
-            repairs.append(f"feature {i}: {shapely.is_valid_reason(g)}")
-            g = polygonal(shapely.make_valid(g))
-        geoms.append(g)
-    return shapely.union_all(geoms), repairs
 
 
 def with_rear_area(

@@ -129,40 +129,43 @@ def agreement_derive(
     world: Annotated[Path, typer.Option(help="TopoJSON of countries (object 'countries', property 'name').")] = (
         DEFAULT_WORLD
     ),
+    layer: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep features whose layer/Layer/name/Name property equals NAME; repeatable (any)."),
+    ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(help="PROP~REGEX: keep features whose property matches (re.search); repeatable (all)."),
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Selection for a known schema: deepstate (raw export) or isw.")
+    ] = None,
+    fill_holes_km2: Annotated[
+        float, typer.Option(help="Fill holes in the control area smaller than this (km²); 0 fills none.")
+    ] = 100.0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Keep a line or area outside the plausible bounds for its date.")
+    ] = False,
+    source: Annotated[str | None, typer.Option(help="The source's name (default: the file name).")] = None,
+    source_date: Annotated[
+        str | None, typer.Option(help="The date the source's map shows (default: each snapshot's date).")
+    ] = None,
+    attribution: Annotated[
+        list[str] | None, typer.Option(help="The source's credit and licence line; repeatable.")
+    ] = None,
 ) -> None:
     """Build the line of contact and both controlled areas from control-of-terrain snapshots."""
-    from truceline.agreement import AgreementError, load_agreement
-    from truceline.agreement.build import derive_agreement, load_country
-    from truceline.agreement.summary import summarize
-
     snaps = _snapshots(control, date, since, until, every)
     if not country.exists():
         raise fail(f"--country: {country} not found", 2)
-    from truceline.io.geojson import GeoJSONError
-
     rears = _rear_areas(rear_area or [], world)
+    src, opts = _source_and_options(layer, where, preset, fill_holes_km2, force, source, source_date, attribution)
+    kw = {"controlling_party": party, "other_party": other, "border_tolerance_km": border_tolerance_km}
+    kw |= {"min_piece_km": min_piece_km, "rear_areas": rears, "source": src, "options": opts}
+    mpath = _run_derive(snaps, country, out, template, kw)
+    from truceline.agreement import AgreementError, load_agreement
+    from truceline.agreement.summary import summarize
 
-    with typer.progressbar(length=len(snaps), label="deriving", file=sys.stderr) as bar:
-
-        def tick(_: dt.date) -> None:
-            bar.update(1)
-
-        try:
-            mpath = derive_agreement(
-                snaps,
-                load_country(country),
-                out,
-                template=resolve_agreement(template) if template else None,
-                controlling_party=party,
-                other_party=other,
-                border_tolerance_km=border_tolerance_km,
-                min_piece_km=min_piece_km,
-                progress=tick,
-                warn=lambda note: typer.echo(f"warning: {note}", err=True),
-                rear_areas=rears,
-            )
-        except GeoJSONError as exc:
-            raise fail(str(exc)) from None
     try:
         summary = summarize(load_agreement(mpath))
     except AgreementError as exc:
@@ -173,12 +176,63 @@ def agreement_derive(
     )
 
 
+def _run_derive(
+    snaps: list[tuple[dt.date, Path]], country: Path, out: Path, template: str | None, kw: dict[str, Any]
+) -> Path:
+    """Derive with a progress bar and warnings on stderr; exit 1 on a bad file or an implausible result."""
+    from truceline.agreement.build import ImplausibleDerivation, derive_agreement, load_country
+    from truceline.io.geojson import GeoJSONError
+
+    with typer.progressbar(length=len(snaps), label="deriving", file=sys.stderr) as bar:
+
+        def tick(_: dt.date) -> None:
+            bar.update(1)
+
+        try:
+            return derive_agreement(
+                snaps,
+                load_country(country),
+                out,
+                template=resolve_agreement(template) if template else None,
+                progress=tick,
+                warn=lambda note: typer.echo(f"warning: {note}", err=True),
+                **kw,
+            )
+        except (GeoJSONError, ImplausibleDerivation) as exc:
+            raise fail(str(exc)) from None
+
+
 def _date_option(value: str | None, opt: str) -> dt.date | None:
     """The date an option gives (None when not given); exit 2 naming the option when it is not one."""
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         raise fail(f"{opt}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
+
+
+def _source_and_options(
+    layer: list[str] | None,
+    where: list[str] | None,
+    preset: str | None,
+    fill_holes_km2: float,
+    force: bool,
+    source: str | None,
+    source_date: str | None,
+    attribution: list[str] | None,
+) -> tuple[Any, Any]:
+    """The ``SourceInfo`` and ``ControlOptions`` the options give; exit 2 naming a bad option."""
+    from truceline.agreement.build import ControlOptions, SourceInfo
+    from truceline.agreement.control import Selection
+
+    try:
+        selection = Selection.parse(layer or [], where or [], preset)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    if fill_holes_km2 < 0:
+        raise fail(f"--fill-holes-km2: {fill_holes_km2} is negative", 2)
+    credits = tuple(a.strip() for a in attribution or [] if a.strip())
+    info = SourceInfo(source, _date_option(source_date, "--source-date"), credits)
+    return info, ControlOptions(selection, fill_holes_km2, force)
 
 
 def _snapshots(

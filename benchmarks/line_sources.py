@@ -1,0 +1,154 @@
+"""Issue 18 item 1's figures: the line derived from real exports, against an independent derivation.
+
+Derives the line of contact (``truceline.agreement.control.read_control`` then
+``truceline.geo.derive.LineDeriver``, as ``truceline agreement derive`` does) from:
+
+- the raw DeepStateMap export of 2023-05-22 (all layers), with ``--preset deepstate`` and, to show
+  what the selection prevents, with every feature;
+- ISW's combined layers of 2023-06-01 with ``--preset isw``;
+- the DeepState daily snapshot nearest those dates (cyterat; the first is 2024-07-08, 13 months
+  later: the front moved in between, so distances to it mix real change and source error).
+
+Each derived line is compared with an independent one (the daily snapshot; for the two 2023
+sources also each other, 10 days apart): the line is sampled every 250 m and each sample's
+distance to the other line measured (median, p90, max, share within 1 km). **Phantom** line is
+the part farther than 1 km from the other line *and* inside the other derivation's controlled
+area (behind its front): line no front runs along, such as the edges of slivers between layers.
+
+Writes ``benchmarks/results/line_sources.json``, then renders ``.md`` and the block of
+``docs/agreement.md`` from it (``figures.py``, ``figures_line_sources.py``).
+
+Run: ``.venv/bin/python benchmarks/line_sources.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from figures import publish
+
+from truceline.agreement.build import collect_snapshots, load_country
+from truceline.agreement.control import FILL_HOLES_KM2, Selection, implausible, read_control
+from truceline.geo.derive import Derivation, LineDeriver
+from truceline.geo.measure import area_km2
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("TRUCELINE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+OTHER = DATA / "frontline" / "other_sources"
+DAILY = DATA / "frontline" / "deepstate_daily"
+COUNTRY = DATA / "admin" / "ua_oblasts_minregion_2020.geojson"
+STEP_M = 250.0
+PHANTOM_KM = 1.0
+
+SOURCES: list[dict[str, Any]] = [
+    {
+        "id": "deepstate-raw-preset",
+        "file": "deepstate_20230522T095119Z_1684749079.geojson.gz",
+        "date": "2023-05-22",
+        "preset": "deepstate",
+    },
+    {
+        "id": "deepstate-raw-all-layers",
+        "file": "deepstate_20230522T095119Z_1684749079.geojson.gz",
+        "date": "2023-05-22",
+        "preset": None,
+    },
+    {"id": "isw-preset", "file": "isw_combined_20230601.geojson.gz", "date": "2023-06-01", "preset": "isw"},
+]
+
+
+def derive(deriver: LineDeriver, path: Path, preset: str | None, fill: float) -> tuple[Derivation, dict[str, Any]]:
+    """The derivation of one file with one preset, and what reading it did."""
+    t = time.perf_counter()
+    read = read_control(path, Selection.parse(preset=preset), fill)
+    d = deriver.derive(read.geometry)
+    info = {
+        "features": read.total,
+        "selected": read.selected,
+        "used": read.used,
+        "repaired": len(read.repairs),
+        "skipped": {why: len(who) for why, who in read.skipped.items()},
+        "holes_filled": len(read.filled_km2),
+        "holes_filled_km2": round(sum(read.filled_km2), 4),
+        "holes_filled_edge_km": round(read.filled_edge_km, 1),
+        "line_km": round(d.line_length_km, 1),
+        "area_km2": round(area_km2(d.controlled)),
+        "seconds": round(time.perf_counter() - t, 2),
+    }
+    return d, info
+
+
+def compare(deriver: LineDeriver, d: Derivation, ref: Derivation) -> dict[str, Any]:
+    """Distances of ``d``'s line (sampled every STEP_M) to ``ref``'s line; phantom line behind ``ref``'s front."""
+    proj = deriver.projection
+    line = proj.project_geometry(d.line)
+    other = proj.project_geometry(ref.line)
+    behind = proj.project_geometry(ref.controlled)
+    shapely.prepare(behind)
+    pts, seg_len = [], []
+    for part in shapely.get_parts(line):
+        n = max(int(part.length // STEP_M), 1)
+        pts += [part.interpolate(i * part.length / n) for i in range(n + 1)]
+        seg_len += [part.length / n / 1000.0] * (n + 1)
+    samples = np.array([(p.x, p.y) for p in pts])
+    dist_km = shapely.distance(shapely.points(samples), other) / 1000.0
+    inside = shapely.contains_xy(behind, samples[:, 0], samples[:, 1])
+    phantom = (dist_km > PHANTOM_KM) & inside
+    return {
+        "samples": int(dist_km.size),
+        "median_km": round(float(np.median(dist_km)), 2),
+        "p90_km": round(float(np.percentile(dist_km, 90)), 2),
+        "max_km": round(float(dist_km.max()), 1),
+        "within_1km": round(float(np.mean(dist_km <= 1.0)), 3),
+        "phantom_km": round(float(np.sum(np.array(seg_len)[phantom])), 1),
+        "phantom_max_depth_km": round(float(dist_km[phantom].max()), 1) if phantom.any() else 0.0,
+        "hausdorff_km": round(shapely.hausdorff_distance(line, other) / 1000.0, 1),
+    }
+
+
+def main() -> None:
+    country = load_country(COUNTRY)
+    deriver = LineDeriver(country)
+    dates = [dt.date.fromisoformat(s["date"]) for s in SOURCES]
+    daily = collect_snapshots([DAILY])
+    day, snap = min(daily, key=lambda x: min(abs((x[0] - d).days) for d in dates))
+    ref, ref_info = derive(deriver, snap, None, FILL_HOLES_KM2)
+    ref_info.update({"id": "deepstate-daily", "file": snap.name, "date": day.isoformat(), "preset": None})
+    rows, derived = [ref_info], {}
+    for s in SOURCES:
+        d, info = derive(deriver, OTHER / s["file"], s["preset"], FILL_HOLES_KM2)
+        derived[s["id"]] = d
+        info.update(s)
+        info["implausible"] = implausible(dt.date.fromisoformat(s["date"]), info["line_km"], info["area_km2"])
+        info["vs_daily"] = compare(deriver, d, ref)
+        rows.append(info)
+        print(s["id"], info["line_km"], info["area_km2"], info["vs_daily"], flush=True)
+    unfilled, unfilled_info = derive(deriver, OTHER / SOURCES[0]["file"], "deepstate", 0.0)
+    cross = {
+        "deepstate-raw-preset vs isw-preset": compare(deriver, derived["deepstate-raw-preset"], derived["isw-preset"]),
+        "isw-preset vs deepstate-raw-preset": compare(deriver, derived["isw-preset"], derived["deepstate-raw-preset"]),
+        "deepstate-raw-preset unfilled vs isw-preset": compare(deriver, unfilled, derived["isw-preset"]),
+    }
+    result = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "fill_holes_km2": FILL_HOLES_KM2,
+        "step_m": STEP_M,
+        "phantom_km": PHANTOM_KM,
+        "reference": {"file": snap.name, "date": day.isoformat()},
+        "sources": rows,
+        "unfilled_deepstate_preset": unfilled_info,
+        "cross": cross,
+    }
+    print(publish("line_sources", result))
+
+
+if __name__ == "__main__":
+    main()
