@@ -27,6 +27,7 @@ from tests.api.data import (
 from truceline.agreement import Agreement
 from truceline.core import Violation
 from truceline.core.enums import Party
+from truceline.geo.places import describe
 from truceline.service import queries
 from truceline.service.queries import Filters, QueryError, View, parse_datetime_interval, parse_filters, parse_time
 from truceline.store import SQLiteStore
@@ -70,8 +71,10 @@ def test_public_violations_are_a_rounded_whitelist_with_opaque_ids(store: SQLite
         assert (lon, lat) == (round(v.position.lon_deg, 2), round(v.position.lat_deg, 2))
         assert f["properties"]["position"] == {"lon_deg": lon, "lat_deg": lat}
         assert abs(lon - v.position.lon_deg) <= 0.005 and abs(lat - v.position.lat_deg) <= 0.005
-        assert set(f["properties"]) == {"id", "rule_id", "rule_version", "time", "position", "violation_kind",
-                                        "weapon_class", "attribution", "confidence", "status"}  # fmt: skip
+        assert set(f["properties"]) == {"id", "rule_id", "rule_version", "time", "position", "place", "place_detail",
+                                        "violation_kind", "weapon_class", "attribution", "confidence",
+                                        "status"}  # fmt: skip
+        assert f["properties"]["place"] == describe(lon, lat).text  # of the rounded point
         assert set(f["properties"]["attribution"]) == {"level", "party", "probability"}
         text = json.dumps(f)
         for evidence in (v.id, v.incident_id, *v.event_ids, *v.observation_ids, *v.attribution.evidence):

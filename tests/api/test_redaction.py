@@ -33,6 +33,7 @@ from tests.report.conftest import DAY, report_world  # noqa: F401  (the processe
 from truceline.agreement import Agreement, load_agreement
 from truceline.api import create_app
 from truceline.core import Sensor
+from truceline.geo.places import describe
 from truceline.io.kmz import read_kmz
 from truceline.io.nvg import read_nvg
 from truceline.report import BulletinOptions, BulletinResult, build_bulletin
@@ -320,6 +321,40 @@ def test_own_fire_into_the_other_area_is_rounded_for_the_liaison(world: World, c
                     assert f["properties"]["ellipse"] is None or f["properties"]["ellipse"]["semi_minor_m"] >= 1000
                 checked[key] += ctrl != party if key == "impact" else ctrl == party
     assert checked["impact"] > 0 and checked["launch"] > 0, checked
+
+
+def _place_of(point: Any) -> str | None:
+    got = None if point is None else describe(float(point[0]), float(point[1]))
+    return None if got is None else got.text
+
+
+def test_every_place_is_that_of_the_position_as_given(world: World, client: TestClient) -> None:
+    """A place is never finer than the position next to it: each audience's ``place`` is the description of
+    the point it receives (rounded: the rounded point's; withheld: none), in the API and the public CSV."""
+    checked = {"rounded": 0, "withheld": 0, "exact": 0}
+    for who in ("analyst", "liaison-UA", "liaison-RU", None):
+        headers = {} if who is None else {"Authorization": f"Bearer {world.tokens[who]}"}
+        for coll in ("violations", "incidents", "events") if who else ("violations",):
+            got = client.get(f"/api/v1/{coll}?limit=10000", headers=headers)
+            if got.status_code == 403 and who != "analyst":  # events are the mission's
+                continue
+            for f in got.json()["features"]:
+                geom, props = f["geometry"], f["properties"]
+                assert props["place"] == _place_of(None if geom is None else geom["coordinates"]), (who, coll)
+                assert (props["place_detail"] is None) == (props["place"] is None)
+                if coll == "incidents":
+                    assert props["launch_place"] == _place_of(props["launch"])
+                if geom is None:
+                    checked["withheld"] += 1
+                elif who in (None, "liaison-UA", "liaison-RU") and all(_rounded(c) for c in geom["coordinates"]):
+                    checked["rounded"] += 1
+                else:
+                    checked["exact"] += 1
+    assert all(checked.values()), checked
+    rows = list(csv.DictReader(io.StringIO((world.public.out / "findings.csv").read_text(encoding="utf-8"))))
+    assert rows and any(not r["lon"] for r in rows)  # the day has a finding at a sensor
+    for r in rows:
+        assert r["place"] == ("" if not r["lon"] else _place_of((r["lon"], r["lat"])))
 
 
 def test_public_ids_are_keyed_stable_and_the_bulletins_references(world: World, client: TestClient) -> None:

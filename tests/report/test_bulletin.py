@@ -27,6 +27,7 @@ from tests.report.structure import export_schemas, html_structure, output_files
 from truceline.adjudicate.aggregates import CutOff, aggregate
 from truceline.agreement import Agreement
 from truceline.cli import app
+from truceline.geo.places import place_text
 from truceline.report import OUTPUT_FILES, BulletinOptions, BulletinResult, build_bulletin
 from truceline.service.export import current
 from truceline.service.review import confirm
@@ -263,6 +264,12 @@ def test_exports_carry_every_finding_at_full_precision(internal: BulletinResult,
     assert geo["columns"]["geometry"]["bbox"][0] == min(t.column("lon").to_pylist())
     kml = ET.parse(out / "findings.kml").getroot()
     assert len(kml.findall(".//{http://www.opengis.net/kml/2.2}Placemark")) == len(vs)
+    for r in rows:  # the place, right after the position, described from it
+        assert r["place"] == place_text(float(r["lon"]), float(r["lat"])) and re.match(
+            r"(in |\d+ km [NSEW]{1,3} of )", r["place"]
+        )
+    assert list(rows[0])[list(rows[0]).index("lat") + 1] == "place"
+    assert t.column("place").to_pylist() == [r["place"] for r in rows]
 
 
 # ----------------------------------------------------------------------------------- public
@@ -291,6 +298,29 @@ def test_public_edition_rounds_and_omits_evidence_ids(public: Path, internal: Bu
     assert "event_ids" not in t.column_names and t.num_rows == len(rows) - len(withheld)
     doc = json.loads((public / "findings.geojson").read_text(encoding="utf-8"))
     assert doc["position_withheld"] == len(withheld) and len(doc["features"]) == t.num_rows
+
+
+def test_public_places_are_no_finer_than_public_positions(public: Path, internal: BulletinResult) -> None:
+    """The public CSV's place is that of its rounded position (none where withheld), and the HTML prints
+    places with the rounded coordinates only."""
+    with (public / "findings.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with (internal.out / "findings.csv").open(encoding="utf-8") as fh:
+        internal_rows = {r["ref"]: r for r in csv.DictReader(fh)}
+    for r in rows:
+        if not r["lon"]:
+            assert r["place"] == ""
+            continue
+        assert r["place"] == place_text(float(r["lon"]), float(r["lat"]))
+        assert internal_rows[r["ref"]]["place"] == place_text(float(internal_rows[r["ref"]]["lon"]),
+                                                              float(internal_rows[r["ref"]]["lat"]))  # fmt: skip
+    html = (public / "bulletin.html").read_text(encoding="utf-8")
+    printed = re.findall(
+        r"((?:in|\d+ km [NSEW]{1,3} of) [^<;]+? \([^)]*\)); (\d+\.\d+)\u00a0N, (\d+\.\d+)\u00a0E", html
+    )
+    assert printed, "the public bulletin prints places"
+    for words, lat, lon in printed:
+        assert len(lat.split(".")[1]) == 2 and words == place_text(float(lon), float(lat))
 
 
 # ------------------------------------------------------------------------------ reproducible

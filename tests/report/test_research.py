@@ -15,6 +15,7 @@ import shapely
 from truceline.adjudicate.cutoff import CutOff
 from truceline.agreement import Agreement
 from truceline.core.uncertainty import chi2_2dof_scale
+from truceline.geo.places import describe
 from truceline.report import exports, research
 from truceline.report.data import DayData, load_day
 from truceline.report.text import region_name
@@ -217,3 +218,27 @@ def test_csv_round_trip(day: tuple[DayData, Any], public: bool, tmp_path: Path) 
     (tmp_path / "bad.csv").write_text("id,year\n1,2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not the documented ones"):
         research.read_ucdp(tmp_path / "bad.csv")
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_places_name_the_settlement_near_the_rows_position(day: tuple[DayData, Any], public: bool) -> None:
+    rows, ucdp, acled = _tables(day, public)
+    named = 0
+    for r, u, a in zip(rows, ucdp, acled, strict=True):
+        p = None if r["lon"] is None else describe(r["lon"], r["lat"])  # the row's (rounded) position
+        assert r["place"] == ("" if p is None else p.text)
+        if p is None or p.distance_km > 25.0:
+            assert u["where_coordinates"] == "" and a["location"] == ""
+            continue
+        named += 1
+        kind = "town" if p.population >= research.TOWN_POPULATION else "village"
+        assert u["where_coordinates"] == f"{p.name} {kind}" and a["location"] == p.name
+        assert u["where_description"].startswith(p.text + "; ")
+    assert named
+
+
+def test_ucdp_names_places_as_ucdp_does() -> None:
+    p = describe(37.56779, 48.73106)
+    assert p is not None and research._ucdp_place(p) == "Kramatorsk town"
+    kyiv = describe(30.5238, 50.45466)
+    assert kyiv is not None and research._ucdp_place(kyiv) == "Kyiv city" and research._ucdp_place(None) == ""

@@ -28,6 +28,7 @@ from truceline.agreement import Agreement, default_agreement
 from truceline.api import create_app
 from truceline.cli import app
 from truceline.core.errors import InvalidInput
+from truceline.geo.places import place_text
 from truceline.service import queries, tak
 from truceline.service.cot import UNKNOWN, CotSettings, ce_95, cot_event, cot_time, cot_type
 from truceline.service.tak import TakError, Target, TlsFiles, parse_target, role_messages, send
@@ -84,7 +85,7 @@ def test_events_are_well_formed_cot_with_the_required_attributes(stream: Callabl
             assert m.endswith(b"\n") and m.count(b"\n") == 1  # one line per message on a stream
             e = parse(m)
             assert e.tag == "event" and e.get("version") == "2.0"
-            assert e.get("type") == "a-u-G" and e.get("how") == "m-g"
+            assert e.get("type") == "a-u-G" and e.get("how") == "m-f"
             assert e.get("uid", "").startswith(f"truceline.{kind}.")
             for a in ("time", "start", "stale"):
                 assert MS_Z.match(e.get(a, "")), (a, e.get(a))
@@ -395,3 +396,19 @@ def test_push_over_tls_verifies_the_server(stream: Callable[..., Any], tmp_path:
 def test_the_cli_refuses_bad_options(data: Path, args: list[str], says: str) -> None:
     result = CliRunner().invoke(app, ["tak", "push", "--data", str(data), *args])
     assert result.exit_code == 2 and says in result.stderr, result.output
+
+
+def test_remarks_give_the_place_of_the_point_as_the_role_receives_it(
+    data: Path, agreement: Agreement, stream: Callable[..., Any]
+) -> None:
+    with TestClient(create_app(data, agreement)) as client:
+        public = {f["id"]: f for f in client.get("/api/v1/violations?limit=10000").json()["features"]}
+    for role in ("public", "analyst"):
+        for uid, e in by_uid(stream(role)["violation"]).items():
+            point = e.find("point")
+            assert point is not None
+            lon, lat = float(point.get("lon", "nan")), float(point.get("lat", "nan"))
+            words = place_text(lon, lat)
+            assert words and f"Where: {words}; lat {lat}, lon {lon}" in (e.findtext("detail/remarks") or "")
+            if role == "public":  # the public API's own place, of the rounded point
+                assert public[uid.removeprefix("truceline.violation.")]["properties"]["place"] == words

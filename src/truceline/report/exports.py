@@ -8,7 +8,9 @@ degree (~1 km), no location sigma finer than 1 km, no evidence ids (incident, ev
 and no position at all for a finding that sits at a sensor (interference with monitoring assets:
 empty ``lon``/``lat`` in the CSV, left out of the GeoJSON, GeoParquet and KML, which hold points
 only; the GeoJSON says how many in ``position_withheld``). Every row carries its finding's public
-id (``ref``), the same id the public API gives it.
+id (``ref``), the same id the public API gives it, and its ``place`` (``3 km SW of Horlivka (Donetsk
+oblast)``, :mod:`truceline.geo.places`) described from the position the row gives (the rounded one in
+a public bulletin; empty when withheld), so a place is never finer than the row's position.
 
 This module holds what is the bulletin's own: which findings, which columns, the KML folders per
 rule family in the family colours. The formats are written by :mod:`truceline.io`
@@ -26,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from truceline.core import Violation
+from truceline.geo.places import describe
 from truceline.io import csv as csv_io
 from truceline.io import geojson, geoparquet, kml
 from truceline.report.text import FAMILY_COLOURS, redact_ids, utc_iso
@@ -61,6 +64,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "report_day": pa.string(),
     "lon": pa.float64(),
     "lat": pa.float64(),
+    "place": pa.string(),
     "sigma_m": pa.float64(),
     "region": pa.string(),
     "sector": pa.string(),
@@ -113,19 +117,21 @@ def findings_table(
         ISO date of the reporting day.
     public : bool
         As the redaction policy gives the public: positions rounded (none for a finding at a sensor),
-        sigma coarsened, evidence ids omitted and redacted.
+        sigma coarsened, evidence ids omitted and redacted. ``place`` is described from the position
+        the row gives (rounded, or none).
     ids : PublicIds, optional
         The store's public ids (the ``ref`` column); without, ``ref`` is empty.
     """
     precs = finding_precisions(PUBLIC if public else FULL, None, violations)
+    points = [shown(prec, v.position.lon_deg, v.position.lat_deg) for v, prec in zip(violations, precs, strict=True)]
+    places = describe([np.nan if p is None else p[0] for p in points], [np.nan if p is None else p[1] for p in points])
     rows: list[dict[str, Any]] = []
-    for v, reg, sec, prec in zip(violations, region, sector, precs, strict=True):
+    for v, reg, sec, prec, p, place in zip(violations, region, sector, precs, points, places, strict=True):
         a = v.attribution
         evidence = " | ".join(a.evidence)
         if public:
             cited = [*v.event_ids, *v.observation_ids, *([v.incident_id] if v.incident_id else [])]
             evidence = redact_ids(evidence, cited)
-        p = shown(prec, v.position.lon_deg, v.position.lat_deg)
         lon, lat = (None, None) if p is None else p
         sig = coarse_sigma(_sigma(v), prec)
         row: dict[str, Any] = {
@@ -138,6 +144,7 @@ def findings_table(
             "report_day": report_day,
             "lon": lon,
             "lat": lat,
+            "place": "" if place is None else place.text,
             "sigma_m": None if sig is None else round(sig, 1),
             "region": str(reg),
             "sector": str(sec),

@@ -14,6 +14,12 @@ are empty (these are not UCDP events). An actor is named only for a finding attr
 ``party``: origin area and direction of fire are not attributions to a party, and wrong blame is
 the worst error the system can make. Precision codes follow the edition: a public position is
 rounded to 0.01 degree and its sigma is at least 1 km, so it is never "exact".
+
+Named places come from the row's own position (so from the rounded one in a public file, none for a
+withheld one; :mod:`truceline.geo.places`): UCDP ``where_coordinates`` (``Horlivka town``) and ACLED
+``location`` (``Horlivka``) name the reference settlement when it lies within 25 km of the position
+(UCDP's ``where_prec`` 2, ACLED's ``geo_precision`` 2: "near" it), else stay empty; UCDP
+``where_description`` begins with the row's ``place`` text, which states the distance.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from truceline.adjudicate.aggregates import OUTSIDE
 from truceline.agreement.families import FAMILIES
 from truceline.core.enums import TimePrecision
 from truceline.core.uncertainty import chi2_2dof_scale
+from truceline.geo.places import Place, describe
 from truceline.io import csv as csv_io
 from truceline.report.text import region_name
 
@@ -214,8 +221,27 @@ def _priogrid(lon: float, lat: float) -> int:
     return int((lat + 90.0) // 0.5) * 720 + int((lon + 180.0) // 0.5) + 1
 
 
+#: UCDP calls a place of this many inhabitants or more a town (``Horlivka town``), a smaller one a village.
+TOWN_POPULATION = 5_000
+
+
 def _where(row: dict[str, Any]) -> str:
-    return "; ".join(str(x) for x in (row["region"], row["sector"]) if x)
+    return "; ".join(str(x) for x in (row.get("place"), row["region"], row["sector"]) if x)
+
+
+def _near(rows: Sequence[dict[str, Any]]) -> list[Place | None]:
+    """Each row's reference settlement when within 25 km of the row's position (as the row gives it), else None."""
+    lon = [float("nan") if r["lon"] is None else float(r["lon"]) for r in rows]
+    lat = [float("nan") if r["lat"] is None else float(r["lat"]) for r in rows]
+    return [p if p is not None and p.distance_km * 1000.0 <= NEAR_M else None for p in describe(lon, lat)]
+
+
+def _ucdp_place(p: Place | None) -> str:
+    """UCDP's ``where_coordinates``: ``Horlivka town``, ``Pisky village``, ``Kyiv city``; empty for none."""
+    if p is None:
+        return ""
+    kind = "city" if p.oblast == "Kyiv City" else "town" if p.population >= TOWN_POPULATION else "village"
+    return f"{p.name} {kind}"
 
 
 def _extra(row: dict[str, Any], public: bool) -> dict[str, Any]:
@@ -246,6 +272,7 @@ def ucdp_table(
         The zone of the dates (the bulletin's cut-off zone).
     """
     out = []
+    near = _near(rows)
     for i, r in enumerate(rows):
         party = _party(r)
         actor, gw = UCDP_ACTORS.get(party or "", ("", None))
@@ -263,6 +290,7 @@ def ucdp_table(
             "source_headline": "Daily Report of the Ceasefire Monitoring Mission",
             "source_original": _SOURCE,
             "where_prec": where_prec(r, public),
+            "where_coordinates": _ucdp_place(near[i]),
             "where_description": _where(r),
             "adm_1": adm1,
             "country": "Ukraine" if adm1 else "",
@@ -325,6 +353,7 @@ def acled_table(
         The zone of ``event_date``.
     """
     out = []
+    near = _near(rows)
     for i, r in enumerate(rows):
         party = _party(r)
         actor, inter = ACLED_ACTORS.get(party or "", ("", None))
@@ -348,6 +377,7 @@ def acled_table(
             "region": "Europe",
             "country": "Ukraine" if adm1 else "",
             "admin1": adm1.removesuffix(" oblast"),
+            "location": "" if (p := near[i]) is None else p.name,
             "geo_precision": {1: 1, 2: 2}.get(wp, 3),
             "source": _SOURCE,
             "source_scale": "Other",

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from truceline.adjudicate.aggregates import NO_SECTOR, OUTSIDE
 from truceline.agreement.families import FAMILIES
 from truceline.core.enums import AttributionLevel
+from truceline.geo.places import place_text
 from truceline.service.redaction import POSITION_DECIMALS
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "KIND_LABELS",
     "LEVEL_LABELS",
     "WEAPON_LABELS",
+    "coords",
     "count_phrase",
     "date_long",
     "join_and",
@@ -174,13 +176,23 @@ def utc_iso(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def place(lon: float, lat: float, public: bool) -> str:
+def coords(lon: float, lat: float, public: bool) -> str:
     """``48.5609 N, 37.8066 E`` (4 decimals, ~10 m), or rounded as the redaction policy rounds a public
     position (:data:`~truceline.service.redaction.POSITION_DECIMALS`, 0.01 degree, ~1 km) in a public bulletin."""
     if public:
         lon, lat = round(lon, POSITION_DECIMALS), round(lat, POSITION_DECIMALS)
     nd = POSITION_DECIMALS if public else 4
     return f"{abs(lat):.{nd}f}\u00a0{'N' if lat >= 0 else 'S'}, {abs(lon):.{nd}f}\u00a0{'E' if lon >= 0 else 'W'}"
+
+
+def place(lon: float, lat: float, public: bool) -> str:
+    """``3 km SW of Horlivka (Donetsk oblast); 48.2860 N, 37.9958 E``: the place in words
+    (:func:`truceline.geo.places.describe`), then the coordinates (:func:`coords`). A public bulletin
+    describes the rounded position, so the words are no finer than the coordinates printed."""
+    if public:
+        lon, lat = round(lon, POSITION_DECIMALS), round(lat, POSITION_DECIMALS)
+    words = place_text(lon, lat)
+    return f"{words}; {coords(lon, lat, public)}" if words else coords(lon, lat, public)
 
 
 def redact_ids(text: str, ids: Iterable[str] = ()) -> str:

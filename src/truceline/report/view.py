@@ -64,7 +64,9 @@ class View:
         return local_time(when, self.tz)
 
     def place(self, lon: float, lat: float) -> str:
-        """A position as the tables give it (rounded to 0.01 degree in a public bulletin)."""
+        """A position as the tables give it: the place in words, then the coordinates (``3 km SW of Horlivka
+        (Donetsk oblast); 48.2860 N, 37.9958 E``), both from the position rounded to 0.01 degree in a public
+        bulletin (:func:`truceline.report.text.place`)."""
         return place(lon, lat, self.public)
 
     def ref(self, v: Violation) -> str:

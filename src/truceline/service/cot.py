@@ -9,12 +9,12 @@ is withheld gives no event at all (a CoT event needs a point).
 
 An event (CoT 2.0)::
 
-    <event version="2.0" uid="truceline.violation.ID" type="a-u-G" how="m-g"
+    <event version="2.0" uid="truceline.violation.ID" type="a-u-G" how="m-f"
            time="2026-09-02T06:00:00.000Z" start="..." stale="time + age">
       <point lat="47.95" lon="37.8" hae="9999999.0" ce="74.5" le="9999999.0"/>
       <detail>
         <contact callsign="..."/>
-        <remarks>what; where; how sure; evidence</remarks>
+        <remarks>what; where (the place in words, the point); how sure; evidence</remarks>
         <__group name="..." role="Team Member"/>      (only with a group set)
         <truceline record="violation" audience="public" releasableTo="UK FR"/>
       </detail>
@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from truceline.core.uncertainty import GeoUncertainty
+from truceline.geo.places import place_text
 
 __all__ = [
     "IDENTITIES",
@@ -72,7 +73,7 @@ class CotSettings:
     stale : timedelta
         An event is stale this long after its time.
     how : str
-        CoT ``how`` (default ``m-g``, machine-generated).
+        CoT ``how`` (default ``m-f``: machine-generated, fused: the position is located from several sensors).
     audience : str
         The role the records were redacted for (``public``, ``liaison-UA``, ``analyst``...), stated in
         the detail.
@@ -86,7 +87,7 @@ class CotSettings:
 
     identity: str = "unknown"
     stale: dt.timedelta = dt.timedelta(hours=6)
-    how: str = "m-g"
+    how: str = "m-f"
     audience: str = "public"
     releasable_to: tuple[str, ...] = field(default_factory=tuple)
     group: str | None = None
@@ -153,9 +154,12 @@ def _fmt(value: Any) -> str:
     return "unknown" if value is None else str(value)
 
 
-def _where(lon: float, lat: float, audience: str) -> str:
+def _where(lon: float, lat: float, audience: str, place: Any = None) -> str:
+    """``Where: 3 km SW of Horlivka (Donetsk oblast); lat .., lon ..``: the feature's ``place`` (or the
+    point's, :func:`truceline.geo.places.place_text`), both of the point as the role's feature gives it."""
     note = " (rounded to 0.01 deg for the public)" if audience == "public" else ""
-    return f"Where: lat {lat}, lon {lon}{note}."
+    words = place if isinstance(place, str) and place else place_text(lon, lat)
+    return f"Where: {words + '; ' if words else ''}lat {lat}, lon {lon}{note}."
 
 
 def _how_sure(props: Mapping[str, Any]) -> str:
@@ -193,7 +197,7 @@ def _what(kind: str, props: Mapping[str, Any]) -> str:
 
 def remarks(kind: str, props: Mapping[str, Any], lon: float, lat: float, audience: str) -> str:
     """The remarks of a record's event: what, where, how sure, and evidence ids when the record has them."""
-    lines = [_what(kind, props), _where(lon, lat, audience), _how_sure(props)]
+    lines = [_what(kind, props), _where(lon, lat, audience, props.get("place")), _how_sure(props)]
     evidence = _evidence(props)
     if evidence is not None:
         lines.append(evidence)

@@ -23,6 +23,10 @@ bulletin). The rules:
   its own area); every other point it receives - above all the impact points of P's fire in the
   other party's area - is rounded as for the public. Without an agreement, or with no line in
   force, every liaison point is rounded (the rule fails closed).
+- **A place follows the position**: the description of a point (``3 km SW of Horlivka (Donetsk
+  oblast)``, :mod:`truceline.geo.places`) is computed from the point as the audience receives it
+  (:func:`shown_place`), never from the stored one: a rounded point's place is the rounded point's, a
+  withheld point has none.
 - **Uncertainty follows the position**: a rounded position carries no covariance, and no sigma or
   ellipse axis under :data:`MIN_SIGMA_M`; distances in a rounded record's rule parameters are
   given to the kilometre.
@@ -49,6 +53,7 @@ from numpy.typing import NDArray
 from truceline.agreement import Agreement
 from truceline.agreement.families import FAMILIES, family_of
 from truceline.core import Violation
+from truceline.geo.places import Place, describe
 from truceline.service.keys import key_file, server_key
 
 __all__ = [
@@ -76,6 +81,7 @@ __all__ = [
     "redact_record",
     "sees_network",
     "shown",
+    "shown_place",
 ]
 
 #: Decimals of a rounded position: 0.01 degree (about 1.1 km north-south).
@@ -93,6 +99,9 @@ RULES: dict[str, tuple[str, str, str]] = {
         "exact", "exact if attributed to its party and in the area its party controls; else rounded to 0.01 deg",
         "rounded to 0.01 deg (violations only)"),
     "position of a finding at a sensor (interference with monitoring assets)": ("exact", "withheld", "withheld"),
+    "place (nearest settlement, distance, direction)": (
+        "from the exact position", "from the position as given (exact or rounded)",
+        "from the rounded position; none for a withheld one"),
     "ellipse, sigma, covariance": ("as stored", "as stored with an exact position; with a rounded one "
                                    "axes and sigma >= 1 km, no covariance", "none (bulletin: sigma >= 1 km)"),
     "distances in rule parameters (`*_km`, `*_m`)": ("as stored", "to the km with a rounded position", "none"),
@@ -222,6 +231,13 @@ def shown(precision: str, lon: float, lat: float) -> tuple[float, float] | None:
     return lon, lat
 
 
+def shown_place(precision: str, lon: float, lat: float) -> Place | None:
+    """The place (:func:`truceline.geo.places.describe`) of the point as given at ``precision``: computed
+    from the shown point, so never finer than it; None when the point is withheld."""
+    p = shown(precision, lon, lat)
+    return None if p is None else describe(p[0], p[1])
+
+
 def coarse_sigma(sigma_m: float | None, precision: str) -> float | None:
     """A location sigma as given at ``precision`` (none finer than :data:`MIN_SIGMA_M` when rounded)."""
     if sigma_m is None or precision == EXACT:
@@ -311,15 +327,19 @@ def redact_event(props: dict[str, Any], who: Viewer, precision: str) -> dict[str
 
 
 def public_violation(v: Any, status: str, public_id: str, precision: str) -> dict[str, Any]:
-    """The whitelist the public receives of a violation (the record as ``properties``, with ``position``)."""
+    """The whitelist the public receives of a violation (the record as ``properties``, with ``position`` and
+    its ``place``, described from that rounded position)."""
     att = v.attribution
     p = shown(precision, v.position.lon_deg, v.position.lat_deg)
+    place = shown_place(precision, v.position.lon_deg, v.position.lat_deg)
     return {
         "id": public_id,
         "rule_id": v.rule_id,
         "rule_version": v.rule_version,
         "time": v.time.isoformat(),
         "position": None if p is None else {"lon_deg": p[0], "lat_deg": p[1]},
+        "place": None if place is None else place.text,
+        "place_detail": None if place is None else place.as_json(),
         "violation_kind": None if v.violation_kind is None else v.violation_kind.value,
         "weapon_class": None if v.weapon_class is None else v.weapon_class.value,
         "attribution": {

@@ -27,6 +27,7 @@ from truceline.service.redaction import (
     redact_event,
     redact_record,
     shown,
+    shown_place,
 )
 from truceline.store.base import Derived, Store
 
@@ -57,6 +58,14 @@ def _feature(fid: str, geometry: dict[str, Any] | None, properties: dict[str, An
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
 
 
+def _set_place(props: dict[str, Any], precision: str, lon: float, lat: float, key: str = "place") -> None:
+    """``place`` (the words) and ``place_detail`` (the structured fields) of a point as the view receives it
+    (:func:`truceline.service.redaction.shown_place`: from the rounded point, none for a withheld one)."""
+    place = shown_place(precision, lon, lat)
+    props[key] = None if place is None else place.text
+    props[f"{key}_detail"] = None if place is None else place.as_json()
+
+
 def _props(d: Derived) -> dict[str, Any]:
     """The record's JSON with its current status (and ``superseded`` when it no longer is current)."""
     props = to_json_dict(current(d))
@@ -81,6 +90,7 @@ def _violation_feature(d: Derived, view: View, precision: str, ids: PublicIds) -
         fid = props["id"]
     else:
         props, fid = redact_record(_props(d), view, precision), v.id
+        _set_place(props, precision, v.position.lon_deg, v.position.lat_deg)
     p = shown(precision, v.position.lon_deg, v.position.lat_deg)
     return _feature(fid, None if p is None else _point(*p), props)
 
@@ -91,6 +101,7 @@ def _event_feature(d: Derived, view: View, precision: str) -> dict[str, Any]:
     props = _props(d)
     props["ellipse"] = coarse_ellipse(_ellipse(e), precision)
     props = redact_event(props, view, precision)
+    _set_place(props, precision, e.position.lon_deg, e.position.lat_deg)
     p = shown(precision, e.position.lon_deg, e.position.lat_deg)
     return _feature(e.id, None if p is None else _point(*p), props)
 
@@ -132,7 +143,8 @@ def incident_precisions(incs: Sequence[Incident], events: Mapping[str, Event], v
 
 def _incident_feature(d: Derived, events: Mapping[str, Event], view: View, prec: Mapping[str, str]) -> dict[str, Any]:
     """An incident; geometry its main point, properties ``launch``/``impact`` and the main event's ellipse, each
-    point at its precision (``prec``: see :func:`incident_precisions`)."""
+    point at its precision (``prec``: see :func:`incident_precisions`); ``place`` of the main point and
+    ``launch_place`` of the launch point, each described from the point as given."""
     inc: Incident = d.record  # type: ignore[assignment]
     launch, impact, main = _incident_points(inc, events)
 
@@ -144,6 +156,11 @@ def _incident_feature(d: Derived, events: Mapping[str, Event], view: View, prec:
     props["launch"] = None if pl is None else list(pl)
     props["impact"] = None if pi is None else list(pi)
     props["ellipse"] = None if main is None else coarse_ellipse(_ellipse(main), prec["main"])
+    for key, e, point in (("place", main, "main"), ("launch_place", launch, "launch")):
+        if e is None:
+            props[key], props[f"{key}_detail"] = None, None
+        else:
+            _set_place(props, prec[point], e.position.lon_deg, e.position.lat_deg, key)
     return _feature(inc.id, None if pm is None else _point(*pm), props)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from truceline.agreement import Agreement
 from truceline.geo.areas import AreaIndex
+from truceline.geo.places import describe
 from truceline.service.queries.filters import (
     Filters,
     QueryError,
@@ -142,4 +143,6 @@ def _sector_labels(agreement: Agreement, rows: Sequence[_Row]) -> list[str | Non
 
 def _page(rows: list[_Row], f: Filters, build: Callable[[_Row], Any]) -> Page:
     chunk = rows[f.offset : f.offset + f.limit]
+    # the places of the page's points (as shown), in one pass: the features' places are then looked up
+    describe([np.nan if r.lon is None else r.lon for r in chunk], [np.nan if r.lat is None else r.lat for r in chunk])
     return Page([build(r) for r in chunk], len(rows), f.offset, f.limit, matched=rows)
