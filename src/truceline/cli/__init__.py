@@ -15,8 +15,8 @@ __all__ = ["GROUPS", "app", "main"]
 #: The command group modules, in the order of the help: version and agreement, the twin and fusion,
 #: the store, review, the bulletin, the API, the demo.
 GROUPS = (
-    "agreement", "run", "store", "store_cmd", "review", "quarantine", "listen_cmd", "report", "ledger_cmd",
-    "witness_cmd", "api", "tak_cmd", "demo",
+    "agreement", "run", "store", "reprocess_cmd", "store_cmd", "review", "quarantine", "listen_cmd", "report",
+    "ledger_cmd", "witness_cmd", "api", "tak_cmd", "demo",
 )  # fmt: skip
 for _group in GROUPS:
     importlib.import_module(f"truceline.cli.{_group}")

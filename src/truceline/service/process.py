@@ -37,18 +37,25 @@ from truceline.adjudicate.claims import ClaimParams, assess_claims
 from truceline.adjudicate.coverage import SensorNetwork, period_probability
 from truceline.adjudicate.verification import verify_incidents
 from truceline.agreement import Agreement
-from truceline.core import Claim, Event, Incident, Record, evolve
+from truceline.core import Claim, Event, Incident, Record
 from truceline.core.enums import WeaponClass
 from truceline.core.errors import InvalidInput
 from truceline.fusion.associate import AssocParams
-from truceline.fusion.inputs import inputs_from_records
-from truceline.fusion.run import FusionParams, fuse_input
+from truceline.fusion.run import FusionParams
 from truceline.service.quarantine import Culprit, detection_problems, guard, hold_out_of_range, read, read_derived
+from truceline.service.window import (
+    OBSERVER_MARGIN,
+    US,
+    Reviews,
+    WindowInputs,
+    carry_reviews,
+    fuse_window,
+    keep,
+    read_inputs,
+    window_scope,
+)
 from truceline.store.base import Store, from_us, to_us
 
-US = 1_000_000
-#: Observer reports read around a window (a patrol hears a round minutes after it is fired).
-OBSERVER_MARGIN = dt.timedelta(minutes=10)
 Progress = Callable[[str, float], None]
 
 
@@ -95,10 +102,6 @@ class ProcessSummary:
         d = asdict(self)
         d["processed_until"] = self.processed_until.isoformat() if self.processed_until else None
         return d
-
-
-def window_scope(start: dt.datetime) -> str:
-    return f"window:{start.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def windows(store: Store, params: ProcessParams, since: dt.datetime | None, until: dt.datetime | None) -> list[int]:
@@ -179,17 +182,22 @@ def process(
         summary.violations += counts[2]
         if progress:
             progress("windows", (k + 1) / len(todo))
-    summary.processed_until = processed_until(store, params)
-    # Re-judge the claims when windows changed, now or in a run killed before it judged them.
+    summary.processed_until, summary.claims = finish(store, params, changed=bool(todo))
+    summary.quarantined = len(store.quarantine_entries(state="quarantined"))
+    return summary
+
+
+def finish(store: Store, params: ProcessParams, changed: bool) -> tuple[dt.datetime | None, int]:
+    """After the windows of a run: how far processing got (:func:`processed_until`) and the claims
+    judged again (when windows ``changed``, now or in a run killed before it judged them)."""
+    until = processed_until(store, params)
     states = store.scope_states()
     claims_run = states["claims"].run_id if "claims" in states else -1
     windows_run = max((st.run_id for k, st in states.items() if k.startswith("window:")), default=0)
-    force = bool(todo) or windows_run > claims_run
-    judged = guard(store, "claims", None, lambda: judge_claims(store, params, summary.processed_until, force=force),
-                   lambda: claim_culprits(store, params, summary.processed_until))  # fmt: skip
-    summary.claims = judged or 0
-    summary.quarantined = len(store.quarantine_entries(state="quarantined"))
-    return summary
+    force = changed or windows_run > claims_run
+    judged = guard(store, "claims", None, lambda: judge_claims(store, params, until, force=force),
+                   lambda: claim_culprits(store, params, until))  # fmt: skip
+    return until, judged or 0
 
 
 def window_culprits(store: Store, sensors: list[Record], w0: int, params: ProcessParams) -> list[Culprit]:
@@ -200,10 +208,6 @@ def window_culprits(store: Store, sensors: list[Record], w0: int, params: Proces
     return detection_problems(table, [s.id for s in sensors])
 
 
-#: How far back a window reads the sensors' health reports.
-STATUS_LOOKBACK = dt.timedelta(days=30)
-
-
 def process_window(
     store: Store,
     agreement: Agreement,
@@ -212,28 +216,42 @@ def process_window(
     params: ProcessParams,
     run_id: int,
     reviews: Reviews | None = None,
+    stale: frozenset[str] = frozenset(),
 ) -> tuple[int, int, int]:
     """Fuse and adjudicate one window and replace its rows atomically; return (events, incidents, violations).
 
-    ``reviews``: the analysts' decisions (read from the audit trail when not given; a run reads them once).
+    The two steps of :mod:`truceline.service.window`: read and fuse (:func:`fuse_window`, pure), then
+    keep, adjudicate and store (:func:`store_window`). ``reviews``: the analysts' decisions (read from
+    the audit trail when not given; a run reads them once); ``stale``: see :func:`store_window`.
     """
-    seen = store.last_seq()
-    w1 = w0 + params.window_s * US
+    inputs = read_inputs(store, sensors, w0, params)
+    fused = fuse_window(inputs, sensors, agreement, params)
+    return store_window(store, agreement, sensors, inputs, fused, params, run_id, reviews, stale)
+
+
+def store_window(
+    store: Store,
+    agreement: Agreement,
+    sensors: list[Record],
+    inputs: WindowInputs,
+    fused: dict[str, list[Any]] | None,
+    params: ProcessParams,
+    run_id: int,
+    reviews: Reviews | None = None,
+    stale: frozenset[str] = frozenset(),
+) -> tuple[int, int, int]:
+    """The store's step of a window, fused (``fused``, from ``inputs``): keep what no other window stored,
+    adjudicate, carry the analysts' decisions over and replace the window's rows in one transaction.
+    Windows go through it in order (it reads what the windows before stored). ``stale``: scopes whose
+    stored events are not another window's (windows a reprocessing has still to redo)."""
+    t0, t1 = inputs.t0, inputs.t1
     ovl = int(params.overlap_s * US)
-    t0, t1 = from_us(w0), from_us(w1)
     events: list[Event] = []
     incidents: list[Incident] = []
     cited: list[Event] = []
-    table = store.detections(w0 - ovl, w1 + ovl)
-    if len(table) and sensors:
-        margin = dt.timedelta(seconds=params.weather_margin_s)
-        weather = read(store, "weather_report", t0 - margin, t1 + margin)
-        # Health reports of the last STATUS_LOOKBACK: a sensor out of service longer than that and
-        # still silent is found dead by its silence (fusion/evidence.py).
-        status = read(store, "sensor_status_report", t0 - STATUS_LOOKBACK, t1 + margin)
-        inp = inputs_from_records(sensors, table, weather, source="store", status=status)  # type: ignore[arg-type]
-        records, _ = fuse_input(inp, agreement, params.assoc, params.fusion, tag=f"{t0:%d%H%M}-")
-        events, incidents, cited = _keep(store, records, t0, t1, w0 - ovl, w1 + ovl, params.share_duplicate)
+    if fused is not None:
+        lo, hi = inputs.w0 - ovl, inputs.w1 + ovl
+        events, incidents, cited = keep(store, fused, t0, t1, lo, hi, params.share_duplicate, stale)
     obs_margin = OBSERVER_MARGIN
     ctx = Context(
         agreement=agreement,
@@ -252,131 +270,9 @@ def process_window(
     rows += [("incident", i, to_us(i.window.start)) for i in incidents]
     rows += [("violation", v, to_us(v.time)) for v in violations]
     with store.transaction():
-        rows = _carry_reviews(store, reviews or Reviews.read(store), window_scope(t0), t0, t1, rows)
-        store.replace_scope(window_scope(t0), run_id, rows, seen)
+        rows = carry_reviews(store, reviews or Reviews.read(store), window_scope(t0), t0, t1, rows)
+        store.replace_scope(window_scope(t0), run_id, rows, inputs.seen)
     return len(events), len(incidents), len(violations)
-
-
-#: Audit actions that set a status an analyst decided (kept when a window is reprocessed).
-REVIEW_ACTIONS = frozenset({"confirm", "dismiss", "mark_inconclusive", "carry_over_review"})
-
-
-@dataclass(frozen=True)
-class Reviews:
-    """What analysts decided, from the audit trail: ids whose status they set, and incidents they merged
-    or split away (id -> (action, what replaced it))."""
-
-    reviewed: frozenset[str]
-    replaced: dict[str, tuple[str, Any]]
-
-    @classmethod
-    def read(cls, store: Store) -> Reviews:
-        reviewed, replaced = set(), {}
-        for e in store.audit():
-            if e.action in REVIEW_ACTIONS:
-                reviewed.add(e.target_id)
-            elif e.action in ("merge", "split") and e.after:
-                into = e.after.get("merged_into") or e.after.get("split_into")
-                if into:
-                    replaced[e.target_id] = (e.action, into)
-        return cls(frozenset(reviewed), replaced)
-
-
-def _carry_reviews(
-    store: Store, reviews: Reviews, scope: str, t0: dt.datetime, t1: dt.datetime, rows: list[tuple[str, Record, int]]
-) -> list[tuple[str, Record, int]]:
-    """Keep analysts' decisions on the findings a reprocessed window finds again (same id), audited:
-    statuses carry over, and incidents an analyst merged or split stay replaced by the result."""
-    replaced, reviewed_ids = reviews.replaced, reviews.reviewed
-    if replaced:
-        kept = []
-        for kind, rec, t_us in rows:
-            if kind == "incident" and rec.id in replaced:
-                action, into = replaced[rec.id]
-                store.append_audit(
-                    "system:process", "carry_over_review", kind, rec.id,
-                    f"{scope} reprocessed: the incident stays replaced by the analyst's {action}",
-                    None, {"replaced_by": into},
-                )  # fmt: skip
-                continue
-            kept.append((kind, rec, t_us))
-        rows = kept
-    if not reviewed_ids:
-        return rows
-    margin = dt.timedelta(hours=1)
-    old = {
-        (d.kind, d.record.id): d.status
-        for kind in ("incident", "violation")
-        for d in read_derived(store, kind, t0 - margin, t1 + margin)
-        if d.scope == scope and d.record.id in reviewed_ids and d.status is not None
-    }
-    out = []
-    for kind, rec, t_us in rows:
-        status = old.get((kind, rec.id))
-        auto = getattr(rec, "status", None)
-        if status is not None and auto is not None and status != auto.value:
-            store.append_audit(
-                "system:process", "carry_over_review", kind, rec.id,
-                f"{scope} reprocessed: the analyst's decision is kept on the same finding",
-                {"status": auto.value}, {"status": status},
-            )  # fmt: skip
-            rec = evolve(rec, status=status)
-        out.append((kind, rec, t_us))
-    return out
-
-
-def _event_refs(inc: Incident) -> list[str]:
-    return list(dict.fromkeys([*inc.event_ids, *(i for i in (inc.launch_event_id, inc.impact_event_id) if i)]))
-
-
-def _keep(
-    store: Store,
-    records: dict[str, list[Any]],
-    t0: dt.datetime,
-    t1: dt.datetime,
-    lo_us: int,
-    hi_us: int,
-    share: float,
-) -> tuple[list[Event], list[Incident], list[Event]]:
-    """The window's own incidents and their events, and the events stored by other windows that they
-    refer to instead of storing an event twice."""
-    events: dict[str, Event] = {e.id: e for e in records["events"]}
-    mine = [i for i in records["incidents"] if t0 <= i.window.start < t1]
-    own_scope = window_scope(t0)
-    margin = dt.timedelta(minutes=5)
-    others: dict[str, Event] = {
-        d.record.id: d.record  # type: ignore[misc]
-        for d in read_derived(store, "event", from_us(lo_us) - margin, from_us(hi_us) + margin)
-        if d.scope != own_scope
-    }
-    owner: dict[str, str] = {}
-    for o in others.values():
-        for det in o.detection_ids:
-            owner[det] = o.id
-    remap: dict[str, str] = {}
-    for e in events.values():
-        hits = [owner[d] for d in e.detection_ids if d in owner]
-        if hits and len(hits) >= share * max(len(e.detection_ids), 1):
-            remap[e.id] = max(set(hits), key=hits.count)
-    kept_inc: list[Incident] = []
-    kept_ev: dict[str, Event] = {}
-    for inc in mine:
-        refs = _event_refs(inc)
-        if refs and all(r in remap for r in refs):
-            continue  # entirely another window's: it has it
-        if any(r in remap for r in refs):
-            inc = evolve(
-                inc,
-                event_ids=tuple(dict.fromkeys(remap.get(r, r) for r in inc.event_ids)),
-                launch_event_id=remap.get(inc.launch_event_id or "", inc.launch_event_id),
-                impact_event_id=remap.get(inc.impact_event_id or "", inc.impact_event_id),
-            )
-        kept_inc.append(inc)
-        for r in refs:
-            if r not in remap and r in events:
-                kept_ev[r] = events[r]
-    cited = {r: others[r] for inc in kept_inc for r in _event_refs(inc) if r in others}
-    return sorted(kept_ev.values(), key=lambda e: (e.origin_time, e.id)), kept_inc, list(cited.values())
 
 
 def stored_window_s(store: Store) -> int | None:
