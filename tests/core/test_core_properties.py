@@ -36,7 +36,8 @@ from truceline.core.examples import example_records  # noqa: E402
 
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
 aware_times = st.datetimes(min_value=dt.datetime(2000, 1, 2), max_value=dt.datetime(2099, 12, 30), timezones=offsets)
-ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,40}\Z")
+# Valid ids as core.base defines them: no ".." anywhere (a path-like id is refused).
+ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,40}\Z").filter(lambda s: ".." not in s)
 positions = st.builds(
     Position,
     lon_deg=st.floats(-180.0, 180.0, allow_nan=False),
