@@ -34,6 +34,8 @@ pytestmark = pytest.mark.slow
 DAY = "2026-09-01"
 DAY_START, DAY_END = f"{DAY}T00:00:00Z", "2026-09-02T00:00:00Z"
 VIEWPORT = {"width": 1500, "height": 900}
+#: Each list row's id and the place it shows (null without one).
+ROW_PLACES = "rs => rs.map(r => [r.dataset.id, (r.querySelector('[data-testid=row-place]') || {}).textContent || null])"
 
 
 def api_get(server: LiveServer, path: str, token: str | None = None) -> Any:
@@ -145,6 +147,10 @@ def test_analyst_filters_reviews_and_sees_new_incidents_live(
     rows = page.get_by_test_id("incident-row")
     assert rows.count() == by_party[party]
     assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.party)")) == {party}
+    # Each row says where, in words: the place the API gives the analyst for that incident.
+    api_places = {f["id"]: f["properties"].get("place") for f in day_incidents(s, party=party)["features"]}
+    shown = rows.evaluate_all(ROW_PLACES)
+    assert any(p for _, p in shown) and all(api_places[i] == p for i, p in shown)
     shot(page, artifacts, "02-filter-party")
     page.get_by_test_id("filter-party").select_option("")
     wait_count(page, total)
@@ -267,6 +273,10 @@ def test_public_view_shows_rounded_violations_and_no_review(
     kind.select_option(family)
     wait_count(page, by_family[family])
     assert set(page.get_by_test_id("incident-row").evaluate_all("rs => rs.map(r => r.dataset.kind)")) == {family}
+    public_places = {f["id"]: f["properties"].get("place")
+                     for f in api_get(s, f"/api/v1/violations?{q}&kind={family}")["features"]}  # fmt: skip
+    shown = page.get_by_test_id("incident-row").evaluate_all(ROW_PLACES)
+    assert all(public_places[i] == p for i, p in shown)  # the public's places: those of the rounded positions
     kind.select_option("")
     wait_count(page, expected)
 

@@ -40,6 +40,7 @@ function eventCard(e) {
   return `<div class="card" data-testid="event-card"><div class="card-head"><b>${esc(p.kind || "event")}</b><span class="mono">${esc(fmtTime(p.origin_time, true))}</span></div>` +
     kv([
       ["Id", `<span class="mono">${esc(p.id || e.id)}</span>`],
+      ["Where", p.place ? esc(p.place) : null],
       ["Position", positionText(p.position)],
       ["95 % ellipse", p.ellipse ? ellipseText(p.ellipse) : null],
       ["Uncertainty", unc.sigma_m != null ? `σ ${num(unc.sigma_m, 0)} m` : unc.cov_en_m2 ? `σE ${num(Math.sqrt(unc.cov_en_m2[0][0]), 0)} m, σN ${num(Math.sqrt(unc.cov_en_m2[1][1]), 0)} m` : esc(unc.precision)],
@@ -130,7 +131,9 @@ function renderPanel(kind, id, rec, events, violations, audit) {
     html += `<h3>Incident</h3>` + kv([
       ["Time", `${esc(fmtTime(w.start, true))}${dur ? ` <span class="muted">(+${num(dur, 1)} s)</span>` : ""}`],
       ["Weapon class", esc(WEAPON_LABEL[p.weapon_class] || p.weapon_class)],
-      ["Launch", p.launch ? positionText(p.launch) : p.launch_event_id ? `<span class="mono">${esc(p.launch_event_id)}</span>` : "—"],
+      ["Where", p.place ? esc(p.place) : null],
+      ["Launch", (p.launch ? positionText(p.launch) : p.launch_event_id ? `<span class="mono">${esc(p.launch_event_id)}</span>` : "—") +
+        (p.launch_place && p.launch_place !== p.place ? `<br><span class="muted">${esc(p.launch_place)}</span>` : "")],
       ["Impact", p.impact ? positionText(p.impact) : p.impact_event_id ? `<span class="mono">${esc(p.impact_event_id)}</span>` : "—"],
       ["95 % ellipse", p.ellipse ? ellipseText(p.ellipse) : null],
       ["Events", String((p.event_ids || []).length)],
@@ -143,6 +146,7 @@ function renderPanel(kind, id, rec, events, violations, audit) {
       ["Rule", `<span class="mono">${esc(p.rule_id)} v${esc(p.rule_version)}</span>`],
       ["Kind", esc(p.violation_kind)],
       ["Weapon class", esc(WEAPON_LABEL[p.weapon_class] || p.weapon_class)],
+      ["Where", p.place ? esc(p.place) : null],
       ["Position", positionText(p.position)],
       ["Confidence", p.confidence != null ? num(p.confidence, 2) : null],
       ["Distance", rp.distance_km != null ? `${esc(rp.distance_km)} km` : null],

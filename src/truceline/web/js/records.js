@@ -137,7 +137,8 @@ function drawRecords() {
       fillColor: colour, fillMode: fillModeOf(recAttr(f)), dash: st === "refuted",
       halo: id === sel ? "#1d4e89" : isNew ? "#ffcc33" : null,
     });
-    m.bindTooltip(() => `<b>${esc(recTitle(f))}</b><br>${esc(fmtTime(new Date(recTimeMs(f)).toISOString(), true))}<br>${esc(st)} · ${esc(partyLabel(recAttr(f)))}`, { className: "tip" });
+    m.bindTooltip(() => `<b>${esc(recTitle(f))}</b><br>${esc(fmtTime(new Date(recTimeMs(f)).toISOString(), true))}` +
+      (props(f).place ? `<br>${esc(props(f).place)}` : "") + `<br>${esc(st)} · ${esc(partyLabel(recAttr(f)))}`, { className: "tip" });
     m.on("click", () => openRecord(state.records, id, f));
     m.addTo(layers.records);
   }
@@ -157,7 +158,8 @@ function drawList() {
       `<span class="sym">${symSvg(STATUS_COLOUR[st], fillModeOf(a), st === "refuted")}</span>` +
       `<span class="t">${esc(fmtTime(new Date(recTimeMs(f)).toISOString()))}${isNew ? '<span class="new-tag">NEW</span>' : ""}</span>` +
       `<span class="badge st-${esc(st)}">${esc(st)}</span>` +
-      `<span class="w">${esc(recTitle(f))}</span><span class="a">${esc(partyLabel(a))}</span></li>`;
+      `<span class="w">${esc(recTitle(f))}</span><span class="a">${esc(partyLabel(a))}</span>` +
+      (props(f).place ? `<span class="p" data-testid="row-place">${esc(props(f).place)}</span>` : "") + `</li>`;
   });
   ol.innerHTML = rows.join("");
   $("list-more").textContent = feats.length > LIST_MAX ? `… and ${feats.length - LIST_MAX} more: narrow the time window or filter.` : feats.length ? "" : "No records for this day and these filters.";
