@@ -180,6 +180,11 @@ def test_layers(client: TestClient) -> None:
     assert len(client.get("/api/v1/layers/boundaries").json()["features"]) == 27
     assert client.get("/api/v1/layers/line?at=2020-01-01T00:00:00Z").status_code == 404
     assert client.get("/api/v1/layers/roads").status_code == 404
+    places = client.get("/api/v1/layers/settlements").json()
+    pops = [f["properties"]["population"] for f in places["features"]]
+    assert pops == sorted(pops, reverse=True) and min(pops) >= 1000 and "GeoNames" in places["attribution"]
+    kyiv = places["features"][0]["properties"]
+    assert (kyiv["name"], kyiv["name_uk"]) == ("Kyiv", "Київ")
 
 
 def test_agreement(client: TestClient) -> None:

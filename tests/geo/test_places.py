@@ -91,7 +91,7 @@ def test_a_point_in_russia_says_its_true_distance() -> None:
 
 # ---------------------------------------------------------------------------------- the tier rule
 def test_the_tier_rule() -> None:
-    assert [(t.min_population, t.max_km) for t in TIERS] == [(0, IN_KM), (1_000, 5.0), (10_000, 25.0),
+    assert [(t.min_population, t.max_km) for t in TIERS] == [(0, IN_KM), (1_000, 5.0), (10_000, 25.0), (0, 10.0),
                                                              (50_000, math.inf)]  # fmt: skip
     g = Gazetteer(_rows(
         (1, "Tiny", 37.0, 48.0, 600),  # a hamlet
@@ -109,6 +109,7 @@ def test_the_tier_rule() -> None:
     assert text(*_from((37.0, 48.0), 0, 2.0)) == "22 km W of Town"  # Tiny is no reference at 2 km, Village at 7
     assert text(*_from((37.10, 48.0), 0, 4.0)) == "4 km N of Village"  # 1,000+ within 5 km
     assert text(*_from((37.30, 48.0), 0, 6.0)) == "6 km N of Town"  # then 10,000+ within 25 km
+    assert text(*_from((37.0, 48.0), 270, 8.0)) == "8 km W of Tiny"  # then any place within 10 km
     assert text(*_from((37.30, 48.0), 0, 30.0)).endswith("of City")  # then 50,000+ at any distance
     far = g.describe_many(*_from((38.0, 48.0), 90, 300.0))[0]
     assert far is not None and far.name == "City" and far.distance_km == pytest.approx(300.0, abs=0.1)

@@ -239,6 +239,16 @@ def test_analyst_filters_reviews_and_sees_new_incidents_live(
     page.wait_for_timeout(300)
     shot(page, artifacts, "06-live-new-incidents")
 
+    # 7. Settlements: only the large cities on the overview, the places near the records once zoomed in.
+    page.evaluate("() => { truceline.map.setZoom(6); }")
+    page.wait_for_function("() => document.getElementById('map').dataset.settlements !== undefined")
+    page.wait_for_timeout(500)
+    assert int(page.locator("#map").get_attribute("data-settlements") or 0) <= 10
+    page.evaluate("() => { truceline.map.setZoom(11); }")
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => Number(document.getElementById('map').dataset.settlements) > 0", timeout=15000)
+    assert page.locator(".place-label").count() > 0
+    shot(page, artifacts, "07-settlements")
     page.close()
     assert not errors, errors
     print(f"analyst flow: {time.monotonic() - t0:.1f} s in the browser")
@@ -285,7 +295,7 @@ def test_public_view_shows_rounded_violations_and_no_review(
     assert page.get_by_test_id("review-box").count() == 0  # no analyst controls
     assert page.get_by_test_id("disclaimer").is_visible()
     page.wait_for_timeout(300)
-    shot(page, artifacts, "07-public-view")
+    shot(page, artifacts, "08-public-view")
 
     # Sign in through the token field: the page comes back as the analyst's, incidents enabled.
     page.get_by_test_id("token-input").fill(s.analyst_token)

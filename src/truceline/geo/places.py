@@ -9,10 +9,12 @@ The reference place (:data:`TIERS`), the first rule that finds one wins:
 1. any place of the gazetteer within :data:`IN_KM` (1 km) of the point: ``in X``;
 2. else the nearest place of 1,000 or more inhabitants within 5 km;
 3. else the nearest place of 10,000 or more within 25 km;
-4. else the nearest place of 50,000 or more, at any distance.
+4. else the nearest place of any size within 10 km (the countryside, where no town is near);
+5. else the nearest place of 50,000 or more, at any distance.
 
 So a reference is a place a reader finds on a map, as the OSCE's reports named them ("2 km south-west
-of Horlivka"): a village close by, else a town a reader knows, else a city. The last rule has no
+of Horlivka"): a village close by, else a town a reader knows, else the nearest hamlet, else a city
+(without rule 4 a point among hamlets read "62 km SW of Pokrovsk", true and useless to a patrol). The last rule has no
 limit, so a point far from any Ukrainian place (a launch position in Russia, at sea) is described
 from the nearest city with its true distance (``52 km E of Luhansk (Luhansk oblast)``): no threshold
 hides a long distance. The oblast in parentheses is the *place's*, not necessarily the point's.
@@ -80,6 +82,7 @@ TIERS: tuple[Tier, ...] = (
     Tier(0, IN_KM),
     Tier(1_000, 5.0),
     Tier(10_000, 25.0),
+    Tier(0, 10.0),
     Tier(50_000, math.inf),
 )
 

@@ -14,6 +14,7 @@ from shapely.geometry import mapping
 
 from truceline.agreement import Agreement, LineVersion, NoLineInForce
 from truceline.core.errors import NotFound
+from truceline.geo.places import gazetteer
 from truceline.service.queries.features import _feature, _point
 
 # ----------------------------------------------------------------------------------- agreement layers
@@ -26,7 +27,10 @@ LAYERS: dict[str, str] = {
     "sectors": "Sectors of responsibility",
     "sites": "Protected sites",
     "disengagement": "Disengagement areas",
+    "settlements": "Settlements of 1,000 inhabitants or more (GeoNames, CC BY 4.0), largest first",
 }
+#: The smallest settlement the settlements layer lists.
+SETTLEMENT_MIN_POPULATION = 1000
 
 
 def _rounded(geom: shapely.Geometry, decimals: int = 6) -> dict[str, Any]:
@@ -91,6 +95,8 @@ class AgreementLayers:
         feats = self.features(name, at)
         if name == "boundaries":
             doc["attribution"] = _oblasts()["attribution"]
+        if name == "settlements":
+            doc["attribution"] = "Settlements: GeoNames (CC BY 4.0), names checked against KATOTTG"
         return doc | {"features": feats}
 
     def line_versions(self) -> list[dict[str, Any]]:
@@ -105,6 +111,8 @@ class AgreementLayers:
         a = self.agreement
         if name == "boundaries":
             return [dict(f, id=f["properties"].get("iso_3166_2", i)) for i, f in enumerate(_oblasts()["features"])]
+        if name == "settlements":
+            return _settlements()
         if name == "sectors":
             return [_feature(s.id, _rounded(s.geometry), {"id": s.id, "name": s.name, "contingent": s.contingent})
                     for s in a.sectors]  # fmt: skip
@@ -137,3 +145,15 @@ def _oblasts() -> dict[str, Any]:
         text = files("truceline").joinpath("data", "ua_oblasts.geojson").read_text(encoding="utf-8")
         _OBLASTS.update(json.loads(text))
     return _OBLASTS
+
+
+def _settlements() -> list[dict[str, Any]]:
+    """The gazetteer's settlements of :data:`SETTLEMENT_MIN_POPULATION` or more, largest first (a map labels
+    the large ones first and the smaller as it zooms in)."""
+    g = gazetteer()
+    keep = sorted(np.flatnonzero(g.population >= SETTLEMENT_MIN_POPULATION), key=lambda i: -int(g.population[i]))
+    return [
+        _feature(str(g.ids[i]), _point(round(float(g.lon[i]), 4), round(float(g.lat[i]), 4)),
+                 {"name": g.names[i], "name_uk": g.names_uk[i] or None, "population": int(g.population[i])})
+        for i in keep
+    ]  # fmt: skip

@@ -9,7 +9,39 @@ import { covRenderer, layers, map, sensorRenderer } from "./map.js";
 map.on("overlayadd", (e) => {
   if (e.layer === layers.coverage) loadCoverage();
   if (e.layer === layers.sensors) loadSensors();
+  if (e.layer === layers.settlements) drawSettlements();
 });
+map.on("zoomend moveend", () => drawSettlements());
+
+// ---- settlements: the places records are described from, labelled by size as the map zooms in ----------
+let settlements = null; // the layer's features once fetched (largest first), null before
+let settlementsLoading = null;
+/** The smallest settlement labelled at a zoom: cities on the overview, villages close in. */
+function minPopulation(zoom) {
+  return zoom >= 12 ? 1000 : zoom >= 11 ? 2500 : zoom >= 10 ? 10000 : zoom >= 9 ? 30000 : zoom >= 7 ? 100000 : 500000;
+}
+async function drawSettlements() {
+  if (!map.hasLayer(layers.settlements)) return;
+  if (settlements === null) {
+    if (map.getZoom() < 7) { layers.settlements.clearLayers(); return; } // fetched when first needed
+    settlementsLoading = settlementsLoading || loadLayer("settlements").then((fc) => { settlements = fc ? fc.features : []; });
+    await settlementsLoading;
+  }
+  const min = minPopulation(map.getZoom()), view = map.getBounds().pad(0.2);
+  layers.settlements.clearLayers();
+  let n = 0;
+  for (const f of settlements) {
+    const p = f.properties || {};
+    if (p.population < min) break; // largest first
+    const [lon, lat] = f.geometry.coordinates;
+    if (!view.contains([lat, lon])) continue;
+    L.circleMarker([lat, lon], { pane: "places", radius: p.population >= 100000 ? 3.5 : 2.5, weight: 1, color: "#3d4656", fillColor: "#fff", fillOpacity: 1, interactive: false })
+      .bindTooltip(esc(p.name), { permanent: true, direction: "right", offset: [4, 0], className: "place-label", pane: "places" })
+      .addTo(layers.settlements);
+    if (++n >= 400) break; // labels stay readable
+  }
+  $("map").dataset.settlements = String(n);
+}
 
 // ---- static layers ----------------------------------------------------------------------
 async function loadLayer(name, q) {

@@ -9,7 +9,7 @@ const map = L.map("map", { zoomControl: true, preferCanvas: false, attributionCo
 map.attributionControl.setPrefix(false);
 map.attributionControl.addAttribution("Boundaries © Мінрегіон CC BY-SA · line: illustrative (DeepStateMap-derived)");
 map.setView([48.3, 35.5], 6);
-const panes = [["base", 250], ["areas", 260], ["zones", 330], ["coverage", 340], ["line", 360], ["sites", 370], ["sensors", 380], ["ellipses", 410], ["incidents", 420]];
+const panes = [["base", 250], ["areas", 260], ["zones", 330], ["coverage", 340], ["places", 350], ["line", 360], ["sites", 370], ["sensors", 380], ["ellipses", 410], ["incidents", 420]];
 for (const [name, z] of panes) map.createPane(name).style.zIndex = z;
 map.getPane("coverage").style.pointerEvents = "none";
 map.getPane("ellipses").style.pointerEvents = "none";
@@ -27,6 +27,7 @@ const layers = {
   disengagement: L.layerGroup(),
   sectors: L.layerGroup(),
   sites: L.layerGroup(),
+  settlements: L.layerGroup(),
   line: L.layerGroup(),
   sensors: L.layerGroup(),
   coverage: L.layerGroup(),
@@ -41,6 +42,7 @@ const overlayNames = {
   "Disengagement areas": layers.disengagement,
   "Sectors": layers.sectors,
   "Protected sites": layers.sites,
+  "Settlements": layers.settlements,
   "Line of contact": layers.line,
   "Sensors (health)": layers.sensors,
   "Coverage (detection probability)": layers.coverage,
@@ -48,7 +50,7 @@ const overlayNames = {
   "Launch → impact": layers.arrows,
   "Incidents / violations": layers.records,
 };
-for (const k of ["boundaries", "areas", "buffer", "disengagement", "sectors", "sites", "line", "ellipses", "arrows", "records"]) layers[k].addTo(map);
+for (const k of ["boundaries", "areas", "buffer", "disengagement", "sectors", "sites", "settlements", "line", "ellipses", "arrows", "records"]) layers[k].addTo(map);
 const layerControl = L.control.layers(null, overlayNames, { collapsed: true, position: "topright" }).addTo(map);
 layerControl.getContainer().setAttribute("data-testid", "layer-control");
 
