@@ -52,6 +52,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/pyocto_home.py
 	$(PY) benchmarks/adjudication.py
 	$(PY) benchmarks/ledger.py
+	$(PY) benchmarks/line_sources.py
+	$(PY) benchmarks/reprocess.py
+	$(PY) benchmarks/live_ops.py  # starts Mosquitto (scripts/mosquitto.sh: root or sudo)
 
 # Evidence integrity: >= 20,000 malformed inputs over every ingest path; >= 100 kill -9 of ingest, process
 # and the API. Each writes benchmarks/results/NAME.json and exits 1 on any crash, acceptance or loss.

@@ -63,6 +63,8 @@ def renderers() -> dict[str, Renderer]:
     import figures_integrity
     import figures_ledger
     import figures_line_sources
+    import figures_live
+    import figures_reprocess
     import figures_sim
 
     return {
@@ -75,6 +77,8 @@ def renderers() -> dict[str, Renderer]:
         "reliability": figures_integrity.render_reliability,
         "ledger": figures_ledger.render,
         "line_sources": figures_line_sources.render,
+        "reprocess": figures_reprocess.render,
+        "live_ops": figures_live.render,
     }
 
 
