@@ -171,6 +171,9 @@ persistence true
 persistence_location $DIR/data/
 autosave_interval $AUTOSAVE
 max_queued_messages $MAX_QUEUED
+# QoS 1 messages the broker sends a client before its acknowledgements: the listener stores a batch of them in
+# one transaction, then acknowledges each (the default, 20, would make batches of 20).
+max_inflight_messages 1000
 pid_file $PIDFILE
 log_dest file $DIR/mosquitto.log
 log_type error

@@ -54,6 +54,12 @@ _NEVER: Final = 0xFFFFFFFF
 _FATAL: Final = frozenset({0x85, 0x86, 0x87, 0x8C})
 #: Seconds between two activity summaries in the log.
 _SUMMARY_S: Final = 60.0
+#: Messages stored in one transaction at most, and the longest a message waits for its batch (seconds):
+#: one commit (one fsync) per batch instead of per message, each message acknowledged after it.
+BATCH_MAX: Final = 500
+BATCH_WAIT_S: Final = 0.05
+#: Unacknowledged messages the broker may send at once (MQTT v5 Receive Maximum; the batches' upper bound).
+RECEIVE_MAXIMUM: Final = 1000
 
 
 class BrokerRefused(RuntimeError):
@@ -130,6 +136,8 @@ class Listener:
         self.stats_file = stats_file if stats_file is not None else Path(rejects).with_name(STATS_FILE)
         self.connected = False
         self._stats_written = -STATS_EVERY_S
+        self._batch: list[mqtt.MQTTMessage] = []
+        self._batch_t0 = 0.0
 
     # -- control ---------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -149,6 +157,7 @@ class Listener:
         client = self._client()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = _NEVER
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
         while not self._stopping:
             try:
                 client.connect(self.broker.host, self.broker.port, self.keepalive, clean_start=False, properties=props)
@@ -184,10 +193,15 @@ class Listener:
     def _serve(self, client: mqtt.Client) -> None:
         """Run the network loop until the connection ends or the listener is stopped."""
         while not self._stopping:
-            if client.loop(timeout=0.5) != mqtt.MQTT_ERR_SUCCESS:
+            if client.loop(timeout=BATCH_WAIT_S if self._batch else 0.5) != mqtt.MQTT_ERR_SUCCESS:
+                self._batch.clear()  # not acknowledged: the broker sends them again on the next session
                 return
+            if self._batch and time.monotonic() - self._batch_t0 >= BATCH_WAIT_S:
+                self._flush(client)
             self._summary()
             self._write_stats()
+        if self._batch and client.is_connected():
+            self._flush(client)
         if client.is_connected():
             client.disconnect()
             for _ in range(20):
@@ -241,6 +255,7 @@ class Listener:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected = False
+        self._batch.clear()  # not acknowledged: the broker sends them again on the next session
         self._write_stats(force=True)
         if self._stopping:
             _log.info("disconnected from %s", self.broker)
@@ -260,31 +275,75 @@ class Listener:
         if self._failed:  # the store failed on an earlier message: this one comes again after reconnecting
             return
         self.stats.messages += 1
-        payload = bytes(msg.payload)
+        if not self._batch:
+            self._batch_t0 = time.monotonic()
+        self._batch.append(msg)
+        if len(self._batch) >= BATCH_MAX:
+            self._flush(client)
+
+    def _flush(self, client: mqtt.Client) -> None:
+        """Store the waiting messages in one transaction, then acknowledge each; when the store fails on one,
+        nothing of the batch is kept and its messages are stored one by one, as they came."""
+        batch, self._batch = self._batch, []
+        done: list[tuple[mqtt.MQTTMessage, Any]] = []
         try:
-            name = msg.topic
+            with self.store.transaction():
+                for msg in batch:
+                    done.append((msg, self._store(msg)))
+        except Exception as exc:
+            if len(batch) == 1:
+                self._store_failed(client, batch[0], *self._name_payload(batch[0]), exc)
+                return
+            for msg in batch:  # one transaction each: a failure is that message's alone
+                if self._failed:
+                    return
+                self._handle(client, msg)
+            return
+        for msg, outcome in done:
+            self._finish(client, msg, outcome)
+
+    @staticmethod
+    def _name_payload(msg: mqtt.MQTTMessage) -> tuple[str, bytes]:
+        try:
+            return msg.topic, bytes(msg.payload)
         except UnicodeDecodeError:
-            name = repr(msg._topic)
+            return repr(msg._topic), bytes(msg.payload)
+
+    def _store(self, msg: mqtt.MQTTMessage) -> Any:
+        """Validate and store one message (in the caller's transaction): its outcome, None for a message on
+        no sensor's topic; raises when the store fails."""
+        name, payload = self._name_payload(msg)
         topic = parse_topic(name)
         if topic is None:
+            return None
+        content_type = getattr(msg.properties, "ContentType", None) if msg.properties is not None else None
+        return ingest_message(self.store, topic, payload, self.sensors, limits=self.limits, content_type=content_type)
+
+    def _handle(self, client: mqtt.Client, msg: mqtt.MQTTMessage) -> None:
+        """One message on its own: stored, or the store's failure handled (:meth:`_store_failed`)."""
+        try:
+            outcome = self._store(msg)
+        except Exception as exc:
+            self._store_failed(client, msg, *self._name_payload(msg), exc)
+            return
+        self._finish(client, msg, outcome)
+
+    def _finish(self, client: mqtt.Client, msg: mqtt.MQTTMessage, outcome: Any) -> None:
+        """After the commit: count, keep a refusal (rejects file, errors topic), acknowledge."""
+        name, payload = self._name_payload(msg)
+        if outcome is None:
             _log.warning("refused a message on %r: not a sensor's topic", name)
             self.rejects.append(name, None, payload, reason="not a sensor's topic")
             self._ack(client, msg, refused=True)
             return
-        content_type = getattr(msg.properties, "ContentType", None) if msg.properties is not None else None
-        try:
-            outcome = ingest_message(
-                self.store, topic, payload, self.sensors, limits=self.limits, content_type=content_type
-            )
-        except Exception as exc:
-            self._store_failed(client, msg, name, payload, exc)
-            return
         self.stats.inserted += outcome.inserted
         self.stats.repeats += outcome.repeats
         if outcome.problems:
+            topic = parse_topic(name)
             _log.warning("refused %d record(s) of a message on %s: %s", outcome.rejected, name, outcome.problems[0])
             self.rejects.append(name, outcome, payload)
-            client.publish(error_topic(topic), json.dumps(outcome.to_dict()), qos=1)
+            if topic is not None:
+                client.publish(error_topic(topic), json.dumps(outcome.to_dict()), qos=1)
         _log.debug("%s: %d new, %d already stored, %d refused", name, outcome.inserted, outcome.repeats,
                    outcome.rejected)  # fmt: skip
         self._failures.pop(self._digest(name, payload), None)
