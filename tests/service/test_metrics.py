@@ -140,6 +140,8 @@ def test_the_listener_writes_its_state(store: Store, built: Built) -> None:
     assert snap is not None and snap.connected and snap.stats["connections"] == 1
     msg = SimpleNamespace(payload=b"x", topic="not/a/sensor", properties=None, mid=7, qos=1)
     listener._on_message(client, None, msg)  # type: ignore[arg-type]
+    assert client.acks == []  # waits for its batch (service/listen.py: stored, then acknowledged)
+    listener._flush(client)  # type: ignore[arg-type]
     assert client.acks == [7]
     listener._on_disconnect(client, None, None, "gone", None)  # type: ignore[arg-type]
     text = listener.stats_file.read_text(encoding="utf-8")

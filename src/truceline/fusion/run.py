@@ -10,6 +10,7 @@ timings, parameters).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import time
@@ -278,7 +279,7 @@ def build_records(
     weapon[pairs.impact] = pairs.ballistic
     made = inp.time_of(float(np.nanmax(fit.t0)))
     prov_params = _provenance_parameters(assoc, params)
-    ids = [f"ev-{_stamp(t)}-{tag}{i:05d}" for i, t in enumerate(times)]
+    ids = _event_ids(times, tag, [inp.detections.ids[ref.det[i][ref.det[i] >= 0]] for i in range(n)])
     out_events = []
     for i in range(n):
         dets = ref.det[i][ref.det[i] >= 0]
@@ -377,6 +378,27 @@ def _crowded(x: FloatArray, y: FloatArray, t0: FloatArray, within_m: float, with
 
 def _stamp(t: dt.datetime) -> str:
     return t.strftime("%Y%m%dT%H%M%S")
+
+
+def _event_ids(times: list[dt.datetime], tag: str, det_ids: list[Any]) -> list[str]:
+    """Events' ids: ``ev-`` + origin time + the window's tag + a digest of the event's earliest detection id.
+
+    The digest, not the event's rank in the window, names it, so an event keeps its id when its window is
+    fused again with more data (live processing re-fuses the filling window every run; a rank shifts with
+    every event found before it, and the dashboard and TAK would see the event vanish and come back under
+    another id). A detection belongs to one event of a window, so the digests differ; the rank is appended
+    in the (astronomically rare) case of a clash, keeping ids unique.
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, (t, dets) in enumerate(zip(times, det_ids, strict=True)):
+        anchor = min((str(d) for d in dets), default=str(i))
+        eid = f"ev-{_stamp(t)}-{tag}{hashlib.sha256(anchor.encode()).hexdigest()[:12]}"
+        if eid in seen:
+            eid = f"{eid}-{i:05d}"
+        seen.add(eid)
+        out.append(eid)
+    return out
 
 
 def _psd(c: FloatArray) -> FloatArray:
