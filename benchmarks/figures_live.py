@@ -71,8 +71,8 @@ def render(res: dict[str, Any]) -> Figures:
     poll = num((res.get("settings") or {}).get("api_poll_s"), "g")
     latency += (
         f"\n\nLatency: the first `GET /api/v1/events` (analyst, polled every {poll} s)"
-        " showing a new event (one listing a detection no event shown before listed: a window processed again"
-        " issues its events again under new ids, not counted), minus the publish time of the last of its"
+        " showing a new event (one listing a detection no event shown before listed: an event shown again"
+        " under another id, \"re-issued\", is not counted again), minus the publish time of the last of its"
         " detections. "
         f"Machine: {machine(res)}, load average (1 min) {_load(res)} over the whole benchmark (a shared machine)."
     )
