@@ -50,6 +50,20 @@ def _seq(url: str) -> int:
         store.close()
 
 
+def _shared_seq(ctx: Any) -> int:
+    """The change counter, read from the store at most once per ``stream_poll_s`` for all open streams (each
+    dashboard holds one: the store is not asked once per stream)."""
+    bucket = int(time.monotonic() / ctx.settings.stream_poll_s)
+    with ctx.lock:
+        hit = ctx.cache.get(("stream-seq",))
+    if hit is not None and hit[0] == bucket:
+        return int(hit[1])
+    seq = _seq(ctx.store_url)
+    with ctx.lock:
+        ctx.cache[("stream-seq",)] = (bucket, seq)
+    return seq
+
+
 @router.get(
     "/stream",
     summary="Server-Sent Events: `changes` with {seq} whenever what the API shows changes (reconnects itself)",
@@ -66,7 +80,7 @@ async def stream(request: Request, ctx: CtxDep, who: StreamWho) -> StreamingResp
         while time.monotonic() - t0 < settings.stream_max_s:
             if await request.is_disconnected():
                 return
-            seq = await run_in_threadpool(_seq, ctx.store_url)
+            seq = await run_in_threadpool(_shared_seq, ctx)
             if seq != last:
                 yield f"event: changes\nid: {seq}\ndata: {json.dumps({'seq': seq})}\n\n"
                 last, beat = seq, time.monotonic()
