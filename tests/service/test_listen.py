@@ -378,7 +378,7 @@ def publish_all(pub: Publisher, ids: list[str], sensor: str = "G1") -> list[int]
 def test_no_acknowledged_message_is_lost_when_the_listener_is_killed(
     broker: Broker, store_url: str, setup: Any
 ) -> None:
-    n = 300
+    n = 3000  # the listener stores a batch per network loop: enough that the kill falls mid-stream
     ids = [f"k-{k:04d}" for k in range(n)]
     listener = setup()
     pub = Publisher(broker, "GBR")
