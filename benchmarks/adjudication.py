@@ -4,7 +4,7 @@
    fresh SQLite store holding the sensor registry: wall time of reading, checking and storing.
 2. ``catalogue``: each scenario simulated, ingested, processed (``truceline process``), exported
    and scored: violation precision / recall per family (and recall on detectable truth), claim
-   verdicts, false flags corroborated.
+   verdicts, false flags corroborated; fire missions (the scorer's ``missions``).
 3. ``rules``: the same rules over the simulator's oracle (every detectable event located exactly
    and paired): what the rule layer does when fusion is perfect.
 
@@ -121,6 +121,7 @@ def bench_scenario(name: str, work: Path) -> dict:
         "event_f1": card["events"]["f1"],
         "events": {**{k: card["events"][k] for k in EVENT_KEYS}, **{k: card["side_of_line"][k] for k in SIDE_KEYS}},
         "violations": family_table(card),
+        "missions": card["missions"],
         "violations_all": {k: card["violations"]["overall"][k] for k in ("precision", "recall", "recall_detectable")},
         "rules_on_oracle": family_table(oracle),
         "claims": {

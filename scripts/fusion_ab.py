@@ -4,7 +4,8 @@ For each scenario: ``truceline simulate scenarios/NAME.yaml --out ROOT/NAME/sim`
 simulation is already there), ``truceline fuse ROOT/NAME/sim --out ROOT/NAME/out-LABEL`` and
 ``truceline score --truth ROOT/NAME/sim --result ROOT/NAME/out-LABEL --json``. The scorer's figures are
 kept (events, side of line, incidents with the launch-impact pairing figures: pairs found, correct
-pairs, pairing precision and recall, blamed incidents and wrong blame) and two more are computed here from the records:
+pairs, pairing precision and recall, blamed incidents and wrong blame; fire missions, all and of two
+rounds or more) and two more are computed here from the records:
 
 - ``phantoms``: attributed events (a party on their attribution) more than 2 km from every true
   source of their detections (a detection the truth marks false has no source), and their rate among
@@ -176,6 +177,7 @@ def measure(root: Path, name: str, label: str, weather_valid_s: float | None, re
                 "wrong_blame_rate",
             )
         },
+        "missions": card.get("missions"),
         "pairing_located": pairing_located(sim, out),
         "attributed": phantoms(sim, out),
     }

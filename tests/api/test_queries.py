@@ -72,8 +72,9 @@ def test_public_violations_are_a_rounded_whitelist_with_opaque_ids(store: SQLite
         assert f["properties"]["position"] == {"lon_deg": lon, "lat_deg": lat}
         assert abs(lon - v.position.lon_deg) <= 0.005 and abs(lat - v.position.lat_deg) <= 0.005
         assert set(f["properties"]) == {"id", "rule_id", "rule_version", "time", "position", "place", "place_detail",
-                                        "violation_kind", "weapon_class", "attribution", "confidence",
+                                        "violation_kind", "weapon_class", "rounds", "attribution", "confidence",
                                         "status"}  # fmt: skip
+        assert set(f["properties"]["rounds"]) == {"low", "best", "high"}
         assert f["properties"]["place"] == describe(lon, lat).text  # of the rounded point
         assert set(f["properties"]["attribution"]) == {"level", "party", "probability"}
         text = json.dumps(f)

@@ -383,3 +383,31 @@ def test_public_ids_are_keyed_stable_and_the_bulletins_references(world: World, 
 def test_docs_state_every_rule_of_the_policy(field: str) -> None:
     docs = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
     assert f"\n| {field} |" in docs, f"docs/api.md's redaction table has no row {field!r}"
+
+
+def test_a_fire_mission_s_areas_are_shown_at_the_precision_of_their_centres(world: World, client: TestClient) -> None:
+    """A liaison gets a fire mission's launch and impact areas exactly only inside its own party's area;
+    elsewhere their centres are rounded to 0.01° and their ellipses coarsened (no covariance)."""
+    analyst = {"Authorization": f"Bearer {world.tokens['analyst']}"}
+    full = {f["id"]: f for f in client.get("/api/v1/incidents?limit=10000", headers=analyst).json()["features"]}
+    areas = [(i, k) for i, f in full.items() for k in ("launch_area", "impact_area") if f["properties"].get(k)]
+    assert areas, "the day holds no fire mission"
+    rounded = 0
+    for party in ("UA", "RU"):
+        who = {"Authorization": f"Bearer {world.tokens[f'liaison-{party}']}"}
+        got = {f["id"]: f for f in client.get("/api/v1/incidents?limit=10000", headers=who).json()["features"]}
+        for inc_id, key in areas:
+            if inc_id not in got:
+                continue
+            exact, shown_area = full[inc_id]["properties"][key], got[inc_id]["properties"][key]
+            lon, lat = exact["position"]["lon_deg"], exact["position"]["lat_deg"]
+            ctrl = world.agreement.query([lon], [lat], world.public.data.end).sides.party_ids()[0]
+            if ctrl == party:
+                assert shown_area == exact
+            else:
+                rounded += 1
+                assert shown_area is None or (
+                    shown_area["position"] == {"lon_deg": round(lon, 2), "lat_deg": round(lat, 2)}
+                    and shown_area["uncertainty"]["cov_en_m2"] is None
+                )
+    assert rounded > 0

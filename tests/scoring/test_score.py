@@ -369,7 +369,7 @@ def test_to_dict_is_json_safe_with_stable_keys(scen: Scenario, tmp_path: Path) -
         return out
 
     assert keys(full) == keys(empty)
-    assert set(full) == {"gates", "events", "side_of_line", "incidents", "violations", "claims", "notes"}
+    assert set(full) == {"gates", "events", "side_of_line", "incidents", "missions", "violations", "claims", "notes"}
     assert full["gates"] == {
         "event_time_s": 2.0,
         "event_distance_km": 2.0,

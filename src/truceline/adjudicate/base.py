@@ -31,7 +31,9 @@ from truceline.agreement import Agreement
 from truceline.agreement.families import FAMILIES, FAMILY_IDS, Family
 from truceline.agreement.points import PointZones, zones_at_times
 from truceline.core import (
+    Area,
     Attribution,
+    CountRange,
     Event,
     FreedomOfMovementRestriction,
     GeoUncertainty,
@@ -97,7 +99,16 @@ class Context:
 
 def sigma_m(event: Event) -> float:
     """An isotropic 1-sigma location error of an event, m (the larger principal axis)."""
-    u = event.location_uncertainty
+    return _sigma_of(event.location_uncertainty)
+
+
+def _area_sigma_m(area: Area) -> float:
+    """A fire mission's area judged as a point: its centre, with the larger axis of its ellipse (the
+    battery's error, or the rounds' dispersion about the target) as the 1-sigma error."""
+    return _sigma_of(area.uncertainty)
+
+
+def _sigma_of(u: GeoUncertainty) -> float:
     if u.cov_en_m2 is not None:
         c = np.asarray(u.cov_en_m2, dtype=float).reshape(2, 2)
         return float(math.sqrt(max(np.linalg.eigvalsh(c)[-1], 0.0)))
@@ -161,13 +172,14 @@ class Rounds:
             launch.append(lo)
             impact.append(im)
 
-        def pts(es: list[Event | None]) -> Points:
+        def pts(es: list[Event | None], areas: list[Area | None]) -> Points:
             ok = [e for e in es if e is not None]
             fill = ok[0] if ok else None
-            lon = [e.position.lon_deg if e else np.nan for e in es]
-            lat = [e.position.lat_deg if e else np.nan for e in es]
+            where = [(a.position if a else e.position) if e else None for e, a in zip(es, areas, strict=True)]
+            lon = [w.lon_deg if w else np.nan for w in where]
+            lat = [w.lat_deg if w else np.nan for w in where]
             times = [(e or fill).origin_time if (e or fill) else ctx.created_at for e in es]  # type: ignore[union-attr]
-            sig = [sigma_m(e) if e else np.nan for e in es]
+            sig = [(_area_sigma_m(a) if a else sigma_m(e)) if e else np.nan for e, a in zip(es, areas, strict=True)]
             has = np.array([e is not None for e in es], dtype=bool)
             lon_f = np.where(has, lon, 0.0) if has.size else np.zeros(0)
             lat_f = np.where(has, lat, 0.0) if has.size else np.zeros(0)
@@ -176,7 +188,8 @@ class Rounds:
             _blank(p.zones, ~has)
             return p
 
-        lp, ip = pts(launch), pts(impact)
+        lp = pts(launch, [i.launch_area for i in incs])
+        ip = pts(impact, [i.impact_area for i in incs])
         return cls(incs, launch, impact, lp, ip, np.array([e is not None for e in launch], dtype=bool),
                    np.array([e is not None for e in impact], dtype=bool))
 
@@ -244,6 +257,10 @@ class Rule(ABC):
             "line_version": line_version,
             **(extra or {}),
         }
+        mission = incident is not None and incident.rounds != CountRange.one()
+        if mission:  # a fire mission's finding cites every round located
+            assert incident is not None
+            event_ids = (*event_ids, *incident.event_ids)
         inputs = tuple(dict.fromkeys([*([incident.id] if incident else []), *event_ids, *observation_ids]))
         return Violation(
             id=f"vio-{rule_id}-{subject}",
@@ -256,6 +273,7 @@ class Rule(ABC):
             violation_kind=kind,
             weapon_class=weapon_class,
             incident_id=incident.id if incident else None,
+            rounds=incident.rounds if incident is not None else CountRange.one(),
             event_ids=tuple(dict.fromkeys(event_ids)),
             observation_ids=tuple(dict.fromkeys(observation_ids)),
             attribution=attribution or Attribution(),

@@ -47,7 +47,7 @@ from truceline.core.enums import (
     WeaponClass,
 )
 from truceline.core.errors import MISSING, FieldProblem, RecordError
-from truceline.core.events import Event, Incident, Provenance
+from truceline.core.events import Area, Event, Incident, Provenance
 from truceline.core.findings import Violation
 from truceline.core.ids import ID_PATTERN, canonical_json, is_valid_id, make_id
 from truceline.core.limits import MISSION_START, InputLimits, text_reason
@@ -76,6 +76,7 @@ __all__ = [
     "MISSING",
     "MISSION_START",
     "RECORD_TYPES",
+    "Area",
     "Attribution",
     "AttributionLevel",
     "Claim",

@@ -26,7 +26,7 @@ from truceline.core.enums import EventKind, VerificationStatus, ViolationKind, W
 from truceline.core.errors import FieldProblem
 from truceline.core.uncertainty import CountRange, GeoUncertainty, Position, TimeWindow
 
-__all__ = ["Event", "Incident", "Provenance", "check_unique_ids"]
+__all__ = ["Area", "Event", "Incident", "Provenance", "check_unique_ids"]
 
 
 def check_unique_ids(field: str, ids: tuple[str, ...]) -> None:
@@ -128,8 +128,40 @@ class Event(Record):
         return self
 
 
+class Area(FrozenModel):
+    """A place with its spread: the centre and an ellipse (as a covariance) that holds what it describes.
+
+    Attributes
+    ----------
+    position : Position
+        Centre.
+    uncertainty : GeoUncertainty
+        For a fire mission's launch area: the error of the battery's position (its guns' spread
+        included); for its impact area: the dispersion of the rounds about the centre plus the
+        location error of each. Must be numeric.
+    """
+
+    position: Position
+    uncertainty: GeoUncertainty
+
+    @model_validator(mode="after")
+    def _numeric(self) -> Self:
+        if not self.uncertainty.has_numeric:
+            raise FieldProblem(
+                "uncertainty", self.uncertainty.precision.value, "an area needs a numeric covariance or sigma_m"
+            )
+        return self
+
+
 class Incident(Record):
-    """Events and observations linked into one incident (e.g. a launch and its impact).
+    """Events and observations linked into one incident: a launch and its impact, or a fire mission.
+
+    A **fire mission** is a volley or ripple of rounds fired from one place at one target within
+    seconds to a minute (a battery's volley, an MLRS ripple of 40 rockets 0.5 s apart): one
+    incident whose ``event_ids`` are every round located (launches and impacts), ``rounds`` the number
+    of rounds fired as low / best / high (rounds heard but not told apart are counted, not located),
+    ``launch_area`` the battery's position and ``impact_area`` the rounds' centre and dispersion.
+    ``launch_event_id`` and ``impact_event_id`` then name the best-located launch and impact rounds.
 
     Attributes
     ----------
@@ -141,6 +173,12 @@ class Incident(Record):
         The launch among ``event_ids``, if paired.
     impact_event_id : str or None
         The impact among ``event_ids``, if paired.
+    rounds : CountRange
+        Rounds fired; default exactly 1 (a single round, or observations only).
+    launch_area : Area or None
+        A fire mission's launch position and its error; None for a single round (see its launch event).
+    impact_area : Area or None
+        A fire mission's impact centre and the dispersion ellipse of its rounds; None for a single round.
     weapon_class : WeaponClass
         Assessed weapon class; default ``unknown``.
     window : TimeWindow
@@ -159,6 +197,9 @@ class Incident(Record):
     observation_ids: tuple[RecordId, ...] = ()
     launch_event_id: RecordId | None = None
     impact_event_id: RecordId | None = None
+    rounds: CountRange = CountRange.one()
+    launch_area: Area | None = None
+    impact_area: Area | None = None
     weapon_class: WeaponClass = WeaponClass.UNKNOWN
     window: TimeWindow
     status: VerificationStatus = VerificationStatus.UNVERIFIED
@@ -175,6 +216,8 @@ class Incident(Record):
             value = getattr(self, name)
             if value is not None and value not in self.event_ids:
                 raise FieldProblem(name, value, "not one of event_ids")
+        if self.rounds.high < 1 and self.event_ids:
+            raise FieldProblem("rounds", self.rounds.high, "an incident with events has at least one round")
         if self.launch_event_id is not None and self.launch_event_id == self.impact_event_id:
             raise FieldProblem(
                 "impact_event_id", self.impact_event_id, "same event as launch_event_id"

@@ -19,7 +19,7 @@ from truceline.core.base import (
 from truceline.core.enums import VerificationStatus, ViolationKind, WeaponClass
 from truceline.core.errors import FieldProblem
 from truceline.core.events import Provenance, check_unique_ids
-from truceline.core.uncertainty import GeoUncertainty, Position, TimeUncertainty
+from truceline.core.uncertainty import CountRange, GeoUncertainty, Position, TimeUncertainty
 
 __all__ = ["Violation"]
 
@@ -49,6 +49,9 @@ class Violation(Record):
         Weapon class, where it applies (withdrawal rules are keyed on it).
     incident_id : str or None
         The incident judged, if any.
+    rounds : CountRange
+        Rounds the finding stands for (low / best / high): a fire mission across the line is one
+        finding with its count; default exactly 1.
     event_ids : tuple of str
         Events cited.
     observation_ids : tuple of str
@@ -75,6 +78,7 @@ class Violation(Record):
     violation_kind: ViolationKind | None = None
     weapon_class: WeaponClass | None = None
     incident_id: RecordId | None = None
+    rounds: CountRange = CountRange.one()
     event_ids: tuple[RecordId, ...] = ()
     observation_ids: tuple[RecordId, ...] = ()
     attribution: Attribution = Attribution()

@@ -27,24 +27,27 @@ IntArray = NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Ballistic:
-    """A family of weapons as pairing sees it: range (km) and mean horizontal projectile speed (m/s)."""
+    """A family of weapons as pairing sees it: range (km), mean horizontal projectile speed (m/s), and
+    the dispersion of its unguided rounds about the aim point as a fraction of the range (one sigma
+    per axis; magnitudes of firing tables: tube artillery ~0.3-0.5 %, mortars and rockets ~1 %)."""
 
     name: str
     weapon_class: WeaponClass
     min_range_km: float
     max_range_km: float
     speed_ms: float
+    dispersion_frac: float = 0.005
 
 
 #: Mean horizontal speeds of the systems on the line (times of flight ~ range / speed).
 BALLISTICS: tuple[Ballistic, ...] = (
-    Ballistic("mortar_82mm", WeaponClass.MORTAR_LE_120MM, 0.1, 4.5, 120.0),
-    Ballistic("mortar_120mm", WeaponClass.MORTAR_LE_120MM, 0.3, 7.5, 150.0),
+    Ballistic("mortar_82mm", WeaponClass.MORTAR_LE_120MM, 0.1, 4.5, 120.0, 0.01),
+    Ballistic("mortar_120mm", WeaponClass.MORTAR_LE_120MM, 0.3, 7.5, 150.0, 0.01),
     Ballistic("howitzer_122mm", WeaponClass.ARTILLERY_GE_100MM, 3.5, 16.0, 330.0),
     Ballistic("howitzer_152mm", WeaponClass.ARTILLERY_GE_100MM, 4.5, 25.0, 380.0),
     Ballistic("howitzer_155mm", WeaponClass.ARTILLERY_GE_100MM, 4.5, 31.0, 400.0),
-    Ballistic("mlrs_122mm", WeaponClass.MLRS, 4.5, 21.0, 450.0),
-    Ballistic("tank_125mm", WeaponClass.TANK, 0.8, 5.5, 1200.0),
+    Ballistic("mlrs_122mm", WeaponClass.MLRS, 4.5, 21.0, 450.0, 0.01),
+    Ballistic("tank_125mm", WeaponClass.TANK, 0.8, 5.5, 1200.0, 0.002),
 )
 
 
@@ -67,8 +70,10 @@ def pair_events(
     sigma_m: FloatArray,
     speed_tolerance: float = 0.06,
     max_tof_s: float = 300.0,
+    t_sigma_s: float | FloatArray = 0.05,
 ) -> Pairs:
-    """Pair launches with impacts (indices into the given event arrays)."""
+    """Pair launches with impacts (indices into the given event arrays). ``t_sigma_s``: origin-time
+    error, s: one value for the pair's difference, or one per event (combined in quadrature)."""
     li = np.flatnonzero(is_launch)
     ii = np.flatnonzero(is_impact)
     empty = Pairs(*(np.zeros(0, np.int64),) * 3, np.zeros(0))
@@ -86,8 +91,13 @@ def pair_events(
     dt = t0[b] - t0[a]
     dist = np.hypot(x[b] - x[a], y[b] - y[a])
     speed = dist / dt
-    # Speed uncertainty from the two positions (and 0.05 s of origin-time error).
-    rel_sigma = np.hypot(np.hypot(sigma_m[a], sigma_m[b]) / np.maximum(dist, 1.0), 0.05 / dt)
+    # Speed uncertainty from the two positions and the two origin times.
+    if np.ndim(t_sigma_s) == 0:
+        t_pair: float | FloatArray = float(t_sigma_s)
+    else:
+        ts = np.asarray(t_sigma_s, dtype=float)
+        t_pair = np.hypot(ts[a], ts[b])
+    rel_sigma = np.hypot(np.hypot(sigma_m[a], sigma_m[b]) / np.maximum(dist, 1.0), t_pair / dt)
     best = np.full(a.size, np.inf)
     fam = np.full(a.size, -1, np.int64)
     for k, w in enumerate(BALLISTICS):

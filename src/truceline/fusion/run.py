@@ -29,21 +29,22 @@ from truceline.core import (
     Attribution,
     Event,
     GeoUncertainty,
-    Incident,
     NoiseModel,
     Position,
     Provenance,
-    TimeWindow,
 )
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
 from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate_quiet
 from truceline.fusion.evidence import Evidence, EvidenceParams, source_evidence
+from truceline.fusion.incidents import build_incidents, made_provenance
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
+from truceline.fusion.missions import Located
 from truceline.fusion.mixed import SourceTest, single_source_test
 from truceline.fusion.pairing import BALLISTICS, pair_events
 from truceline.fusion.parts import associate_parts
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine, refine_merged
 from truceline.fusion.side import first_party_probability, gross_error_mix
+from truceline.fusion.untangle import untangle
 from truceline.io.jsonl import write_records
 
 FloatArray = NDArray[np.float64]
@@ -230,6 +231,12 @@ def fuse_input(
         events, ref = [events[i] for i in keep], ref.take(keep)
     timings_s["evidence"] = time.perf_counter() - t
     t = time.perf_counter()
+    if events:
+        lo = kind_log_odds(inp, ref.det, ref.fit.inlier)
+        kinds = np.where(lo > params.kind_log_odds, 0, np.where(lo < -params.kind_log_odds, 1, 2))
+        events, ref = untangle(inp, events, ref, kinds, params.noise)
+    timings_s["untangle"] = time.perf_counter() - t
+    t = time.perf_counter()
     records = build_records(inp, agr, events, ref, params, assoc, tag, evidence.take(keep))
     timings_s["attribute_and_pair"] = time.perf_counter() - t
     return records, events
@@ -317,8 +324,23 @@ def build_records(
     sure_launch = lo > params.lone_launch_log_odds
     # Nor is a launch blamed on a party within the line's own uncertainty of it.
     deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
-    incidents = _incidents(out_events, pairs, kinds, sure_launch, deep, made, prov_params)
+    located = Located(kinds, fit.x, fit.y, fit.t0, cov, ref.det, inp.det_sensor, inp.det_t)
+    prov = made_provenance(made, VERSION, prov_params)
+    incidents = build_incidents(out_events, located, pairs, sure_launch & deep & (kinds == 0), _to_geo(inp, ref), prov)
     return {"events": out_events, "incidents": incidents}
+
+
+def _to_geo(inp: FusionInput, ref: Refined) -> Callable[[float, float, FloatArray], tuple[float, float, FloatArray]]:
+    """Grid point and covariance (grid m²) -> lon, lat and covariance east/north in m² (a fire mission's areas)."""
+    k_scale = float(np.median(ref.k)) if ref.k.size else 1.0
+
+    def to_geo(x: float, y: float, c: FloatArray) -> tuple[float, float, FloatArray]:
+        lon, lat = inp.proj.inverse(np.array([x]), np.array([y]))
+        cr, sr = _rotation(inp, np.array([x]), np.array([y]))
+        r = np.array([[cr[0], -sr[0]], [sr[0], cr[0]]])
+        return float(lon[0]), float(lat[0]), r @ c @ r.T / k_scale**2
+
+    return to_geo
 
 
 def _attribution(
@@ -430,61 +452,3 @@ def _side_attribution(
                 ),
             )
     return Attribution()
-
-
-def _incidents(
-    events: list[Event],
-    pairs: Any,
-    kinds: NDArray[np.int64],
-    sure_launch: NDArray[np.bool_],
-    deep: NDArray[np.bool_],
-    made: dt.datetime,
-    prov_params: dict[str, Any],
-) -> list[Incident]:
-    prov = Provenance(
-        algorithm="fusion.pairing.tof", algorithm_version=VERSION, parameters=prov_params, created_at=made
-    )
-    out = []
-    paired: set[int] = set()
-    for li, ii, fam in zip(pairs.launch.tolist(), pairs.impact.tolist(), pairs.ballistic.tolist(), strict=True):
-        launch, impact = events[li], events[ii]
-        paired.update((li, ii))
-        out.append(
-            Incident(
-                id=f"inc-{launch.id}",
-                event_ids=(launch.id, impact.id),
-                launch_event_id=launch.id,
-                impact_event_id=impact.id,
-                weapon_class=BALLISTICS[fam].weapon_class,
-                window=TimeWindow(start=launch.origin_time, end=impact.origin_time),
-                attribution=_fired_by(launch) if deep[li] and sure_launch[li] else Attribution(),
-                provenance=prov.model_copy(update={"inputs": (launch.id, impact.id)}),
-            )
-        )
-    for i, ev in enumerate(events):
-        if i in paired:
-            continue
-        out.append(
-            Incident(
-                id=f"inc-{ev.id}",
-                event_ids=(ev.id,),
-                launch_event_id=ev.id if kinds[i] == 0 else None,
-                window=TimeWindow(start=ev.origin_time, end=ev.origin_time),
-                attribution=_fired_by(ev) if kinds[i] == 0 and sure_launch[i] and deep[i] else Attribution(),
-                provenance=prov.model_copy(update={"inputs": (ev.id,)}),
-            )
-        )
-    return out
-
-
-def _fired_by(launch: Event) -> Attribution:
-    """An incident's origin-area attribution: the side its launch was located on, if attributed."""
-    a = launch.attribution
-    if a.party is None:
-        return Attribution()
-    return Attribution(
-        level=AttributionLevel.ORIGIN_AREA,
-        party=a.party,
-        probability=a.probability,
-        evidence=(f"launch {launch.id}: {a.evidence[0]}",),
-    )

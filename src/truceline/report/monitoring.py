@@ -23,6 +23,7 @@ from truceline.report.sections import View
 from truceline.report.text import (
     LEVEL_LABELS,
     count_phrase,
+    finding_weapon,
     join_and,
     local_time,
     number,
@@ -333,7 +334,7 @@ def _site_rows(view: View, region: Callable[[Violation], str]) -> list[_Row]:
             view.place(v0.position.lon_deg, v0.position.lat_deg),
             ", ".join(sorted({region(v) for v in group})),
             _tally([weapon_label(v.weapon_class.value if v.weapon_class else None) for v in group]) if not single
-            else weapon_label(v0.weapon_class.value if v0.weapon_class else None),
+            else finding_weapon(v0),
             view.grade(v0) if single else _tally([view.grade(v, probability=False) for v in group]),
             v0.status.value if single else _tally([v.status.value for v in group]),
             view.ref(v0) if single else f"{view.ref(v0)}, ...",
@@ -351,7 +352,7 @@ def _attributed_rows(view: View, region: Callable[[Violation], str]) -> list[_Ro
             rows.append((v.time, [
                 view.t(v.time), _rule_title(_family(v)),
                 view.place(v.position.lon_deg, v.position.lat_deg), region(v),
-                weapon_label(v.weapon_class.value if v.weapon_class else None), view.grade(v), v.status.value,
+                finding_weapon(v), view.grade(v), v.status.value,
                 view.ref(v),
             ]))  # fmt: skip
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from truceline.adjudicate.aggregates import NO_SECTOR, OUTSIDE
@@ -105,6 +106,16 @@ def kind_label(kind: str, n: int = 2) -> str:
 def weapon_label(value: str | None) -> str:
     """Label of a weapon class (``-`` for none)."""
     return WEAPON_LABELS.get(value or "unspecified", (value or "").replace("_", " "))
+
+
+def finding_weapon(v: Any) -> str:
+    """A finding's weapon, with its rounds when it stands for a fire mission: ``MLRS, 30 rounds (17-41)``."""
+    label = weapon_label(v.weapon_class.value if v.weapon_class else None)
+    r = v.rounds
+    if r.high <= 1:
+        return label
+    span = f" ({r.low}-{r.high})" if r.low != r.high else ""
+    return f"{label}, {r.best} rounds{span}"
 
 
 def number(value: object) -> float:

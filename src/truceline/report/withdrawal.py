@@ -11,7 +11,7 @@ from typing import Any
 
 from truceline.core import Violation
 from truceline.report.model import Section, Table
-from truceline.report.text import count_phrase, join_and, number, weapon_label, weapon_phrase
+from truceline.report.text import count_phrase, finding_weapon, join_and, number, weapon_label, weapon_phrase
 from truceline.report.view import View
 
 __all__ = ["withdrawal_section"]
@@ -58,7 +58,7 @@ def _sightings(view: View, sec: Section, sight: list[Violation]) -> None:
         rows.append(
             [
                 view.t(v.time),
-                weapon_label(v.weapon_class.value if v.weapon_class else None),
+                finding_weapon(v),
                 sum(counts.get(o, 1) for o in v.observation_ids) or 1,
                 view.place(v.position.lon_deg, v.position.lat_deg),
                 number(p.get("distance_km")),

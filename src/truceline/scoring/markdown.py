@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from truceline.scoring.missions import MissionScore
 from truceline.scoring.sections import (
     ATTR_COLS,
     VERDICT_COLS,
@@ -37,6 +38,8 @@ class CardSections(Protocol):
     def incidents(self) -> IncidentScore: ...
     @property
     def violations(self) -> ViolationScore: ...
+    @property
+    def missions(self) -> MissionScore: ...
     @property
     def claims(self) -> ClaimScore: ...
     @property
@@ -79,6 +82,7 @@ def markdown(card: CardSections) -> str:
     out += _events_md(card.events)
     out += _side_md(card.side_of_line)
     out += _incidents_md(card.incidents)
+    out += card.missions.markdown_lines()
     out += _violations_md(card.violations)
     out += _claims_md(card.claims)
     return "\n".join(out).rstrip() + "\n"

@@ -228,8 +228,8 @@ def _score_incidents(truth: TruthSet, result: ResultSet, m: Matching) -> Inciden
             if hit is not None and hit.id not in claimed:
                 claimed.add(hit.id)
                 correct += 1
-        linked = {
-            event_incident[r2t[e]].id: event_incident[r2t[e]]
+        linked = {  # by fire mission where the truth has them (a mission's rounds are one incident)
+            (event_incident[r2t[e]].salvo_id or event_incident[r2t[e]].id): event_incident[r2t[e]]
             for e in (*inc.event_ids, inc.launch_event_id, inc.impact_event_id)
             if e is not None and e in r2t and r2t[e] in event_incident
         }
@@ -292,7 +292,9 @@ def _family_score(
 
 def _score_violations(truth: TruthSet, result: ResultSet, gates: Gates, ref_us: int) -> ViolationScore:
     tv = truth.violations or ()
-    rv = result.violations or ()
+    # Per round: a finding that stands for a fire mission counts as its best count of rounds (the truth
+    # has one violation per round), each copy matched on its own.
+    rv = tuple(v for v in result.violations or () for _ in range(max(1, v.rounds.best)))
     r_family = [v.rule_id.split(".")[0] for v in rv]
     extra = sorted(({v.family for v in tv} | set(r_family)) - set(FAMILIES))
     families = [*FAMILIES, *extra]

@@ -7,7 +7,8 @@ gate (optimally, :mod:`truceline.scoring.matching`), then every section is score
    error, 95% ellipse coverage, association purity;
 2. side-of-line attribution of matched events: confusion, wrong-party rate, correct side beyond
    2 km from the line;
-3. incidents: launch-impact pairing, incident attribution and wrong blame;
+3. incidents: launch-impact pairing, incident attribution and wrong blame; fire missions found,
+   whole, counted and blamed (:mod:`truceline.scoring.missions`);
 4. violations per rule family: precision, recall, F1, wrong party;
 5. claims: verdict accuracy, confusion, false flags corroborated (must be 0).
 
@@ -50,6 +51,7 @@ from truceline.scoring.metrics import (
     _score_violations,
     _us,
 )
+from truceline.scoring.missions import MissionScore, score_missions
 from truceline.scoring.sections import (
     DEFAULT_GATES,
     ClaimScore,
@@ -69,6 +71,7 @@ __all__ = [
     "EventScore",
     "Gates",
     "IncidentScore",
+    "MissionScore",
     "ResultSet",
     "ScoreInputError",
     "Scorecard",
@@ -97,6 +100,7 @@ class Scorecard:
     incidents: IncidentScore
     violations: ViolationScore
     claims: ClaimScore
+    missions: MissionScore = field(default=MissionScore(has_truth=False, all=None, multi=None))
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,6 +110,7 @@ class Scorecard:
             "events": self.events.to_dict(),
             "side_of_line": self.side_of_line.to_dict(),
             "incidents": self.incidents.to_dict(),
+            "missions": self.missions.to_dict(),
             "violations": self.violations.to_dict(),
             "claims": self.claims.to_dict(),
             "notes": list(self.notes),
@@ -160,6 +165,7 @@ def score(truth: TruthSet, result: ResultSet, gates: Gates = DEFAULT_GATES) -> S
         incidents=_score_incidents(truth, result, m),
         violations=_score_violations(truth, result, gates, ref_us),
         claims=_score_claims(truth, result),
+        missions=score_missions(truth, result, m),
         notes=tuple(notes),
     )
 

@@ -304,6 +304,11 @@ def redact_record(props: dict[str, Any], who: Viewer, precision: str, *, positio
         out[position_key] = None if p is None else {"lon_deg": p[0], "lat_deg": p[1]}
     if uncertainty_key in out:
         out[uncertainty_key] = None if precision == WITHHELD else _coarse_uncertainty(out[uncertainty_key], precision)
+    for key in ("launch_area", "impact_area"):  # a fire mission's areas, as its point
+        area = out.get(key)
+        if isinstance(area, dict) and isinstance(area.get("position"), dict):
+            a = redact_record(area, who, precision, uncertainty_key="uncertainty")
+            out[key] = None if a.get("position") is None else a
     if isinstance(out.get("rule_parameters"), dict):
         out["rule_parameters"] = _coarse_params(out["rule_parameters"], precision)
     if isinstance(out.get("provenance"), dict):
@@ -342,6 +347,7 @@ def public_violation(v: Any, status: str, public_id: str, precision: str) -> dic
         "place_detail": None if place is None else place.as_json(),
         "violation_kind": None if v.violation_kind is None else v.violation_kind.value,
         "weapon_class": None if v.weapon_class is None else v.weapon_class.value,
+        "rounds": {"low": v.rounds.low, "best": v.rounds.best, "high": v.rounds.high},
         "attribution": {
             "level": att.level.value,
             "party": None if att.party is None else att.party.value,

@@ -125,7 +125,8 @@ def _incident_points(inc: Incident, events: Mapping[str, Event]) -> tuple[Event 
 
 def incident_precisions(incs: Sequence[Incident], events: Mapping[str, Event], view: View,
                         agreement: Agreement | None) -> list[dict[str, str]]:  # fmt: skip
-    """Per incident, the precision of its ``launch``, ``impact`` and ``main`` points for the view."""
+    """Per incident, the precision of its ``launch``, ``impact`` and ``main`` points for the view (and of a
+    fire mission's ``launch_area`` and ``impact_area``)."""
     keys, parties, lon, lat, times = [], [], [], [], []
     for i, inc in enumerate(incs):
         for key, e in zip(("launch", "impact", "main"), _incident_points(inc, events), strict=True):
@@ -135,6 +136,14 @@ def incident_precisions(incs: Sequence[Incident], events: Mapping[str, Event], v
                 lon.append(e.position.lon_deg)
                 lat.append(e.position.lat_deg)
                 times.append(e.origin_time)
+        for key in ("launch_area", "impact_area"):  # a fire mission's areas: judged where their centres are
+            area = getattr(inc, key)
+            if area is not None:
+                keys.append((i, key))
+                parties.append(_party_of(inc))
+                lon.append(area.position.lon_deg)
+                lat.append(area.position.lat_deg)
+                times.append(inc.window.start)
     out: list[dict[str, str]] = [{} for _ in incs]
     for (i, key), p in zip(keys, precisions(view, agreement, parties, lon, lat, times), strict=True):
         out[i][key] = p
@@ -156,6 +165,11 @@ def _incident_feature(d: Derived, events: Mapping[str, Event], view: View, prec:
     props["launch"] = None if pl is None else list(pl)
     props["impact"] = None if pi is None else list(pi)
     props["ellipse"] = None if main is None else coarse_ellipse(_ellipse(main), prec["main"])
+    for key in ("launch_area", "impact_area"):  # a fire mission's areas, each at its own precision
+        area = getattr(inc, key)
+        if area is not None:
+            shown_area = redact_record(area.model_dump(mode="json"), view, prec[key], uncertainty_key="uncertainty")
+            props[key] = shown_area if shown_area.get("position") is not None else None
     for key, e, point in (("place", main, "main"), ("launch_place", launch, "launch")):
         if e is None:
             props[key], props[f"{key}_detail"] = None, None

@@ -92,8 +92,9 @@ function recAttr(f) { return props(f).attribution || { level: "unattributed" }; 
 function recWeapon(f) { return props(f).weapon_class || null; }
 function recTitle(f) {
   const p = props(f);
-  if (state.records === "violation") return p.rule_id || "violation";
-  return WEAPON_LABEL[p.weapon_class] || p.weapon_class || "incident";
+  const n = p.rounds && p.rounds.high > 1 ? ` · ${p.rounds.best} rounds` : "";
+  if (state.records === "violation") return (p.rule_id || "violation") + n;
+  return (WEAPON_LABEL[p.weapon_class] || p.weapon_class || "incident") + n;
 }
 function pointOf(f) {
   const p = props(f);

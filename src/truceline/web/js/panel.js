@@ -34,6 +34,26 @@ function ellipseText(e) {
   return e.semi_major_m > WIDE_ELLIPSE_M ? `${txt} <span class="warn">poorly constrained</span>` : txt;
 }
 
+// A fire mission's count: "30 rounds (17-41)"; null for a single round.
+function roundsText(r) {
+  if (!r || r.high <= 1) return null;
+  return `${esc(r.best)} rounds` + (r.low !== r.high ? ` <span class="muted">(${esc(r.low)}–${esc(r.high)})</span>` : "");
+}
+// A fire mission's launch or impact area: its centre and the semi-axes of its 95 % ellipse.
+function areaText(a) {
+  if (!a || !a.position) return null;
+  const u = a.uncertainty || {};
+  let axes = null;
+  if (u.cov_en_m2) {
+    const [[ee, en], [, nn]] = u.cov_en_m2;
+    const mid = (ee + nn) / 2, rad = Math.sqrt(((ee - nn) / 2) ** 2 + en * en);
+    axes = [Math.sqrt(Math.max(mid + rad, 0) * 5.991), Math.sqrt(Math.max(mid - rad, 0) * 5.991)];
+  } else if (u.sigma_m != null) {
+    axes = [u.sigma_m * Math.sqrt(5.991), u.sigma_m * Math.sqrt(5.991)];
+  }
+  return positionText(a.position) + (axes ? ` <span class="muted">95 % ${num(axes[0])} × ${num(axes[1])} m</span>` : "");
+}
+
 function eventCard(e) {
   const p = props(e);
   const unc = p.location_uncertainty || {};
@@ -131,7 +151,10 @@ function renderPanel(kind, id, rec, events, violations, audit) {
     html += `<h3>Incident</h3>` + kv([
       ["Time", `${esc(fmtTime(w.start, true))}${dur ? ` <span class="muted">(+${num(dur, 1)} s)</span>` : ""}`],
       ["Weapon class", esc(WEAPON_LABEL[p.weapon_class] || p.weapon_class)],
+      ["Fire mission", roundsText(p.rounds)],
       ["Where", p.place ? esc(p.place) : null],
+      ["Launch area", areaText(p.launch_area)],
+      ["Impact area", areaText(p.impact_area)],
       ["Launch", (p.launch ? positionText(p.launch) : p.launch_event_id ? `<span class="mono">${esc(p.launch_event_id)}</span>` : "—") +
         (p.launch_place && p.launch_place !== p.place ? `<br><span class="muted">${esc(p.launch_place)}</span>` : "")],
       ["Impact", p.impact ? positionText(p.impact) : p.impact_event_id ? `<span class="mono">${esc(p.impact_event_id)}</span>` : "—"],
@@ -146,6 +169,7 @@ function renderPanel(kind, id, rec, events, violations, audit) {
       ["Rule", `<span class="mono">${esc(p.rule_id)} v${esc(p.rule_version)}</span>`],
       ["Kind", esc(p.violation_kind)],
       ["Weapon class", esc(WEAPON_LABEL[p.weapon_class] || p.weapon_class)],
+      ["Fire mission", roundsText(p.rounds)],
       ["Where", p.place ? esc(p.place) : null],
       ["Position", positionText(p.position)],
       ["Confidence", p.confidence != null ? num(p.confidence, 2) : null],
