@@ -319,8 +319,9 @@ def test_flat_properties_are_the_json_apis_redacted_record_reshaped(client: Test
 def test_the_public_gets_the_whitelist_flat(client: TestClient) -> None:
     allowed = {"id", "rule_id", "rule_version", "time", "position_lon_deg", "position_lat_deg", "violation_kind",
                "weapon_class", "rounds_low", "rounds_best", "rounds_high", "attribution_level", "attribution_party",
-               "attribution_probability", "confidence", "status", "party", "family", "place", "place_detail", "place_detail_place_id", "place_detail_name",
-               "place_detail_name_uk", "place_detail_oblast", "place_detail_distance_km", "place_detail_bearing_deg",
+               "attribution_probability", "confidence", "status", "party", "family", "place", "place_detail",
+               "place_detail_place_id", "place_detail_name", "place_detail_name_uk", "place_detail_oblast",
+               "place_detail_distance_km", "place_detail_bearing_deg",
                "place_detail_direction"}  # fmt: skip
     for f in items(client, "/ogc/collections/violations/items")["features"]:
         assert set(f["properties"]) <= allowed and f["properties"]["id"].startswith("pub-")

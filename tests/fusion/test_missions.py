@@ -91,7 +91,9 @@ def test_a_fire_mission_across_the_line_is_one_finding_with_its_count(tmp_path, 
     assert not {e for w in others for e in w.event_ids} & set(mission.event_ids)
 
 
-def test_the_count_interval_is_the_located_rounds_to_the_loudest_sensor_plus_two_sigma():
+def test_the_count_is_the_nearest_sensors_median_within_the_located_rounds_and_the_highest_plus_two_sigma():
     assert count_rounds(1, []) == (1, 1, 1)
-    assert count_rounds(5, [28, 30, 29, 12]) == (5, 29, 41)  # ceil(30 + 2 sqrt 30) = 41
-    assert count_rounds(12, [3, 4]) == (12, 12, 12)  # never fewer than the rounds told apart
+    # (count, distance m): the five nearest say 29-30; a far sensor picked up strays (34), one missed most.
+    counts = [(30, 1000.0), (29, 2000.0), (30, 2500.0), (28, 3000.0), (29, 3500.0), (34, 9000.0), (12, 12000.0)]
+    assert count_rounds(5, counts) == (5, 29, 46)  # ceil(34 + 2 sqrt 34) = 46
+    assert count_rounds(12, [(3, 1.0), (4, 2.0)]) == (12, 12, 12)  # never fewer than the rounds told apart

@@ -121,11 +121,10 @@ def test_process_scores_like_a_batch_run_and_is_incremental(sim_day: Path, store
     assert card["claims"]["false_flags_corroborated"] == 0
     fam = card["violations"]["families"]
     # Per round: a fire mission's finding counts as its best count of rounds, so an over-count costs
-    # precision (when missions came in: 74 of 82 rounds matched in each of these families, counts off by
-    # one or two where a stray arrival fell in the mission's span) and the rounds of a salvo are found
-    # (recall 0.97 in each).
+    # precision, and the rounds of a salvo are found (fire across the line, when missions came in: 74 of
+    # 75 rounds claimed matched, 74 of 76 found).
     for family in ("fire_across_line", "withdrawal_zone"):
-        assert fam[family]["precision"] > 0.86 and fam[family]["recall"] > 0.95, family
+        assert fam[family]["precision"] > 0.9 and fam[family]["recall"] > 0.95, family
     assert card["missions"]["multi_round"]["f1"] > 0.9 and card["missions"]["multi_round"]["count_coverage"] > 0.9
     # Nothing new: nothing to do.
     s2 = process(store, agr)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,22 @@ from truceline.fusion.pairing import BALLISTICS, Pairs
 FloatArray = NDArray[np.float64]
 #: Grid (x, y, covariance in grid m²) -> (lon, lat, covariance east/north in m²).
 ToGeo = Callable[[float, float, FloatArray], tuple[float, float, FloatArray]]
+#: Grid (x, y, covariance in grid m², origin time s) -> (P(first party), signed distance to the line, km).
+AreaSide = Callable[[float, float, FloatArray, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class MissionBlame:
+    """What blame needs: ``blameable[i]`` (event ``i`` is a sure launch far enough from the line to carry its
+    side), the side of a launch area (P of ``parties[0]``'s area, and the distance signed towards it), and
+    the probability and margin an attribution needs."""
+
+    blameable: NDArray[np.bool_]
+    area_side: AreaSide
+    probability: float
+    margin_km: float
+    parties: tuple[str, ...]
+
 
 ALGORITHM = "fusion.missions"
 
@@ -46,20 +63,19 @@ def build_incidents(
     events: list[Event],
     located: Located,
     pairs: Pairs,
-    blameable: NDArray[np.bool_],
+    blame: MissionBlame,
     to_geo: ToGeo,
     provenance: Provenance,
     params: MissionParams | None = None,
 ) -> list[Incident]:
-    """One incident per mission. ``blameable[i]``: event ``i`` is a sure launch far enough from the
-    line to carry its side (fusion.run's ``sure_launch & deep``)."""
+    """One incident per mission (see :class:`MissionBlame` for what blame needs)."""
     out = []
     pair_of = dict(zip(pairs.launch.tolist(), pairs.impact.tolist(), strict=True))
     for m in build_missions(located, pairs, params):
         if _single_round(m, pair_of):
-            out.append(_round_incident(events, m, pairs, blameable, provenance))
+            out.append(_round_incident(events, m, pairs, blame.blameable, provenance))
         else:
-            out.append(_mission_incident(events, located, m, blameable, to_geo, provenance))
+            out.append(_mission_incident(events, located, m, blame, to_geo, provenance))
     return out
 
 
@@ -105,7 +121,7 @@ def _mission_incident(
     events: list[Event],
     located: Located,
     m: Mission,
-    blameable: NDArray[np.bool_],
+    blame: MissionBlame,
     to_geo: ToGeo,
     prov: Provenance,
 ) -> Incident:
@@ -125,7 +141,7 @@ def _mission_incident(
         impact_area=_geo_area(located, m.impact_area, to_geo),
         weapon_class=wclass,
         window=TimeWindow(start=min(times), end=max(times)),
-        attribution=_mission_blame(events, m, launch, blameable, best),
+        attribution=_mission_blame(events, located, m, launch, blame),
         provenance=prov.model_copy(
             update={
                 "algorithm": ALGORITHM,
@@ -155,9 +171,12 @@ def _geo_area(located: Located, area: tuple[float, float, FloatArray] | None, to
 
 
 def _mission_blame(
-    events: list[Event], m: Mission, launch: int | None, blameable: NDArray[np.bool_], rounds: int
+    events: list[Event], located: Located, m: Mission, launch: int | None, blame: MissionBlame
 ) -> Attribution:
-    if launch is None or not blameable[launch]:
+    """The best-located launch's side, if the launch area agrees: every attributed launch names that party,
+    and the area (its centre, with its ellipse: the battery's error and its guns' spread) lies on that side
+    with the probability an attribution needs, at least the blame margin from the line."""
+    if launch is None or not blame.blameable[launch]:
         return Attribution()
     base = fired_by(events[launch])
     if base.party is None:
@@ -170,9 +189,26 @@ def _mission_blame(
                 f"({', '.join(sorted(p.value for p in others if p))})",
             )
         )
+    where = ""
+    if m.launch_area is not None:
+        x, y, cov = m.launch_area
+        p_first, dist = blame.area_side(x, y, cov, float(located.t0[m.launch].min()))
+        first = base.party.value == blame.parties[0]
+        p_party, inside = (p_first, dist) if first else (1.0 - p_first, -dist)
+        if not (p_party >= blame.probability and inside >= blame.margin_km):
+            return Attribution(
+                evidence=(
+                    f"not attributed: the launch area of this fire mission ({m.launch.size} launches located) is "
+                    f"{abs(dist):.2f} km from the line, P(side)={p_party:.4f} (needs {blame.probability} and "
+                    f"{blame.margin_km} km)",
+                )
+            )
+        where = f"launch area {abs(dist):.2f} km inside, P(side)={p_party:.4f}; "
     return base.model_copy(
         update={
-            "evidence": (f"fire mission of {rounds} rounds ({m.launch.size} launches located); {base.evidence[0]}",)
+            "evidence": (
+                f"fire mission of {m.rounds[1]} rounds ({m.launch.size} launches located); {where}{base.evidence[0]}",
+            )
         }
     )
 

@@ -14,9 +14,11 @@ the mission out of them:
 3. **Count.** Rounds heard but not told apart are counted from the arrivals: at every sensor that
    holds at least two of the side's rounds, the travel time is known from them (no weather needed),
    and the detections in the side's span, widened by one interval, that no other event holds are
-   counted. The count is ``low`` = the rounds located, ``best`` = the median of the three highest
-   sensors' counts, ``high`` = the highest sensor count plus two Poisson sigmas of it (a sensor can
-   miss rounds, and pick up a stray arrival). Two sides of one mission pool their sensors.
+   counted. The count is ``low`` = the rounds located, ``best`` = the median count of the five sensors
+   nearest the side (the loudest: they miss fewest rounds, and a stray arrival from a source elsewhere
+   is no likelier there than anywhere), ``high`` = the highest sensor count plus two Poisson sigmas of
+   it (a sensor can miss rounds, and pick up a stray arrival). Two sides of one mission pool their
+   sensors.
 
 Everything here is a function of the located events and the detections: no simulator constant.
 """
@@ -64,6 +66,7 @@ class Located:
     det: IntArray  # (n, S) detection index, -1 padding; inliers only
     det_sensor: IntArray
     det_t: FloatArray
+    sensor_xy: FloatArray  # (n_sensors, 2) grid metres
 
 
 @dataclass(frozen=True)
@@ -203,9 +206,9 @@ def owners(ev: Located) -> IntArray:
     return out
 
 
-def sensor_counts(ev: Located, m: IntArray, own: IntArray) -> dict[int, tuple[int, float, float]]:
+def sensor_counts(ev: Located, m: IntArray, own: IntArray) -> dict[int, tuple[int, float, float, float]]:
     """Rounds heard at each sensor holding two or more of the side's rounds, with the window counted
-    (see the module's 3.): sensor -> (count, start, end)."""
+    and the sensor's distance from the side (see the module's 3.): sensor -> (count, start, end, metres)."""
     dets = ev.det[m]
     rows, cols = np.nonzero(dets >= 0)
     d = dets[rows, cols]
@@ -227,29 +230,34 @@ def sensor_counts(ev: Located, m: IntArray, own: IntArray) -> dict[int, tuple[in
         start, end = t_first + tau - widen, t_last + tau + widen
         a, b = np.searchsorted(times[lo_i:hi_i], [start, end])
         held = own[order[lo_i + a : lo_i + b]]
-        out[s] = (int(np.sum((held < 0) | np.isin(held, list(side)))), start, end)
+        far = math.hypot(float(ev.sensor_xy[s, 0] - ev.x[m].mean()), float(ev.sensor_xy[s, 1] - ev.y[m].mean()))
+        out[s] = (int(np.sum((held < 0) | np.isin(held, list(side)))), start, end, far)
     return out
 
 
-def clean_counts(launch: dict[int, tuple[int, float, float]], impact: dict[int, tuple[int, float, float]]) -> list[int]:
-    """The counts of sensors where the launch train and the impact train do not overlap (where they
-    do, a sensor's window holds arrivals of both)."""
+Counts = dict[int, tuple[int, float, float, float]]
+
+
+def clean_counts(launch: Counts, impact: Counts) -> list[tuple[int, float]]:
+    """``(count, distance)`` of the sensors where the launch train and the impact train do not overlap
+    (where they do, a sensor's window holds arrivals of both)."""
     out = []
     for mine, other in ((launch, impact), (impact, launch)):
-        for s, (n, a, b) in mine.items():
+        for s, (n, a, b, far) in mine.items():
             o = other.get(s)
             if o is None or b < o[1] or o[2] < a:
-                out.append(n)
+                out.append((n, far))
     return out
 
 
-def count_rounds(located: int, counts: list[int]) -> tuple[int, int, int]:
-    """``(low, best, high)`` rounds from the rounds located and the sensors' counts (module's 3.)."""
+def count_rounds(located: int, counts: list[tuple[int, float]], nearest: int = 5) -> tuple[int, int, int]:
+    """``(low, best, high)`` rounds from the rounds located and the sensors' ``(count, distance)`` (module's 3.)."""
     if not counts:
         return located, located, located
-    top = sorted(counts, reverse=True)
-    best = max(located, round(float(np.median(top[:3]))))
-    high = max(best, math.ceil(top[0] + 2.0 * math.sqrt(top[0])))
+    near = [n for n, _ in sorted(counts, key=lambda c: c[1])[:nearest]]
+    best = max(located, round(float(np.median(near))))
+    top = max(n for n, _ in counts)
+    high = max(best, math.ceil(top + 2.0 * math.sqrt(top)))
     return min(located, best), best, high
 
 

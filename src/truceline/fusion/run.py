@@ -36,7 +36,7 @@ from truceline.core import (
 from truceline.core.enums import AttributionLevel, EventKind, Party, WeaponClass
 from truceline.fusion.associate import ALGORITHM, VERSION, AssocParams, associate_quiet
 from truceline.fusion.evidence import Evidence, EvidenceParams, source_evidence
-from truceline.fusion.incidents import build_incidents, made_provenance
+from truceline.fusion.incidents import AreaSide, MissionBlame, build_incidents, made_provenance
 from truceline.fusion.inputs import FusionInput, grid_north_deg, load_inputs
 from truceline.fusion.missions import Located
 from truceline.fusion.mixed import SourceTest, single_source_test
@@ -319,15 +319,46 @@ def build_records(
                 ),
             )
         )
-    # A lone launch blames its side only when the launch signature is unambiguous (an impact taken
-    # for a launch would blame the victim).
-    sure_launch = lo > params.lone_launch_log_odds
-    # Nor is a launch blamed on a party within the line's own uncertainty of it.
-    deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
-    located = Located(kinds, fit.x, fit.y, fit.t0, cov, ref.det, inp.det_sensor, inp.det_t)
+    located = Located(kinds, fit.x, fit.y, fit.t0, cov, ref.det, inp.det_sensor, inp.det_t, _sensor_xy(inp))
     prov = made_provenance(made, VERSION, prov_params)
-    incidents = build_incidents(out_events, located, pairs, sure_launch & deep & (kinds == 0), _to_geo(inp, ref), prov)
+    blame = _blame(inp, agr, params, lo, dist_km, kinds)
+    incidents = build_incidents(out_events, located, pairs, blame, _to_geo(inp, ref), prov)
     return {"events": out_events, "incidents": incidents}
+
+
+def _blame(
+    inp: FusionInput,
+    agr: Agreement,
+    params: FusionParams,
+    lo: FloatArray,
+    dist_km: FloatArray,
+    kinds: NDArray[np.int64],
+) -> MissionBlame:
+    """What an incident's blame needs. A lone launch blames its side only when the launch signature is
+    unambiguous (an impact taken for a launch would blame the victim), and never within the line's own
+    uncertainty of it (``blame_margin_km``); a fire mission's launch area must agree too."""
+    sure_launch = lo > params.lone_launch_log_odds
+    deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
+    return MissionBlame(sure_launch & deep & (kinds == 0), _area_side(inp, agr, params), params.attribute_probability,
+                        params.blame_margin_km, tuple(agr.parties))  # fmt: skip
+
+
+def _sensor_xy(inp: FusionInput) -> FloatArray:
+    """The sensors' grid positions, ``(n, 2)`` metres."""
+    return np.column_stack([inp.sensors.x, inp.sensors.y])
+
+
+def _area_side(inp: FusionInput, agr: Agreement, params: FusionParams) -> AreaSide:
+    """A fire mission's launch area judged as a point: P(first party) and the signed distance (km) of its
+    centre with its ellipse, mixed with the chance of a gross mislocation a crowded event has (a mission
+    is crowded by definition)."""
+
+    def side(x: float, y: float, cov: FloatArray, t0: float) -> tuple[float, float]:
+        p0, d = first_party_probability(agr, inp.proj, [inp.time_of(t0)], np.array([x]), np.array([y]), cov[None])
+        p = gross_error_mix(p0, d, np.array([params.gross_rate_small]), params.gross_sigma_km)
+        return float(p[0]), float(d[0])
+
+    return side
 
 
 def _to_geo(inp: FusionInput, ref: Refined) -> Callable[[float, float, FloatArray], tuple[float, float, FloatArray]]:

@@ -82,7 +82,8 @@ def untangle(
 
 def _located(inp: FusionInput, ref: Refined, kinds: IntArray) -> Located:
     det = np.where(ref.fit.inlier & (ref.det >= 0), ref.det, -1)
-    return Located(kinds, ref.fit.x, ref.fit.y, ref.fit.t0, ref.fit.cov_xy, det, inp.det_sensor, inp.det_t)
+    sensor_xy = np.column_stack([inp.sensors.x, inp.sensors.y])
+    return Located(kinds, ref.fit.x, ref.fit.y, ref.fit.t0, ref.fit.cov_xy, det, inp.det_sensor, inp.det_t, sensor_xy)
 
 
 def _groups(ev: Located, mission: MissionParams) -> list[IntArray]:

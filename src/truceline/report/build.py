@@ -307,7 +307,8 @@ def _method_section(d: DayData, opts: BulletinOptions) -> Section:
         f"Reporting day: {_day_rule(d)}; the OSCE Special Monitoring Mission's cut-off was 19:30 Kyiv time. "
         "Times in tables are local to that zone.",
         "Ceasefire violations are counted in rounds: each located explosion or firing (an event of the sensor "
-        "network) and each violation a patrol reported that no finding cites. Findings are violations of the "
+        "network), the rounds of a fire mission heard but not located (a ripple's count less the rounds located), "
+        "and each violation a patrol reported that no finding cites. Findings are violations of the "
         "agreement's provisions made by its registered rules; a finding and a ceasefire violation are different "
         "units and are never added together. Claims are counted apart and only receive verdicts.",
         f"Parties, as the agreement names them: {parties}. Party codes in tables name the area a point lies in "

@@ -8,7 +8,8 @@ Everything derived is read as it stands now, with the analysts' reviewed status
 Two counts are kept apart, as the design asks:
 
 - **ceasefire violations**, counted as the OSCE Special Monitoring Mission counted them: every
-  located explosion or firing of the sensor network (an event, ``count.best`` rounds each), plus
+  located explosion or firing of the sensor network (an event, ``count.best`` rounds each; a fire
+  mission's rounds heard but not located are added to its best-located launch and impact), plus
   every violation a patrol reported that no finding cites as evidence (so a patrol's report of a
   round the sensors located is not counted twice);
 - **findings**: violations of the agreement's provisions, each found by a rule
@@ -32,8 +33,10 @@ from truceline.agreement import Agreement, LineVersion, NoLineInForce
 from truceline.core import (
     Claim,
     ClaimAssessment,
+    CountRange,
     Event,
     FreedomOfMovementRestriction,
+    Incident,
     ObserverReport,
     Sensor,
     SensorStatusReport,
@@ -264,6 +267,30 @@ def _derived(store: Store, kind: str, since: dt.datetime | None = None, until: d
 MAX_TALLY = 2**53
 
 
+def with_mission_rounds(events: Sequence[Event], incidents: Sequence[Incident]) -> list[Event]:
+    """The events, with a fire mission's rounds heard but not located counted on its best-located launch and
+    impact: a mission of 30 rounds of which 26 impacts were located counts 30 launches and 30 explosions
+    of impacts, as a patrol that heard the ripple would have (the rounds told apart are counted once each)."""
+    by_id = {e.id: e for e in events}
+    extra: dict[str, tuple[int, int]] = {}
+    for inc in incidents:
+        if inc.rounds.best <= 1:
+            continue
+        for kind, rep in ((EventKind.LAUNCH, inc.launch_event_id), (EventKind.IMPACT, inc.impact_event_id)):
+            located = sum(1 for i in inc.event_ids if i in by_id and by_id[i].kind is kind)
+            if rep in by_id and inc.rounds.best > located:
+                b, h = extra.get(rep, (0, 0))
+                extra[rep] = (b + inc.rounds.best - located, h + inc.rounds.high - located)
+    out = []
+    for e in events:
+        if e.id not in extra:
+            out.append(e)
+            continue
+        (b, h), c = extra[e.id], e.count
+        out.append(e.model_copy(update={"count": CountRange(low=c.low, best=c.best + b, high=c.high + h)}))
+    return out
+
+
 def _daily_tallies(
     cut: CutOff, days: list[dt.date], events: Sequence[Event], reports: Sequence[ObserverReport]
 ) -> dict[dt.date, tuple[int, int]]:
@@ -309,7 +336,10 @@ def load_day(
 
     trend_v = cast(list[Violation], _derived(store, "violation", t_lo, end))
     violations = sorted((v for v in trend_v if v.time >= start), key=lambda v: (v.time, v.id))
-    trend_ev = cast(list[Event], _derived(store, "event", t_lo, end))
+    trend_ev = with_mission_rounds(
+        cast(list[Event], _derived(store, "event", t_lo, end)),
+        cast(list[Incident], _derived(store, "incident", t_lo, end)),
+    )
     events = sorted((e for e in trend_ev if e.origin_time >= start), key=lambda e: (e.origin_time, e.id))
     trend_reports = cast(list[ObserverReport], _records(store, "observer_report", t_lo, end))
     reports = [r for r in trend_reports if r.time >= start]
