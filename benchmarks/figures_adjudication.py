@@ -182,11 +182,13 @@ def _missions_table(res: dict[str, Any]) -> str:
             f"`{name}`", num(multi.get("n_truth_detectable")), num(multi.get("n_result")),
             num(multi.get("precision"), ".3f"), num(multi.get("recall"), ".3f"), num(multi.get("f1"), ".3f"),
             num(multi.get("split")), num(multi.get("mixed")), num(multi.get("count_coverage"), ".3f"),
-            num(multi.get("paired_precision"), ".3f"), num(multi.get("wrong_party")),
+            num(multi.get("paired_precision"), ".3f"),
+            f"{num(multi.get('wrong_party'))} / {num((every or {}).get('blamed_phantoms'))}",
             num((every or {}).get("f1"), ".3f"),
         ])  # fmt: skip
     head = ["scenario", "missions (2+ rounds, detectable)", "result incidents", "precision", "recall", "F1", "split",
-            "mixed", "count low-high holds truth", "launch and impact of one mission", "wrong party",
+            "mixed", "count low-high holds truth", "launch and impact of one mission",
+            "wrong party / phantoms blaming a party (any incident)",
             "F1, every mission"]  # fmt: skip
     all_met = verdict(None if measured == 0 else met == measured)
     goal = (

@@ -86,7 +86,7 @@ def test_one_incident_per_mission_found_counted_and_blamed():
     assert every["precision"] == 0.6667 and every["recall"] == 1.0
     assert (every["counted"], every["count_held"]) == (2, 2)  # 2 <= 3 <= 5 and 1 <= 1 <= 1
     assert (every["n_paired"], every["paired_one_mission"]) == (2, 2)
-    assert (every["n_blamed"], every["wrong_party"]) == (2, 1)  # M2 was RU's
+    assert (every["n_blamed"], every["wrong_party"], every["blamed_phantoms"]) == (2, 1, 0)  # M2 was RU's
     # Two rounds and more: M1 (found) and M3 (never heard); the one-round phantom does not count.
     assert (multi["n_truth"], multi["n_truth_detectable"], multi["n_result"], multi["hits"]) == (2, 1, 1, 1)
     assert "## Fire missions" in card.to_markdown()

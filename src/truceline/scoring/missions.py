@@ -12,7 +12,8 @@ two rounds or more:
 - ``split``: truth missions two or more result incidents stand for;
 - ``count_coverage``: result incidents, alone for their mission, whose rounds low..high hold its true count;
 - ``paired_precision``: result incidents with a launch and an impact whose two are of one mission;
-- ``wrong_party``: blamed result incidents whose mission was fired by the other party.
+- ``wrong_party``: blamed result incidents whose mission was fired by the other party;
+- ``blamed_phantoms``: phantoms that name a party (a party blamed for a mission nobody fired).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class MissionTally:
     paired_one_mission: int
     n_blamed: int
     wrong_party: int
+    blamed_phantoms: int
 
     def to_dict(self) -> dict[str, Any]:
         p, r = _ratio(self.hits, self.n_result), _ratio(self.found, self.n_truth_detectable)
@@ -96,6 +98,7 @@ _ROWS = (
     ("count_coverage", "rounds low..high hold the truth"),
     ("paired_precision", "launch and impact of one mission"),
     ("wrong_party", "wrong party"),
+    ("blamed_phantoms", "phantoms blaming a party"),
 )
 
 
@@ -144,13 +147,14 @@ def _tally(
     """Missions of ``min_rounds`` rounds or more, and the result incidents that stand for them (a
     phantom counts when it claims that many rounds)."""
     per_mission: dict[str, list[Any]] = defaultdict(list)
-    n_result = phantoms = mixed = n_paired = paired_ok = n_blamed = wrong = 0
+    n_result = phantoms = mixed = n_paired = paired_ok = n_blamed = wrong = blamed_phantoms = 0
     for inc, sid, n_missions in stands:
         if (rounds[sid] if sid is not None else inc.rounds.best) < min_rounds:
             continue
         n_result += 1
         if sid is None:
             phantoms += 1
+            blamed_phantoms += inc.attribution.party is not None
             continue
         per_mission[sid].append(inc)
         mixed += n_missions > 1
@@ -179,6 +183,7 @@ def _tally(
         paired_one_mission=paired_ok,
         n_blamed=n_blamed,
         wrong_party=wrong,
+        blamed_phantoms=blamed_phantoms,
     )
 
 
