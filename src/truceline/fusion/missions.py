@@ -206,7 +206,23 @@ def owners(ev: Located) -> IntArray:
     return out
 
 
-def sensor_counts(ev: Located, m: IntArray, own: IntArray) -> dict[int, tuple[int, float, float, float]]:
+@dataclass(frozen=True)
+class BySensor:
+    """The detections sorted by sensor, then time: ``order`` into the detections, and their sensor, time
+    and holding event (-1 none) in that order. Built once per run."""
+
+    order: IntArray
+    sensor: IntArray
+    t: FloatArray
+    owner: IntArray
+
+    @classmethod
+    def of(cls, ev: Located) -> BySensor:
+        order = np.lexsort((ev.det_t, ev.det_sensor))
+        return cls(order, ev.det_sensor[order], ev.det_t[order], owners(ev)[order])
+
+
+def sensor_counts(ev: Located, m: IntArray, idx: BySensor) -> dict[int, tuple[int, float, float, float]]:
     """Rounds heard at each sensor holding two or more of the side's rounds, with the window counted
     and the sensor's distance from the side (see the module's 3.): sensor -> (count, start, end, metres)."""
     dets = ev.det[m]
@@ -217,21 +233,19 @@ def sensor_counts(ev: Located, m: IntArray, own: IntArray) -> dict[int, tuple[in
     t_first, t_last = float(ev.t0[m].min()), float(ev.t0[m].max())
     gap = float(np.median(np.diff(np.sort(ev.t0[m])))) if m.size > 1 else 0.5
     widen = min(gap, 15.0) + 0.25
-    order = np.argsort(ev.det_sensor, kind="stable")
-    by_sensor, times = ev.det_sensor[order], ev.det_t[order]
-    side = set(m.tolist())
+    cx, cy = float(ev.x[m].mean()), float(ev.y[m].mean())
     out = {}
     for s in np.unique(sens).tolist():
         here = sens == s
         if here.sum() < 2:
             continue
         tau = float(np.median(travel[here]))
-        lo_i, hi_i = np.searchsorted(by_sensor, [s, s + 1])
+        lo_i, hi_i = np.searchsorted(idx.sensor, [s, s + 1])
         start, end = t_first + tau - widen, t_last + tau + widen
-        a, b = np.searchsorted(times[lo_i:hi_i], [start, end])
-        held = own[order[lo_i + a : lo_i + b]]
-        far = math.hypot(float(ev.sensor_xy[s, 0] - ev.x[m].mean()), float(ev.sensor_xy[s, 1] - ev.y[m].mean()))
-        out[s] = (int(np.sum((held < 0) | np.isin(held, list(side)))), start, end, far)
+        a, b = np.searchsorted(idx.t[lo_i:hi_i], [start, end])
+        held = idx.owner[lo_i + a : lo_i + b]
+        far = math.hypot(float(ev.sensor_xy[s, 0]) - cx, float(ev.sensor_xy[s, 1]) - cy)
+        out[s] = (int(np.sum((held < 0) | np.isin(held, m))), start, end, far)
     return out
 
 
@@ -271,18 +285,26 @@ def build_missions(ev: Located, pairs: Pairs, params: MissionParams | None = Non
     for launch_side, impact_side in linked.items():
         comp[comp == impact_side] = launch_side
     # Round pairs inside one mission stay; a round pair across two missions is not kept.
-    own = owners(ev)
+    idx = BySensor.of(ev)
     out = []
-    for lab in np.unique(comp).tolist():
-        m = np.flatnonzero(comp == lab)
-        out.append(_mission(ev, m, pairs, own, params))
+    for m in members_of(comp):
+        out.append(_mission(ev, m, pairs, idx, params))
     return out if n else []
 
 
-def _mission(ev: Located, m: IntArray, pairs: Pairs, own: IntArray, params: MissionParams) -> Mission:
+def members_of(labels: IntArray) -> list[IntArray]:
+    """The indices of each label's members, labels in ascending order (one sort, not one scan per label)."""
+    if labels.size == 0:
+        return []
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return [np.asarray(g, dtype=np.int64) for g in np.split(order, cuts)]
+
+
+def _mission(ev: Located, m: IntArray, pairs: Pairs, idx: BySensor, params: MissionParams) -> Mission:
     launch, impact = m[ev.kind[m] == 0], m[ev.kind[m] == 1]
     counts = clean_counts(
-        sensor_counts(ev, launch, own) if launch.size else {}, sensor_counts(ev, impact, own) if impact.size else {}
+        sensor_counts(ev, launch, idx) if launch.size else {}, sensor_counts(ev, impact, idx) if impact.size else {}
     )
     located = max(launch.size, impact.size, 1)
     rounds = count_rounds(located, counts) if m.size > 1 or counts else (1, 1, 1)
