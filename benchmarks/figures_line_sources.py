@@ -42,6 +42,84 @@ HEADER = [
 ]
 
 
+def _band_rows(res: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for key, b in (res.get("bands") or {}).items():
+        other = next(iter((b.get("by_source") or {}).values()), {})
+        rev = other.get("reverse") or {}
+        rows.append(
+            [
+                key,
+                f"{b.get('reference_date')} vs {other.get('date')}",
+                num(b.get("line_km"), ",.0f"),
+                num(b.get("segments"), ","),
+                num(b.get("median_km"), ".2f"),
+                num(b.get("p90_km"), ".2f"),
+                num(b.get("max_km"), ".1f"),
+                "–" if b.get("within_1km") is None else f"{100 * b['within_1km']:.0f} %",
+                f"{num(rev.get('median_km'), '.2f')} / {num(rev.get('p90_km'), '.2f')}",
+            ]
+        )
+    return rows
+
+
+BAND_HEADER = [
+    "agreed line vs other",
+    "dates",
+    "line km",
+    "pieces",
+    "band median km",
+    "band p90 km",
+    "max km",
+    "within 1 km",
+    "other line to agreed: median / p90 km",
+]
+
+
+def _largest(c: dict[str, Any], unit: str) -> str:
+    big = c.get("largest")
+    if not big:
+        return "none"
+    return (
+        f"{c.get('count'):,}; largest {big['value']:.4g} {unit} at {big['lon']:.4f},{big['lat']:.4f} ({big['layer']})"
+    )
+
+
+def _check_rows(res: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, c in (res.get("checks") or {}).items():
+        o, s, f = c.get("overlap") or {}, c.get("sliver") or {}, c.get("far_line") or {}
+        rows.append(
+            [
+                name,
+                f"{_largest(o, 'km²')}; {num(o.get('total'), '.4g')} km² in all" if o.get("count") else "none",
+                f"{_largest(s, 'km²')}; {num(s.get('total'), '.4g')} km² in all" if s.get("count") else "none",
+                _largest(f, "km") if f.get("count") else "none",
+            ]
+        )
+    return rows
+
+
+def band(res: dict[str, Any]) -> str:
+    """The ``band`` table: the disagreement band between the 2023 exports, each way, and the checks."""
+    th = res.get("check_thresholds") or {}
+    text = table(BAND_HEADER, _band_rows(res))
+    text += (
+        f"\n\nBand: the agreed line cut into pieces of at most {num(res.get('band_step_km'), 'g')} km; each piece's "
+        "midpoint to the other source's line (last column: the other line sampled alike, to the agreed one).\n\n"
+    )
+    text += table(
+        ["agreement", "overlaps (warnings)", "slivers (warnings)", "line far from the shared boundary"],
+        _check_rows(res),
+    )
+    text += (
+        f"\n\nChecks of `agreement validate` with its defaults: slivers below {num(th.get('sliver_km2'), 'g')} km² and "
+        f"{num(th.get('sliver_width_m'), 'g')} m of mean width, line more than {num(th.get('far_km'), 'g')} km from "
+        f"the boundary both areas share. {machine(res)}."
+    )
+    return text
+
+
 def render(res: dict[str, Any]) -> Figures:
     """The page and the ``summary`` table: per source, the derived line and its distances to the reference."""
     sources = res.get("sources") or []
@@ -63,5 +141,9 @@ def render(res: dict[str, Any]) -> Figures:
         f"behind it (inside its RU area). Holes below {num(res.get('fill_holes_km2'), 'g')} km² filled, except "
         f'"unfilled". {machine(res)}.'
     )
+    tables = {"summary": summary}
     page = f"# Line of contact from real exports\n\n{summary}\n"
-    return Figures(page, {"summary": summary})
+    if res.get("bands") or res.get("checks"):
+        tables["band"] = band(res)
+        page += f"\n## Disagreement band and checks\n\n{tables['band']}\n"
+    return Figures(page, tables)

@@ -15,6 +15,11 @@ distance to the other line measured (median, p90, max, share within 1 km). **Pha
 the part farther than 1 km from the other line *and* inside the other derivation's controlled
 area (behind its front): line no front runs along, such as the edges of slivers between layers.
 
+Item 2 and 4's figures: the disagreement band (``truceline agreement reconcile``, pieces of
+``BAND_STEP_KM`` along the agreed line) between the two 2023 exports each way, and the findings of
+``truceline agreement validate``'s checks (default thresholds) on the agreements derived from the two
+exports and on the shipped examples.
+
 Writes ``benchmarks/results/line_sources.json``, then renders ``.md`` and the block of
 ``docs/agreement.md`` from it (``figures.py``, ``figures_line_sources.py``).
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,8 +40,11 @@ import numpy as np
 import shapely
 from figures import publish
 
-from truceline.agreement.build import collect_snapshots, load_country
+from truceline.agreement import example_path
+from truceline.agreement.build import ControlOptions, SourceInfo, collect_snapshots, derive_agreement, load_country
+from truceline.agreement.checks import FAR_KM, SLIVER_KM2, SLIVER_WIDTH_M, check_agreement
 from truceline.agreement.control import FILL_HOLES_KM2, Selection, implausible, read_control
+from truceline.agreement.reconcile import measure_band, read_source
 from truceline.geo.derive import Derivation, LineDeriver
 from truceline.geo.measure import area_km2
 
@@ -46,6 +55,7 @@ DAILY = DATA / "frontline" / "deepstate_daily"
 COUNTRY = DATA / "admin" / "ua_oblasts_minregion_2020.geojson"
 STEP_M = 250.0
 PHANTOM_KM = 1.0
+BAND_STEP_KM = 1.0
 
 SOURCES: list[dict[str, Any]] = [
     {
@@ -113,6 +123,45 @@ def compare(deriver: LineDeriver, d: Derivation, ref: Derivation) -> dict[str, A
     }
 
 
+def findings(path: Path) -> dict[str, Any]:
+    """``validate``'s checks on one agreement: per check, the count, the total and the largest finding."""
+    t = time.perf_counter()
+    found = check_agreement(path)
+    out: dict[str, Any] = {}
+    for check in ("overlap", "sliver", "far_line"):
+        fs = sorted((f for f in found if f.check == check), key=lambda f: -f.value)
+        out[check] = {
+            "count": len(fs),
+            "total": round(sum(f.value for f in fs), 4),
+            "largest": None if not fs else {k: fs[0].as_dict()[k] for k in ("layer", "feature", "lon", "lat", "value")},
+        }
+    out["seconds"] = round(time.perf_counter() - t, 2)
+    return out
+
+
+def band_and_checks(country: Any) -> dict[str, Any]:
+    """Derive the two 2023 exports into agreements, measure the band each way, check the agreements."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dirs = {}
+        for s in (SOURCES[0], SOURCES[2]):
+            opts = ControlOptions(Selection.parse(preset=s["preset"]), FILL_HOLES_KM2)
+            src = SourceInfo(s["id"], dt.date.fromisoformat(s["date"]), (f"{s['file']} (benchmark)",))
+            snap = [(dt.date.fromisoformat(s["date"]), OTHER / s["file"])]
+            dirs[s["id"]] = derive_agreement(snap, country, Path(tmp) / s["id"], source=src, options=opts).parent
+        ds, isw = read_source(str(dirs["deepstate-raw-preset"])), read_source(str(dirs["isw-preset"]))
+        bands = {}
+        for ref, other in ((isw, ds), (ds, isw)):
+            t = time.perf_counter()
+            summary = measure_band(ref, [other], BAND_STEP_KM).summary()
+            summary["seconds"] = round(time.perf_counter() - t, 2)
+            bands[f"{ref.name} vs {other.name}"] = summary
+            print("band", ref.name, summary["median_km"], summary["p90_km"], flush=True)
+        checks = {f"derived {k}": findings(d) for k, d in dirs.items()}
+    checks |= {f"shipped example {n}": findings(example_path(n)) for n in ("default", "minsk2015")}
+    thresholds = {"sliver_km2": SLIVER_KM2, "sliver_width_m": SLIVER_WIDTH_M, "far_km": FAR_KM}
+    return {"band_step_km": BAND_STEP_KM, "bands": bands, "checks": checks, "check_thresholds": thresholds}
+
+
 def main() -> None:
     country = load_country(COUNTRY)
     deriver = LineDeriver(country)
@@ -146,6 +195,7 @@ def main() -> None:
         "sources": rows,
         "unfilled_deepstate_preset": unfilled_info,
         "cross": cross,
+        **band_and_checks(country),
     }
     print(publish("line_sources", result))
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from truceline.agreement.model import (
     Agreement,
     CeasefireWindow,
+    LineBand,
     LineVersion,
     NamedArea,
     ProtectedSite,
@@ -21,6 +23,7 @@ from truceline.agreement.model import (
 )
 from truceline.agreement.schema import (
     AgreementSpec,
+    BandSpec,
     CeasefireWindowSpec,
     LineVersionSpec,
     PartySpec,
@@ -107,6 +110,19 @@ def load_agreement(path: str | Path) -> Agreement:
     if issues:
         raise AgreementError(mpath, issues)
     return agreement
+
+
+def _where(geom: shapely.Geometry) -> str:
+    """`` (largest piece X km² at lon,lat)`` of a polygonal geometry with several pieces, or its place."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return ""
+    sizes = [area_km2(p) for p in parts]
+    k = max(range(len(parts)), key=sizes.__getitem__)
+    at = shapely.point_on_surface(parts[k])
+    if len(parts) == 1:
+        return f" at {at.x:.4f},{at.y:.4f}"
+    return f" in {len(parts)} pieces, largest {sizes[k]:.2f} km² at {at.x:.4f},{at.y:.4f}"
 
 
 def _valid_items(model: type[_M], items: Any) -> list[tuple[int, _M]]:
@@ -227,19 +243,42 @@ class _Builder:
                     areas[party.value] = g
             if len(areas) == 2:
                 a, b = areas.values()
-                overlap = area_km2(shapely.intersection(a, b))
+                shared = shapely.intersection(a, b)
+                overlap = area_km2(shared)
                 if overlap > OVERLAP_TOLERANCE_KM2:
-                    self.err(f"{base}.controlled_areas", f"the parties' areas overlap by {overlap:.2f} km²")
-            if line is not None and len(areas) == 2 and len(areas) == len(party_ids):
-                out.append(
-                    (
-                        i,
-                        LineVersion(
-                            v.id, utc(v.valid_from), utc(v.valid_to) if v.valid_to else None, line, areas, v.source
-                        ),
+                    self.err(
+                        f"{base}.controlled_areas", f"the parties' areas overlap by {overlap:.2f} km²{_where(shared)}"
                     )
-                )
+            band = self.band(f"{base}.band", v.band) if v.band is not None else None
+            if line is not None and len(areas) == 2 and len(areas) == len(party_ids):
+                start, end = utc(v.valid_from), utc(v.valid_to) if v.valid_to else None
+                out.append((i, LineVersion(v.id, start, end, line, areas, v.source, band)))
         return self.close_versions(out)
+
+    def band(self, fld: str, spec: BandSpec) -> LineBand | None:
+        """A version's disagreement band: segments (lines) each with a number ``disagreement_km`` >= 0."""
+        feats = self.features(f"{fld}.file", spec.file)
+        if feats is None:
+            return None
+        ok = True
+        for i, f in enumerate(feats):
+            km = f.properties.get("disagreement_km")
+            if f.geometry.geom_type not in ("LineString", "MultiLineString"):
+                self.err(f"{fld}.file", f"{spec.file} feature {i}: geometry is {f.geometry.geom_type}, expected a line")
+                ok = False
+            if isinstance(km, bool) or not isinstance(km, int | float) or not math.isfinite(km) or km < 0:
+                self.err(f"{fld}.file", f"{spec.file} feature {i}: disagreement_km: must be a number >= 0 (got {km!r})")
+                ok = False
+        if not ok:
+            return None
+        return LineBand(
+            spec.file,
+            tuple(spec.sources),
+            spec.step_km,
+            tuple(f.geometry for f in feats),
+            tuple(float(f.properties["disagreement_km"]) for f in feats),
+            tuple(dict(f.properties) for f in feats),
+        )
 
     def close_versions(self, indexed: list[tuple[int, LineVersion]]) -> list[LineVersion]:
         """Sort versions, end each where the next begins, and report overlaps."""
@@ -259,7 +298,7 @@ class _Builder:
                     )
                 if end is None:
                     end = w.valid_from
-            result.append(LineVersion(v.id, v.valid_from, end, v.line, v.areas, v.source))
+            result.append(replace(v, valid_to=end))
         return result
 
     def _props(self, fld: str, i: int, f: Feature, require: tuple[str, ...]) -> dict[str, Any] | None:

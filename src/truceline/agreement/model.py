@@ -30,10 +30,28 @@ class NoLineInForce(LookupError):
 
 
 @dataclass(frozen=True)
+class LineBand:
+    """How far other sources' lines lie from a version's line, segment by segment along it.
+
+    ``segments`` are pieces of the line (about ``step_km`` long, WGS84), ``disagreement_km`` the
+    largest distance from each piece's midpoint to another source's line, ``sources`` the sources
+    compared (the first drew the line), ``properties`` each segment's properties as written.
+    """
+
+    file: str
+    sources: tuple[str, ...]
+    step_km: float
+    segments: tuple[shapely.Geometry, ...]
+    disagreement_km: tuple[float, ...]
+    properties: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class LineVersion:
     """One version of the line of contact, in force from ``valid_from`` until ``valid_to``.
 
-    ``valid_to`` is exclusive; ``None`` means open-ended.
+    ``valid_to`` is exclusive; ``None`` means open-ended. ``band``: the disagreement band between
+    sources along the line, when the manifest declares one.
     """
 
     id: str
@@ -42,6 +60,7 @@ class LineVersion:
     line: shapely.Geometry
     areas: dict[str, shapely.Geometry]
     source: str = ""
+    band: LineBand | None = None
 
     def covers(self, t: dt.datetime) -> bool:
         """Whether this version is in force at ``t``."""

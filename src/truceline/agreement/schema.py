@@ -32,6 +32,15 @@ class PartySpec(_Strict):
     name: Text
 
 
+class BandSpec(_Strict):
+    """A line version's disagreement band (``truceline agreement reconcile``): its layer of segments along
+    the line, each with ``disagreement_km``, and the sources compared (the first drew the line)."""
+
+    file: RelPath
+    sources: Annotated[list[Text], Field(min_length=2)]
+    step_km: Annotated[float, Field(gt=0, le=100)] = 1.0
+
+
 class LineVersionSpec(_Strict):
     """One dated version of the line of contact and the areas each party controls."""
 
@@ -41,6 +50,7 @@ class LineVersionSpec(_Strict):
     line: RelPath
     controlled_areas: dict[Party, RelPath]
     source: str = ""
+    band: BandSpec | None = None
 
     @model_validator(mode="after")
     def _order(self) -> LineVersionSpec:

@@ -1,4 +1,4 @@
-"""``truceline version`` and ``truceline agreement validate|show|derive``: the agreement as data."""
+"""``truceline version`` and ``truceline agreement validate|show|derive|reconcile``: the agreement as data."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from truceline import __version__
 from truceline.cli.common import DEFAULT_COUNTRY, DEFAULT_WORLD, app, fail, parse_when, resolve_agreement
 
 agreement_app = typer.Typer(
-    help="The agreement as data: validate, show and derive agreement definitions.",
+    help="The agreement as data: validate, show, derive and reconcile agreement definitions.",
     no_args_is_help=True,
 )
 app.add_typer(agreement_app, name="agreement")
@@ -29,18 +29,65 @@ def version() -> None:
 @agreement_app.command("validate")
 def agreement_validate(
     path: Annotated[str, typer.Argument(help="Agreement directory or agreement.yaml, or an example name.")],
+    sliver_km2: Annotated[
+        float, typer.Option(help="Slivers: area polygons and holes smaller than this (km²)...")
+    ] = 1.0,
+    sliver_width_m: Annotated[float, typer.Option(help="... and thinner than this (mean width, m).")] = 50.0,
+    far_km: Annotated[
+        float, typer.Option(help="Report line farther than this (km) from the boundary both areas share.")
+    ] = 2.0,
+    most: Annotated[int, typer.Option(help="Warnings listed per check and layer (largest first).")] = 5,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with every problem.")] = False,
 ) -> None:
-    """Check an agreement; list every problem with its field path. Exit 1 when invalid."""
-    from truceline.agreement import validate_agreement
+    """Check an agreement; list every problem with its field path. Exit 1 when invalid.
 
+    A valid agreement is then checked for overlapping control areas, slivers and line far from the
+    boundary both areas share: warnings naming the layer, the feature and the place (lon,lat).
+    """
+    from truceline.agreement import AgreementError, load_agreement
+    from truceline.agreement.checks import check_agreement
+
+    for name, value in (("--sliver-km2", sliver_km2), ("--sliver-width-m", sliver_width_m), ("--far-km", far_km)):
+        if not value > 0:
+            raise fail(f"{name}: {value} must be > 0", 2)
     p = resolve_agreement(path)
-    issues = validate_agreement(p)
-    if issues:
-        typer.echo(f"{p}: INVALID, {len(issues)} problem(s)", err=True)
-        for issue in issues:
+    try:
+        agreement = load_agreement(p)
+    except AgreementError as exc:
+        if as_json:
+            typer.echo(json.dumps({"path": str(p), "valid": False, "errors": [str(i) for i in exc.issues]}))
+            raise typer.Exit(1) from None
+        typer.echo(f"{p}: INVALID, {len(exc.issues)} problem(s)", err=True)
+        for issue in exc.issues:
             typer.echo(f"  {issue}", err=True)
+        raise typer.Exit(1) from None
+    findings = check_agreement(p, sliver_km2, far_km, sliver_width_m, agreement=agreement)
+    if as_json:
+        doc = {"path": str(p), "valid": True, "errors": [], "warnings": [f.as_dict() for f in findings]}
+        typer.echo(json.dumps(doc, ensure_ascii=False))
+    elif not findings:
+        typer.echo(f"{p}: valid")
+    else:
+        typer.echo(f"{p}: valid, {len(findings)} warning(s)")
+        _print_findings(findings, most)
+    if strict and findings:
         raise typer.Exit(1)
-    typer.echo(f"{p}: valid")
+
+
+def _print_findings(findings: list[Any], most: int) -> None:
+    """Warnings on stderr by check and layer: a count line, then the largest ``most`` of them."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for f in findings:
+        groups.setdefault((f.check, f.layer), []).append(f)
+    for (check, layer), fs in groups.items():
+        fs = sorted(fs, key=lambda f: -f.value)
+        total = f"{sum(f.value for f in fs):.4g} km² in all" if check != "far_line" else f"up to {fs[0].value:.1f} km"
+        typer.echo(f"  warning: {check}: {layer}: {len(fs)} found, {total}", err=True)
+        for f in fs[:most]:
+            typer.echo(f"    {f}", err=True)
+        if len(fs) > most:
+            typer.echo(f"    ... and {len(fs) - most} more (--most, --json)", err=True)
 
 
 @agreement_app.command("show")
@@ -273,3 +320,109 @@ def _rear_areas(specs: list[str], world: Path) -> dict[str, Any]:
             raise fail(f"--rear-area: no country named {name!r} in {world}", 2)
         out[party] = outlines[name]
     return out
+
+
+@agreement_app.command("reconcile")
+def agreement_reconcile(
+    sources: Annotated[
+        list[str],
+        typer.Argument(help="Derived lines: agreement directories (DIR or DIR@VERSION_ID) or line GeoJSON files."),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the first source's agreement with the band here (may be itself).")
+    ] = None,
+    name: Annotated[list[str] | None, typer.Option(help="The sources' names, in order; repeatable.")] = None,
+    step_km: Annotated[float, typer.Option(help="Length of the band's pieces along the agreed line (km).")] = 1.0,
+    series_: Annotated[
+        bool, typer.Option("--series", help="Movement between consecutive dated versions of the agreements given.")
+    ] = False,
+    largest: Annotated[int, typer.Option(help="--series: the largest changed polygons listed per direction.")] = 5,
+    movement_out: Annotated[
+        Path | None, typer.Option("--movement", help="--series: write the changed polygons to this GeoJSON.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Measure how far sources' lines disagree along the agreed line (the first source's), or, with
+    --series, what changed hands between consecutive versions."""
+    from truceline.agreement import reconcile as rc
+
+    try:
+        if series_:
+            summary = _series(rc, sources, largest, movement_out)
+        else:
+            summary = _band(rc, sources, name or [], step_km, out)
+    except rc.ReconcileError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    elif series_:
+        _print_series(summary)
+    else:
+        _print_band(summary)
+
+
+def _band(rc: Any, sources: list[str], names: list[str], step_km: float, out: Path | None) -> dict[str, Any]:
+    """Read the sources, measure the band along the first, write it when ``out`` is given; the summary."""
+    if len(sources) < 2:
+        raise fail("reconcile: give two or more sources (or --series)", 2)
+    if len(names) > len(sources):
+        raise fail(f"--name: {len(names)} names for {len(sources)} sources", 2)
+    if not step_km > 0:
+        raise fail(f"--step-km: {step_km} must be > 0", 2)
+    read = [rc.read_source(s, names[i] if i < len(names) else None) for i, s in enumerate(sources)]
+    if len({r.name for r in read}) < len(read):
+        raise fail(f"sources named alike ({', '.join(r.name for r in read)}): tell them apart with --name", 2)
+    band = rc.measure_band(read[0], read[1:], step_km)
+    summary: dict[str, Any] = band.summary()
+    if out is not None:
+        from truceline.agreement import AgreementError, load_agreement
+
+        mpath = rc.write_band(band, out)
+        try:
+            load_agreement(mpath)
+        except AgreementError as exc:
+            raise fail(f"written agreement is invalid:\n{exc}") from None
+        summary["written"] = str(mpath)
+    return summary
+
+
+def _series(rc: Any, sources: list[str], largest: int, movement_out: Path | None) -> dict[str, Any]:
+    """The movement between consecutive versions of the agreements given."""
+    versions, parties = [], None
+    for spec in sources:
+        agreement, vs = rc.versions_of(spec)
+        parties = parties or list(agreement.parties)
+        versions += vs
+    rows, feats = rc.series(versions, parties or [], largest)
+    if movement_out is not None:
+        from truceline.io.geojson import write_features
+
+        write_features(movement_out, feats)
+    return {"parties": parties, "steps": rows}
+
+
+def _print_band(s: dict[str, Any]) -> None:
+    typer.echo(
+        f"agreed line: {s['reference']} ({s['reference_date'] or 'no date'}), {s['line_km']:,.1f} km "
+        f"in {s['segments']} piece(s) of ~{s['step_km']:g} km"
+    )
+    typer.echo(
+        f"band (largest distance to another source): median {s['median_km']:.2f} km, p90 {s['p90_km']:.2f} km, "
+        f"max {s['max_km']:.1f} km; {100 * s['within_1km']:.0f} % within 1 km"
+    )
+    for src, b in s["by_source"].items():
+        r = b["reverse"]
+        typer.echo(
+            f"  {src} ({b['date'] or 'no date'}): median {b['median_km']:.2f} km, p90 {b['p90_km']:.2f} km; "
+            f"its line to the agreed one: median {r['median_km']:.2f} km, p90 {r['p90_km']:.2f} km"
+        )
+    if s.get("written"):
+        typer.echo(f"wrote {s['written']}")
+
+
+def _print_series(s: dict[str, Any]) -> None:
+    for row in s["steps"]:
+        typer.echo(f"{row['from']} ({row['from_date']}) -> {row['to']} ({row['to_date']}):")
+        for key, d in row["directions"].items():
+            where = "; ".join(f"{w['km2']:,.2f} km² at {w['lon']:.4f},{w['lat']:.4f}" for w in d["largest"])
+            typer.echo(f"  {key}: {d['km2']:,.2f} km² in {d['pieces']} piece(s){'; largest ' + where if where else ''}")
