@@ -32,7 +32,8 @@ ASSOC_KEYS = ["grid_m", "region_radius_m", "region_rank", "n_neighbours", "lag_s
               "train_gap_s", "same_round_s", "repeat_share", "nearest_n", "nearest_min", "repeat_window_s",
               "mirror_until_n", "clear_ratio", "quiet_min_seed", "quiet_duplicate_s", "part_s",
               "part_overlap_s"]  # fmt: skip
-FUSION_KEYS = ["attribute_probability", "kind_log_odds", "lone_launch_log_odds", "blame_margin_km", "gross_sigma_km",
+FUSION_KEYS = ["attribute_probability", "kind_log_odds", "lone_launch_log_odds", "blame_margin_km", "band_floor_km",
+               "gross_sigma_km",
                "gross_rate", "gross_rate_small", "gross_support", "crowd_m", "crowd_s", "sound_speed_sigma_ms",
                "path_sigma_s", "path_fraction", "pair_speed_tolerance", "step_s", "single_source_alpha",
                "min_sensors", "evidence_min_sensors", "common_sound_speed_sigma_ms", "common_wind_sigma_ms",

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
-from truceline.agreement import Agreement
+from truceline.agreement import Agreement, band_km_at
 from truceline.agreement.families import FAMILIES, FAMILY_IDS, Family
 from truceline.agreement.points import PointZones, zones_at_times
 from truceline.core import (
@@ -130,7 +130,9 @@ class Points:
         lon_a, lat_a = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         t64 = np.array([t.astimezone(dt.UTC).replace(tzinfo=None) for t in times], dtype="datetime64[us]")
         z = zones_at_times(agreement, lon_a, lat_a, t64)
-        return cls(lon_a, lat_a, times, np.asarray(sigma_m, dtype=float) / 1000.0, z)
+        # The line's own error where the agreement gives a band between sources (one source's: the band / √2).
+        line_km = band_km_at(agreement, lon_a, lat_a, list(times)) / np.sqrt(2.0) if lon_a.size else np.zeros(0)
+        return cls(lon_a, lat_a, times, np.hypot(np.asarray(sigma_m, dtype=float) / 1000.0, line_km), z)
 
     def p_within(self, distance_km: FloatArray, limit_km: float | FloatArray) -> FloatArray:
         """P(true distance <= limit) for a point at ``distance_km`` (normal error along the distance)."""

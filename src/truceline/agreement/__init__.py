@@ -16,11 +16,13 @@ from truceline.agreement.load import AgreementError, Issue, load_agreement, vali
 from truceline.agreement.model import (
     Agreement,
     CeasefireWindow,
+    LineBand,
     LineVersion,
     NamedArea,
     NoLineInForce,
     ProtectedSite,
     Transparency,
+    band_km_at,
 )
 
 EXAMPLES = ("default", "minsk2015")
@@ -31,11 +33,13 @@ __all__ = [
     "AgreementError",
     "CeasefireWindow",
     "Issue",
+    "LineBand",
     "LineVersion",
     "NamedArea",
     "NoLineInForce",
     "ProtectedSite",
     "Transparency",
+    "band_km_at",
     "default_agreement",
     "example_path",
     "load_agreement",

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.affinity
 from numpy.typing import ArrayLike, NDArray
 
 from truceline.geo.coords import as_lonlat
@@ -254,6 +255,27 @@ class Agreement:
             sel = np.flatnonzero(vidx == i)
             out.append((sel, self.zones(self.versions[int(i)]).query(lon_a[sel], lat_a[sel])))
         return out
+
+
+def band_km_at(
+    agreement: Agreement, lon: ArrayLike, lat: ArrayLike, times: Sequence[dt.datetime]
+) -> NDArray[np.float64]:
+    """The disagreement between sources (km) of the line in force at each point's time, read at the band's
+    piece nearest the point (:class:`LineBand`); 0 where that version has no band or no line is in force."""
+    lon_a, lat_a = as_lonlat(lon, lat)
+    vidx = agreement.version_index(times)
+    out = np.zeros(lon_a.size)
+    for i in np.unique(vidx[vidx >= 0]).tolist():
+        band = agreement.versions[i].band
+        if band is None or not band.segments:
+            continue
+        sel = np.flatnonzero(vidx == i)
+        # Nearest in degrees with longitude scaled to the latitude: the pieces are ~1 km, the error small.
+        k = np.cos(np.radians(float(np.mean(lat_a[sel]))))
+        pieces = [shapely.affinity.scale(g, xfact=k, yfact=1.0, origin=(0, 0)) for g in band.segments]
+        nearest = shapely.STRtree(pieces).nearest(shapely.points(lon_a[sel] * k, lat_a[sel]))
+        out[sel] = np.asarray(band.disagreement_km, dtype=float)[np.asarray(nearest, dtype=np.int64)]
+    return out
 
 
 def _naive_utc(t: dt.datetime) -> dt.datetime:

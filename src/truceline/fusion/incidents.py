@@ -39,8 +39,9 @@ from truceline.fusion.pairing import BALLISTICS, Pairs
 FloatArray = NDArray[np.float64]
 #: Grid (x, y, covariance in grid m²) -> (lon, lat, covariance east/north in m²).
 ToGeo = Callable[[float, float, FloatArray], tuple[float, float, FloatArray]]
-#: Grid (x, y, covariance in grid m², origin time s) -> (P(first party), signed distance to the line, km).
-AreaSide = Callable[[float, float, FloatArray, float], tuple[float, float]]
+#: Grid (x, y, covariance in grid m², origin time s) -> (P(first party), signed distance to the line, km,
+#: the blame margin there, km).
+AreaSide = Callable[[float, float, FloatArray, float], tuple[float, float, float]]
 
 
 @dataclass(frozen=True)
@@ -192,15 +193,15 @@ def _mission_blame(
     where = ""
     if m.launch_area is not None:
         x, y, cov = m.launch_area
-        p_first, dist = blame.area_side(x, y, cov, float(located.t0[m.launch].min()))
+        p_first, dist, margin = blame.area_side(x, y, cov, float(located.t0[m.launch].min()))
         first = base.party.value == blame.parties[0]
         p_party, inside = (p_first, dist) if first else (1.0 - p_first, -dist)
-        if not (p_party >= blame.probability and inside >= blame.margin_km):
+        if not (p_party >= blame.probability and inside >= margin):
             return Attribution(
                 evidence=(
                     f"not attributed: the launch area of this fire mission ({m.launch.size} launches located) is "
                     f"{abs(dist):.2f} km from the line, P(side)={p_party:.4f} (needs {blame.probability} and "
-                    f"{blame.margin_km} km)",
+                    f"{margin:g} km)",
                 )
             )
         where = f"launch area {abs(dist):.2f} km inside, P(side)={p_party:.4f}; "

@@ -43,7 +43,7 @@ from truceline.fusion.mixed import SourceTest, single_source_test
 from truceline.fusion.pairing import BALLISTICS, pair_events
 from truceline.fusion.parts import associate_parts
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine, refine_merged
-from truceline.fusion.side import first_party_probability, gross_error_mix
+from truceline.fusion.side import blame_margin_km, first_party_probability, gross_error_mix
 from truceline.fusion.untangle import untangle
 from truceline.io.jsonl import write_records
 
@@ -64,6 +64,7 @@ class FusionParams:
     kind_log_odds: float = 3.0
     lone_launch_log_odds: float = 8.0
     blame_margin_km: float = 2.0
+    band_floor_km: float = 0.5
     gross_sigma_km: float = 1.5
     gross_rate: float = 0.01
     gross_rate_small: float = 0.05
@@ -321,7 +322,7 @@ def build_records(
         )
     located = Located(kinds, fit.x, fit.y, fit.t0, cov, ref.det, inp.det_sensor, inp.det_t, _sensor_xy(inp))
     prov = made_provenance(made, VERSION, prov_params)
-    blame = _blame(inp, agr, params, lo, dist_km, kinds)
+    blame = _blame(inp, agr, params, (lo, dist_km, kinds), fit, times)
     incidents = build_incidents(out_events, located, pairs, blame, _to_geo(inp, ref), prov)
     return {"events": out_events, "incidents": incidents}
 
@@ -330,15 +331,18 @@ def _blame(
     inp: FusionInput,
     agr: Agreement,
     params: FusionParams,
-    lo: FloatArray,
-    dist_km: FloatArray,
-    kinds: NDArray[np.int64],
+    judged: tuple[FloatArray, FloatArray, NDArray[np.int64]],
+    fit: Any,
+    times: list[dt.datetime],
 ) -> MissionBlame:
-    """What an incident's blame needs. A lone launch blames its side only when the launch signature is
-    unambiguous (an impact taken for a launch would blame the victim), and never within the line's own
-    uncertainty of it (``blame_margin_km``); a fire mission's launch area must agree too."""
+    """What an incident's blame needs (``judged``: each event's launch log odds, signed distance to the line,
+    kind). A lone launch blames its side only when the launch signature is unambiguous (an impact taken
+    for a launch would blame the victim), and never within the line's own uncertainty of it: the sources'
+    band where the agreement gives one, else ``blame_margin_km``; a fire mission's launch area must agree too."""
+    lo, dist_km, kinds = judged
     sure_launch = lo > params.lone_launch_log_odds
-    deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= params.blame_margin_km
+    margin = blame_margin_km(agr, inp.proj, fit.x, fit.y, times, params.blame_margin_km, params.band_floor_km)
+    deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= margin
     return MissionBlame(sure_launch & deep & (kinds == 0), _area_side(inp, agr, params), params.attribute_probability,
                         params.blame_margin_km, tuple(agr.parties))  # fmt: skip
 
@@ -353,10 +357,12 @@ def _area_side(inp: FusionInput, agr: Agreement, params: FusionParams) -> AreaSi
     centre with its ellipse, mixed with the chance of a gross mislocation a crowded event has (a mission
     is crowded by definition)."""
 
-    def side(x: float, y: float, cov: FloatArray, t0: float) -> tuple[float, float]:
-        p0, d = first_party_probability(agr, inp.proj, [inp.time_of(t0)], np.array([x]), np.array([y]), cov[None])
+    def side(x: float, y: float, cov: FloatArray, t0: float) -> tuple[float, float, float]:
+        t, xa, ya = [inp.time_of(t0)], np.array([x]), np.array([y])
+        p0, d = first_party_probability(agr, inp.proj, t, xa, ya, cov[None])
         p = gross_error_mix(p0, d, np.array([params.gross_rate_small]), params.gross_sigma_km)
-        return float(p[0]), float(d[0])
+        margin = blame_margin_km(agr, inp.proj, xa, ya, t, params.blame_margin_km, params.band_floor_km)
+        return float(p[0]), float(d[0]), float(margin[0])
 
     return side
 

@@ -3,7 +3,8 @@
 A located source is a Gaussian (position, 2-D covariance). The probability that it lies in a
 party's controlled area is ``Φ(d / σ_n)``, with ``d`` the signed distance to the line in force
 at its time and ``σ_n`` the standard deviation of the position along the line's normal there
-(the gradient of the signed distance, taken numerically). Where the arrivals also fit a second,
+(the gradient of the signed distance, taken numerically), combined with the line's own error there
+where the agreement gives a band between sources (:func:`line_sigma_km`). Where the arrivals also fit a second,
 mirrored position (sensors in one row hear a source and its reflection across the row alike),
 the two solutions are mixed with weights from their robust misfits: ``w ∝ exp(-cost)``.
 Finally a small chance of a gross mislocation (a mixed association, ``N(0, 1.5 km)``) is mixed in,
@@ -19,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
-from truceline.agreement import Agreement
+from truceline.agreement import Agreement, band_km_at
 from truceline.geo.projection import LocalProjection
 
 FloatArray = NDArray[np.float64]
@@ -51,6 +52,7 @@ def first_party_probability(
         return np.zeros(0), np.zeros(0)
     times = list(times)
     d = _signed_km(agreement, proj, x, y, times)
+    line_km = line_sigma_km(agreement, proj, x, y, times)
     gx = (_signed_km(agreement, proj, x + _STEP_M, y, times) - d) / _STEP_M
     gy = (_signed_km(agreement, proj, x, y + _STEP_M, times) - d) / _STEP_M
     norm = np.hypot(gx, gy)
@@ -60,10 +62,31 @@ def first_party_probability(
     var_n = nx * nx * cov_xy[:, 0, 0] + 2 * nx * ny * cov_xy[:, 0, 1] + ny * ny * cov_xy[:, 1, 1]
     # Without a usable normal (a kink, or next to an area's edge) take the widest axis.
     widest = np.linalg.eigvalsh(cov_xy)[:, -1]
-    sigma_km = np.sqrt(np.where(ok, var_n, widest)) / 1000.0
+    sigma_km = np.hypot(np.sqrt(np.where(ok, var_n, widest)) / 1000.0, line_km)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = ndtr(d / np.maximum(sigma_km, 1e-9))
     return np.where(np.isfinite(d), p, np.nan), d
+
+
+def line_sigma_km(
+    agreement: Agreement, proj: LocalProjection, x: FloatArray, y: FloatArray, times: Sequence[dt.datetime]
+) -> FloatArray:
+    """The line's own position error along its normal, km (0 where the agreement gives no band): the
+    disagreement between two sources is the difference of two errors, so one source's is that over √2."""
+    lon, lat = proj.inverse(x, y)
+    return band_km_at(agreement, lon, lat, list(times)) / np.sqrt(2.0)
+
+
+def blame_margin_km(
+    agreement: Agreement, proj: LocalProjection, x: FloatArray, y: FloatArray, times: Sequence[dt.datetime],
+    fixed_km: float, floor_km: float,
+) -> FloatArray:  # fmt: skip
+    """How far inside its area a launch must lie to be blamed: where the line has a band, the sources'
+    disagreement there (never under ``floor_km``: sources that agree can share an error); elsewhere the
+    fixed margin (the drawn line is assumed no better than ``fixed_km``)."""
+    lon, lat = proj.inverse(x, y)
+    band = band_km_at(agreement, lon, lat, list(times))
+    return np.where(band > 0, np.maximum(band, floor_km), fixed_km)
 
 
 def mirror_weight(cost: FloatArray, cost_mirror: FloatArray, distinct: NDArray[np.bool_]) -> FloatArray:
