@@ -63,3 +63,14 @@ def test_an_event_inside_the_band_stays_unattributed_and_the_margin_is_the_band(
     blamed0 = {i.launch_event_id: i.attribution.party for i in incs0}
     assert south0.attribution.party is not None and blamed0[south0.id] is not None
     assert north0.attribution.party is not None and blamed0[north0.id] is None
+
+
+def test_the_api_serves_the_band_as_a_layer_for_the_dashboard(tmp_path, make_agreement):
+    from fastapi.testclient import TestClient
+
+    from truceline.api import create_app
+
+    with TestClient(create_app(tmp_path / "data", load_agreement(make_agreement(_with_band)))) as client:
+        body = client.get("/api/v1/layers/band").json()
+    assert sorted(f["properties"]["disagreement_km"] for f in body["features"]) == [0.2, 4.0]
+    assert all(f["properties"]["sources"] == ["source A", "source B"] for f in body["features"])

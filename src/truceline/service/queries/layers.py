@@ -24,6 +24,7 @@ LAYERS: dict[str, str] = {
     "line": "Line of contact in force",
     "areas": "Areas controlled by each party",
     "buffer": "Buffer zone (the band within the agreement's half-width of the line)",
+    "band": "Disagreement between sources along the line in force (km; empty where the agreement gives none)",
     "sectors": "Sectors of responsibility",
     "sites": "Protected sites",
     "disengagement": "Disengagement areas",
@@ -74,7 +75,7 @@ class AgreementLayers:
         return float(b[0]), float(b[1]), float(b[2]), float(b[3])
 
     def features(self, name: str, at: dt.datetime | None = None) -> list[dict[str, Any]]:
-        """The features of layer ``name`` (see :data:`LAYERS`); ``line``, ``areas`` and ``buffer`` at ``at``.
+        """The features of layer ``name`` (see :data:`LAYERS`); ``line``, ``areas``, ``buffer`` and ``band`` at ``at``.
 
         Raises
         ------
@@ -83,7 +84,7 @@ class AgreementLayers:
         """
         if name not in LAYERS:
             raise NotFound(f"layer {name!r}: not found; layers are {', '.join(LAYERS)}")
-        version = self.version(at) if name in ("line", "areas", "buffer") else None
+        version = self.version(at) if name in ("line", "areas", "buffer", "band") else None
         key = (name, "" if version is None else version.id)
         if key not in self._cache:
             self._cache[key] = self._build(name, version)
@@ -129,6 +130,15 @@ class AgreementLayers:
         if name == "areas":
             return [_feature(f"{version.id}:{p}", _rounded(g), {"party": p, "name": a.parties.get(p, p), **vprops})
                     for p, g in version.areas.items()]  # fmt: skip
+        if name == "band":
+            b = version.band
+            if b is None:
+                return []
+            return [
+                _feature(f"{version.id}:band:{i}", _rounded(g, 5),
+                         {"disagreement_km": km, "sources": list(b.sources), **vprops})
+                for i, (g, km) in enumerate(zip(b.segments, b.disagreement_km, strict=True))
+            ]  # fmt: skip
         proj = a.zones(version).geometry.projection
         band = proj.unproject_geometry(shapely.buffer(proj.project_geometry(version.line, max_edge_deg=None),
                                                       a.buffer_zone_km * 1000.0, quad_segs=8))  # fmt: skip

@@ -133,9 +133,23 @@ async function loadLine() {
   const at = state.day ? isoZ(dayStartMs(state.day) + state.toMin * 60000 - 1000) : null;
   if (at === lineAt) return;
   lineAt = at;
-  const line = await loadLayer("line", { at });
+  const [line, band] = await Promise.all([loadLayer("line", { at }), loadLayer("band", { at })]);
   layers.line.clearLayers();
   if (!line) return;
+  if (band && band.features && band.features.length) {
+    // Where sources disagree about the line: a translucent stroke as wide as the disagreement is large.
+    L.geoJSON(band, {
+      pane: "line", interactive: true,
+      style: (f) => {
+        const km = (f.properties || {}).disagreement_km || 0;
+        return { color: "#d0782a", weight: Math.max(2, Math.min(16, 3 * km)), opacity: 0.35, lineCap: "butt" };
+      },
+      onEachFeature: (f, l) => {
+        const p = f.properties || {};
+        l.bindTooltip(`Sources disagree by ${num(p.disagreement_km, 1)} km here<br><span class="muted">${esc((p.sources || []).join(" · "))}</span>`, { className: "tip", sticky: true });
+      },
+    }).addTo(layers.line);
+  }
   const gj = L.geoJSON(line, {
     pane: "line",
     style: () => ({ color: "#1b1f27", weight: 2.6, opacity: 0.9 }),
