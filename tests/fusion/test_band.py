@@ -74,3 +74,14 @@ def test_the_api_serves_the_band_as_a_layer_for_the_dashboard(tmp_path, make_agr
         body = client.get("/api/v1/layers/band").json()
     assert sorted(f["properties"]["disagreement_km"] for f in body["features"]) == [0.2, 4.0]
     assert all(f["properties"]["sources"] == ["source A", "source B"] for f in body["features"])
+
+
+def test_the_bulletin_map_draws_the_band_under_the_line(tmp_path, make_agreement):
+    from truceline.report.maps import MapPoints, overview_map
+
+    pts = MapPoints(np.array([SOUTH[0]]), np.array([SOUTH[1]]), np.array(["fire_across_line"]), np.array(["x"]))
+    for edit, expect in ((_with_band, True), (None, False)):
+        agreement = load_agreement(make_agreement(edit))
+        drawn = overview_map(tmp_path / f"map-{expect}.png", agreement, agreement.versions[0], pts, "test")
+        assert ("band" in drawn.layer_names) is expect
+        assert "line" in drawn.layer_names and (tmp_path / f"map-{expect}.png").stat().st_size > 0

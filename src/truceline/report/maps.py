@@ -156,6 +156,23 @@ def _lines(ax: Axes, geom: shapely.Geometry, **kw: Any) -> None:
             _lines(ax, part.exterior, **kw)
 
 
+def _band(ax: Axes, line: LineVersion, box: shapely.Geometry, drawn: list[DrawnLayer], handles: list[Artist]) -> None:
+    """Where sources disagree about the line (its band, when the agreement gives one): a translucent stroke
+    under the line, wider where the disagreement is larger (1 km ~ 1.5 pt, at most 9 pt)."""
+    band = line.band
+    if band is None or not band.segments:
+        return
+    shown = False
+    for g, km in zip(band.segments, band.disagreement_km, strict=True):
+        part = shapely.clip_by_rect(g, *box.bounds)
+        if not part.is_empty:
+            _lines(ax, part, color="#d0782a", alpha=0.35, lw=min(9.0, 1.0 + 1.5 * km), solid_capstyle="butt", zorder=4)
+            shown = True
+    if shown:
+        drawn.append(_drawn("band"))
+        handles.append(Line2D([], [], color="#d0782a", alpha=0.35, lw=5, label="Sources disagree (band)"))
+
+
 def _extent(lon: Sequence[float], lat: Sequence[float], pad: float, min_span: float) -> tuple[float, ...]:
     w, e, s, n = min(lon), max(lon), min(lat), max(lat)
     cx, cy = (w + e) / 2, (s + n) / 2
@@ -257,6 +274,7 @@ def _base(
         drawn.append(_drawn("sectors"))
         handles.append(Line2D([], [], color="#2c5f8a", lw=0.8, ls=(0, (4, 2)), label="Sector of responsibility"))
     if line is not None:
+        _band(ax, line, box, drawn, handles)
         _lines(ax, shapely.clip_by_rect(line.line, *box.bounds), color="#222222", lw=1.1, zorder=5)
         drawn.append(_drawn("line"))
         handles.append(Line2D([], [], color="#222222", lw=1.2, label=f"Line of contact ({line.id})"))
