@@ -11,7 +11,8 @@ two rounds or more:
 - ``recall``: detectable truth missions (one event heard by 3 sensors) some result incident stands for;
 - ``split``: truth missions two or more result incidents stand for;
 - ``count_coverage``: result incidents, alone for their mission, whose rounds low..high hold its true count;
-- ``paired_precision``: result incidents with a launch and an impact whose two are of one mission;
+- ``paired_precision``: result incidents whose launch and impact both match true rounds, and those two
+  are rounds of one mission;
 - ``wrong_party``: blamed result incidents whose mission was fired by the other party;
 - ``blamed_phantoms``: phantoms that name a party (a party blamed for a mission nobody fired).
 """
@@ -158,10 +159,10 @@ def _tally(
             continue
         per_mission[sid].append(inc)
         mixed += n_missions > 1
-        if inc.launch_event_id and inc.impact_event_id:
-            a, b = r2t.get(inc.launch_event_id), r2t.get(inc.impact_event_id)
+        a, b = r2t.get(inc.launch_event_id or ""), r2t.get(inc.impact_event_id or "")
+        if a in mission_of and b in mission_of:  # both ends located (matched to true rounds)
             n_paired += 1
-            paired_ok += a is not None and b is not None and mission_of.get(a) == mission_of.get(b) == sid
+            paired_ok += mission_of[a] == mission_of[b]
         if inc.attribution.party is not None:
             n_blamed += 1
             wrong += inc.attribution.party.value != party[sid]
