@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/adjudication.py
 	$(PY) benchmarks/ledger.py
 	$(PY) benchmarks/line_sources.py
+	$(PY) benchmarks/band_attribution.py
 	$(PY) benchmarks/reprocess.py
 	$(PY) benchmarks/live_ops.py  # starts Mosquitto (scripts/mosquitto.sh: root or sudo)
 

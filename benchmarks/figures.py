@@ -57,6 +57,7 @@ def renderers() -> dict[str, Renderer]:
     if here not in sys.path:
         sys.path.insert(0, here)
     import figures_adjudication
+    import figures_band_attribution
     import figures_fusion
     import figures_geo
     import figures_home
@@ -77,6 +78,7 @@ def renderers() -> dict[str, Renderer]:
         "reliability": figures_integrity.render_reliability,
         "ledger": figures_ledger.render,
         "line_sources": figures_line_sources.render,
+        "band_attribution": figures_band_attribution.render,
         "reprocess": figures_reprocess.render,
         "live_ops": figures_live.render,
     }

@@ -43,7 +43,7 @@ HEADER = [
 
 
 def _band_rows(res: dict[str, Any]) -> list[list[str]]:
-    rows = []
+    rows: list[list[str]] = []
     for key, b in (res.get("bands") or {}).items():
         other = next(iter((b.get("by_source") or {}).values()), {})
         rev = other.get("reverse") or {}
@@ -86,7 +86,7 @@ def _largest(c: dict[str, Any], unit: str) -> str:
 
 
 def _check_rows(res: dict[str, Any]) -> list[list[str]]:
-    rows = []
+    rows: list[list[str]] = []
     for name, c in (res.get("checks") or {}).items():
         o, s, f = c.get("overlap") or {}, c.get("sliver") or {}, c.get("far_line") or {}
         rows.append(
