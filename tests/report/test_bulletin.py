@@ -363,3 +363,18 @@ def test_public_edition_is_the_same_whatever_the_hash_seed(data_dir: Path, repor
         if name.endswith(".html"):
             a, b = (stamp.sub("T", x.decode()).encode() for x in (a, b))
         assert a == b, name
+
+
+def test_notable_incidents_list_the_largest_fire_missions_in_words(internal: BulletinResult, data_dir: Path) -> None:
+    """The largest fire missions of the day (10 rounds or more, at most 5) are notable, each said in words:
+    its count, weapon, where it was fired from and where it landed."""
+    from truceline.report.monitoring import MISSION_MAX, MISSION_MIN_ROUNDS
+
+    rounds = sorted((i.rounds.best for i in _day_records(data_dir)["incidents"]
+                     if i.rounds.best >= MISSION_MIN_ROUNDS and i.window.start >= CutOff().period(DAY)[0]),
+                    reverse=True)[:MISSION_MAX]  # fmt: skip
+    assert rounds, "the day holds no fire mission of 10 rounds or more"
+    table = next(t for s in internal.bulletin.sections for t in s.tables if t.caption == "Notable incidents")
+    said = [str(r[1]) for r in table.rows if str(r[1]).startswith("Fire mission: about ")]
+    assert sorted((int(t.split()[3]) for t in said), reverse=True) == rounds
+    assert all((" fired from " in t or " landing " in t) and t.endswith(" s") for t in said)

@@ -203,6 +203,8 @@ class DayData:
         The newest observation sequence of the store (what data the bulletin saw).
     log_position : LogPosition or None
         The transparency log's latest checkpoint when the bulletin is built (None: no log).
+    missions : list of Incident
+        The fire missions of the day (incidents of two rounds or more), in time order.
     generated_at : datetime
     """
 
@@ -231,6 +233,7 @@ class DayData:
     data_since: dt.datetime | None
     store_seq: int
     log_position: LogPosition | None = None
+    missions: list[Incident] = field(default_factory=list)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def has_data(self, day: dt.date) -> bool:
@@ -336,10 +339,10 @@ def load_day(
 
     trend_v = cast(list[Violation], _derived(store, "violation", t_lo, end))
     violations = sorted((v for v in trend_v if v.time >= start), key=lambda v: (v.time, v.id))
-    trend_ev = with_mission_rounds(
-        cast(list[Event], _derived(store, "event", t_lo, end)),
-        cast(list[Incident], _derived(store, "incident", t_lo, end)),
-    )
+    trend_inc = cast(list[Incident], _derived(store, "incident", t_lo, end))
+    trend_ev = with_mission_rounds(cast(list[Event], _derived(store, "event", t_lo, end)), trend_inc)
+    missions = sorted((i for i in trend_inc if i.rounds.best > 1 and start <= i.window.start < end),
+                      key=lambda i: (i.window.start, i.id))  # fmt: skip
     events = sorted((e for e in trend_ev if e.origin_time >= start), key=lambda e: (e.origin_time, e.id))
     trend_reports = cast(list[ObserverReport], _records(store, "observer_report", t_lo, end))
     reports = [r for r in trend_reports if r.time >= start]
@@ -372,6 +375,7 @@ def load_day(
         events=events,
         observer_reports=reports,
         tally=tally,
+        missions=missions,
         claims=sorted(claims, key=lambda c: (c.period.start, c.id)),
         assessments=assessments,
         sensors=cast(list[Sensor], _records(store, "sensor")),

@@ -5,10 +5,8 @@ sensor availability and interference, notable incidents.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -16,8 +14,8 @@ import numpy as np
 from truceline.adjudicate import RULES
 from truceline.adjudicate.coverage import HEALTH_CODES, NOT_INSTALLED, SensorNetwork
 from truceline.adjudicate.oblasts import oblast_of
-from truceline.core import Event, Violation
-from truceline.core.enums import EventKind, SensorHealth
+from truceline.core import Incident, Violation
+from truceline.core.enums import SensorHealth, WeaponClass
 from truceline.report.model import Section, Table
 from truceline.report.sections import View
 from truceline.report.text import (
@@ -33,15 +31,12 @@ from truceline.report.text import (
 )
 from truceline.service.redaction import sees_network
 
-__all__ = ["fom_section", "notable_section", "salvos", "sensor_hours", "sensors_section"]
+__all__ = ["fom_section", "mission_text", "notable_section", "sensor_hours", "sensors_section"]
 
-#: Launches within this time of the previous one and this distance of the first form one salvo.
-SALVO_GAP_S = 60.0
-SALVO_RADIUS_KM = 3.0
-#: A salvo is notable from this many rounds.
-SALVO_MIN_ROUNDS = 10
-#: Notable salvos listed at most.
-SALVO_MAX = 5
+#: A fire mission is notable from this many rounds (its best count).
+MISSION_MIN_ROUNDS = 10
+#: Notable fire missions listed at most (the largest).
+MISSION_MAX = 5
 
 
 # ------------------------------------------------------------------------ freedom of movement
@@ -212,55 +207,6 @@ def _status_table(view: View) -> Table | None:
 
 
 # ---------------------------------------------------------------------------------- notable
-@dataclass
-class Salvo:
-    """Launches close in time and place: a salvo or a concentrated firing."""
-
-    events: list[Event] = field(default_factory=list)
-
-    @property
-    def rounds(self) -> int:
-        return sum(e.count.best for e in self.events)
-
-
-def salvos(events: list[Event]) -> list[Salvo]:
-    """Group located launches into salvos (each launch within 60 s of the last, 3 km of the first)."""
-    launches = sorted((e for e in events if e.kind is EventKind.LAUNCH), key=lambda e: e.origin_time)
-    done: list[Salvo] = []
-    open_: list[Salvo] = []
-    for e in launches:
-        t = e.origin_time
-        still = []
-        for s in open_:
-            if (t - s.events[-1].origin_time).total_seconds() > SALVO_GAP_S:
-                done.append(s)
-            else:
-                still.append(s)
-        open_ = still
-        home = None
-        for s in open_:
-            f = s.events[0].position
-            dx = (e.position.lon_deg - f.lon_deg) * 111.32 * math.cos(math.radians(f.lat_deg))
-            dy = (e.position.lat_deg - f.lat_deg) * 110.57
-            if math.hypot(dx, dy) <= SALVO_RADIUS_KM:
-                home = s
-                break
-        if home is None:
-            home = Salvo()
-            open_.append(home)
-        home.events.append(e)
-    return done + open_
-
-
-def _salvo_grade(s: Salvo) -> str:
-    c = Counter(
-        f"{LEVEL_LABELS[e.attribution.level.value].lower()}"
-        + (f" {e.attribution.party.value}" if e.attribution.party else "")
-        for e in s.events
-    )
-    return "per round: " + ", ".join(f"{g} {n}" for g, n in c.most_common())
-
-
 #: Findings at one site (or in one window) less than this apart form one burst, s.
 BURST_GAP_S = 600.0
 
@@ -376,34 +322,41 @@ def _interference_rows(view: View, region: Callable[[Violation], str]) -> list[_
     return rows
 
 
-def _salvo_rows(view: View) -> list[_Row]:
-    """The largest salvos (at least :data:`SALVO_MIN_ROUNDS` rounds, at most :data:`SALVO_MAX`)."""
-    big = sorted((s for s in salvos(view.data.events) if s.rounds >= SALVO_MIN_ROUNDS), key=lambda s: -s.rounds)
-    big = big[:SALVO_MAX]
+def mission_text(view: View, m: Incident) -> str:
+    """A fire mission in the Mission's words: ``Fire mission: about 30 rounds (17-41) of MLRS, fired from
+    11 km NW of X (...) and landing 8 km N of Y (...), over 14 s``; places as :meth:`View.place` gives them."""
+    r = m.rounds
+    span = f" ({r.low}-{r.high})" if r.low != r.high else ""
+    weapon = "" if m.weapon_class is WeaponClass.UNKNOWN else f" of {weapon_label(m.weapon_class.value)}"
+    parts = [f"Fire mission: about {r.best} rounds{span}{weapon}"]
+    for label, area in (("fired from", m.launch_area), ("landing", m.impact_area)):
+        if area is not None:
+            parts.append(f"{label} {view.place(area.position.lon_deg, area.position.lat_deg)}")
+    dur = (m.window.end - m.window.start).total_seconds()
+    return ", ".join(parts[:1]) + (", " + " and ".join(parts[1:]) if parts[1:] else "") + f", over {dur:.0f} s"
+
+
+def _mission_rows(view: View) -> list[_Row]:
+    """The largest fire missions (at least :data:`MISSION_MIN_ROUNDS` rounds, at most :data:`MISSION_MAX`)."""
+    big = sorted((m for m in view.data.missions if m.rounds.best >= MISSION_MIN_ROUNDS), key=lambda m: -m.rounds.best)
+    big = big[:MISSION_MAX]
     if not big:
         return []
-    first = [s.events[0].position for s in big]
-    regs = oblast_of([q.lon_deg for q in first], [q.lat_deg for q in first]).tolist()
+    finding = {v.incident_id: v for v in view.data.violations if v.incident_id}
     rows: list[_Row] = []
-    for s, p, reg in zip(big, first, regs, strict=True):
-        e0 = s.events[0]
-        dur = (s.events[-1].origin_time - e0.origin_time).total_seconds()
-        weapons = Counter(e.weapon_class.value for e in s.events).most_common(1)[0][0]
-        rows.append(
-            (
-                e0.origin_time,
-                [
-                    view.t(e0.origin_time),
-                    f"Salvo: {s.rounds} rounds located in {dur:.0f} s (launch points)",
-                    view.place(p.lon_deg, p.lat_deg),
-                    region_name(str(reg)),
-                    weapon_label(weapons),
-                    _salvo_grade(s),
-                    "-",
-                    "-" if view.public else e0.id,
-                ],
-            )
-        )
+    for m in big:
+        where = m.impact_area or m.launch_area
+        pos = where.position if where is not None else None
+        reg = region_name(str(oblast_of([pos.lon_deg], [pos.lat_deg])[0])) if pos is not None else "-"
+        a = m.attribution
+        grade = LEVEL_LABELS[a.level.value] + (f": {a.party.value}" if a.party else "")
+        v = finding.get(m.id)
+        ref = view.ref(v) if v is not None else ("-" if view.public else m.id)
+        rows.append((m.window.start, [
+            view.t(m.window.start), mission_text(view, m),
+            view.place(pos.lon_deg, pos.lat_deg) if pos is not None else "-", reg,
+            weapon_label(m.weapon_class.value), grade, m.status.value, ref,
+        ]))  # fmt: skip
     return rows
 
 
@@ -416,22 +369,22 @@ def notable_section(view: View) -> Section:
         *_site_rows(view, region),
         *_attributed_rows(view, region),
         *_interference_rows(view, region),
-        *_salvo_rows(view),
+        *_mission_rows(view),
     ]
     if not rows:
         sec.paragraphs.append(
             "Nothing stood out in the reporting period: no strike near a protected site, no fire during a local "
-            f"ceasefire window, no interference with monitoring assets, no salvo of {SALVO_MIN_ROUNDS} rounds or "
-            "more, no fire attributed at the grade 'party'."
+            f"ceasefire window, no interference with monitoring assets, no fire mission of {MISSION_MIN_ROUNDS} rounds "
+            "or more, no fire attributed at the grade 'party'."
         )
         return sec
     rows.sort(key=lambda r: r[0])
     shown = [r for _, r in rows[: view.max_rows]]
     sec.paragraphs.append(
         "Listed: strikes within a protected site's radius, fire during a local ceasefire window, interference with "
-        f"monitoring assets (one row per kind and grade), the largest salvos ({SALVO_MIN_ROUNDS} rounds or more "
-        f"located within {SALVO_GAP_S:.0f} s and {SALVO_RADIUS_KM:g} km, at most {SALVO_MAX}), and fire attributed "
-        "at the grade 'party'."
+        f"monitoring assets (one row per kind and grade), the largest fire missions (a volley or ripple of "
+        f"{MISSION_MIN_ROUNDS} rounds or more fired from one place, counted from what the sensors heard; at most "
+        f"{MISSION_MAX}), and fire attributed at the grade 'party'."
     )
     sec.tables.append(
         Table(
