@@ -104,7 +104,8 @@ def test_analyst_filters_reviews_and_sees_new_incidents_live(
     with pytest.raises(urllib.error.HTTPError) as refused:  # a token in a query string is refused
         urllib.request.urlopen(f"{s.url}/?token={s.analyst_token}", timeout=10)
     assert refused.value.code == 400
-    page.goto(f"{s.url}/?poll=1000#token={s.analyst_token}")
+    # The UTC day (the default is the bulletin's reporting day, tests/web/test_triage.py): this flow counts UTC days.
+    page.goto(f"{s.url}/?poll=1000&period=utc#token={s.analyst_token}")
     page.wait_for_selector("body[data-ready='1'][data-role=analyst]")
     assert "token" not in page.url and s.analyst_token not in page.url  # the token leaves the address bar
     cookie = session_cookie(page)

@@ -4,22 +4,26 @@
  * a link /#token=T does (the fragment never reaches the server nor its logs; it is removed from the
  * address bar and sent once, in a POST body). The page never keeps the token. A token in the query
  * string (?token=) is refused by the server.
- * URL parameters: ?poll=MS (polling period when the server cannot push, default 5000; ?push=0 polls always), ?day=YYYY-MM-DD, ?records=incident|violation.
+ * URL parameters: ?poll=MS (polling period when the server cannot push, default 5000; ?push=0 polls always), ?day=YYYY-MM-DD,
+ * ?records=incident|violation, ?period=utc (the UTC day instead of the bulletin's reporting day, which runs
+ * from 19:30 Kyiv time of the previous evening), ?sort=severity.
  *
  * The entry module (index.html loads it as <script type="module"> after Leaflet): who the caller
  * is, the rule families, then the first view. The rest is in js/: core (constants, state, helpers),
  * api (requests, sign-in, the rule families), symbols (canvas markers), map (Leaflet map, legend), layers
  * (agreement layers, sensors, coverage), records (the day's records drawn), panel (a record and its
- * review), live (polling), controls (sidebar).
+ * review), live (polling), controls (sidebar), period (reporting day or UTC day), triage (severity order,
+ * counts by party / weapon / sector / rule, the day's bulletin link).
  */
 
 import { API, $, esc, params, pointOf, state, toast } from "./js/core.js";
 import { api, loadRules, query, signIn } from "./js/api.js";
-import { bindControls, setRecords, syncTimeLabel } from "./js/controls.js";
+import { bindControls, setRecords, setSort, syncPeriod } from "./js/controls.js";
 import { loadLine, loadSensors, loadStaticLayers } from "./js/layers.js";
 import { listen, showLedger } from "./js/live.js";
 import { layerControl, layers, map } from "./js/map.js";
 import { applyTimeWindow, findLatestDay, loadRecords } from "./js/records.js";
+import { loadBulletinLink } from "./js/triage.js";
 
 // ---- boot ----------------------------------------------------------------------------------
 /** The caller per the session cookie: {role, name, party} of a signed-in holder, null for the public. */
@@ -52,7 +56,8 @@ async function boot() {
   localStorage.removeItem("truceline.token"); // where an older dashboard kept the token
   await signInFromFragment();
   bindControls();
-  syncTimeLabel();
+  $("utc-toggle").checked = state.period === "utc";
+  setSort(state.sort);
 
   // Who may read what: a signed-in analyst/observer/liaison reads incidents; the public reads violations.
   state.who = await whoAmI();
@@ -90,7 +95,8 @@ async function boot() {
   const day = params.get("day") || (await findLatestDay());
   state.day = day;
   $("day-input").value = day;
-  await Promise.all([loadLine(), loadRecords(false), loadSensors()]);
+  syncPeriod();
+  await Promise.all([loadLine(), loadRecords(false), loadSensors(), loadBulletinLink()]);
   // First view: the records if any, else the whole line.
   const pts = state.visible.map(pointOf).filter(Boolean).map((c) => [c[1], c[0]]);
   if (pts.length) map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 11 });

@@ -63,7 +63,7 @@ async function signOut() {
 async function loadRules() {
   try {
     const rules = await api(`${API}/rules`, { anonymous: true });
-    state.families = (rules || []).map((r) => ({ id: r.id, label: r.label, colour: r.colour }));
+    state.families = (rules || []).map((r) => ({ id: r.id, label: r.label, short: r.short_label, colour: r.colour }));
   } catch (e) {
     state.families = [];
     throw e;

@@ -1,12 +1,14 @@
 /* The sidebar's controls: incidents or violations, the day, the time window, the filters, the list,
  * the panel's close button and sign-in / sign-out. */
 
-import { WEAPON_CLASSES, $, dayOf, dayStartMs, esc, hhmm, recId, state, toast } from "./core.js";
+import { WEAPON_CLASSES, $, esc, recId, state, toast } from "./core.js";
 import { signIn, signOut } from "./api.js";
 import { loadCoverage, loadLine, loadSensors } from "./layers.js";
 import { layers, map } from "./map.js";
 import { closePanel, openRecord, zoomTo } from "./panel.js";
-import { applyTimeWindow, drawHistogram, findLatestDay, loadRecords } from "./records.js";
+import { addDays, clockAt, clockZone, periodLabel, periodMinutes } from "./period.js";
+import { applyTimeWindow, drawHistogram, drawList, findLatestDay, loadRecords } from "./records.js";
+import { SEVERITY_HELP, bindSummary, loadBulletinLink } from "./triage.js";
 
 // ---- controls -------------------------------------------------------------------------------
 function setRecords(kind, reload) {
@@ -29,14 +31,48 @@ function setDay(day) {
   state.day = day;
   $("day-input").value = day;
   state.knownIds = null;
+  syncPeriod();
   loadLine();
   loadRecords(false);
   loadSensors();
+  loadBulletinLink();
   if (map.hasLayer(layers.coverage)) loadCoverage();
 }
 
+/** The reporting day (Kyiv cut-off) or the UTC day: the same day named, another period. */
+function setPeriod(mode) {
+  state.period = mode === "utc" ? "utc" : "report";
+  $("utc-toggle").checked = state.period === "utc";
+  const u = new URL(window.location.href);
+  if (state.period === "utc") u.searchParams.set("period", "utc"); else u.searchParams.delete("period");
+  history.replaceState(null, "", u.pathname + u.search + u.hash);
+  setDay(state.day);
+}
+
+/** The slider's span follows the period (23 or 25 hours across a daylight-saving change); the header its bounds. */
+function syncPeriod() {
+  const max = periodMinutes(), wasFull = state.toMin >= +$("time-to").max;
+  for (const id of ["time-from", "time-to"]) $(id).max = String(max);
+  if (wasFull || state.toMin > max) state.toMin = max;
+  if (state.fromMin > state.toMin - 15) state.fromMin = 0;
+  $("time-from").value = state.fromMin; $("time-to").value = state.toMin;
+  $("period-label").textContent = state.day ? periodLabel() : "";
+  $("day-input").setAttribute("aria-label", state.period === "utc" ? "Day (UTC)" : "Reporting day");
+  syncTimeLabel();
+}
+
 function syncTimeLabel() {
-  $("time-label").textContent = `${hhmm(state.fromMin)}–${hhmm(state.toMin)}`;
+  if (!state.day) return;
+  $("time-label").textContent = `${clockAt(state.fromMin)}–${clockAt(state.toMin)}`;
+  $("range-start").textContent = clockAt(0);
+  $("range-end").textContent = clockAt(periodMinutes());
+  $("clock-zone").textContent = clockZone();
+}
+
+function setSort(mode) {
+  state.sort = mode === "severity" ? "severity" : "newest";
+  $("sort-select").value = state.sort;
+  drawList();
 }
 
 function bindControls() {
@@ -44,8 +80,13 @@ function bindControls() {
     if (b.dataset.records !== state.records) { closePanel(); setRecords(b.dataset.records, true); }
   }));
   $("day-input").addEventListener("change", (e) => { if (e.target.value) setDay(e.target.value); });
-  $("day-prev").addEventListener("click", () => setDay(dayOf(dayStartMs(state.day) - 86400000)));
-  $("day-next").addEventListener("click", () => setDay(dayOf(dayStartMs(state.day) + 86400000)));
+  $("day-prev").addEventListener("click", () => setDay(addDays(state.day, -1)));
+  $("day-next").addEventListener("click", () => setDay(addDays(state.day, 1)));
+  $("utc-toggle").addEventListener("change", (e) => setPeriod(e.target.checked ? "utc" : "report"));
+  $("sort-select").addEventListener("change", (e) => setSort(e.target.value));
+  $("sort-select").title = SEVERITY_HELP;
+  $("sort-help").title = SEVERITY_HELP;
+  bindSummary();
   $("day-latest").addEventListener("click", async () => setDay(await findLatestDay()));
   const from = $("time-from"), to = $("time-to");
   let tDebounce = null;
@@ -105,6 +146,9 @@ function bindControls() {
 export {
   setRecords,
   setDay,
+  setPeriod,
+  setSort,
+  syncPeriod,
   syncTimeLabel,
   bindControls,
 };

@@ -40,8 +40,10 @@ const state = {
   mission: false, // admin, analyst, observer: sensors, their health and coverage
   records: "incident",
   day: null,
+  period: params.get("period") === "utc" ? "utc" : "report", // the bulletin's reporting day (Kyiv cut-off) or the UTC day
+  sort: params.get("sort") === "severity" ? "severity" : "newest",
   fromMin: 0,
-  toMin: 1440,
+  toMin: 1440, // minutes into the day's period (1380 or 1500 across a daylight-saving change)
   filters: { status: "", party: "", kind: "", sector: "" },
   features: [], // the day's records, as fetched
   visible: [],
@@ -59,6 +61,7 @@ const state = {
   loadSerial: 0,
   draft: null, // {id, text}: the review reason being typed
   agreement: null,
+  geo: { areas: null, sectors: null }, // the agreement's areas and sectors (GeoJSON), for triage
   families: [], // the rule families [{id, label, colour}], from GET /api/v1/rules (the registry)
 };
 

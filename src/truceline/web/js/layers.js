@@ -1,9 +1,10 @@
 /* The map's data layers: the agreement's static layers (boundaries, areas, buffer, sectors, sites),
  * the line in force, and (mission roles) sensors with their health and the coverage. */
 
-import { API, HEALTH_COLOUR, PARTY_AREA, WEAPON_LABEL, $, dayOf, dayStartMs, esc, fmtTime, isoZ, state, toast } from "./core.js";
+import { API, HEALTH_COLOUR, PARTY_AREA, WEAPON_LABEL, $, esc, fmtTime, isoZ, state, toast } from "./core.js";
 import { api, query } from "./api.js";
 import { Symbol_ } from "./symbols.js";
+import { periodMinutes, periodStartMs } from "./period.js";
 import { covRenderer, layers, map, sensorRenderer } from "./map.js";
 
 map.on("overlayadd", (e) => {
@@ -57,6 +58,7 @@ async function loadStaticLayers() {
   const [bounds, areas, buffer, sectors, sites, diseng] = await Promise.all(
     ["boundaries", "areas", "buffer", "sectors", "sites", "disengagement"].map((n) => loadLayer(n))
   );
+  state.geo = { areas, sectors }; // triage judges sectors and parties' areas on these
   if (bounds) {
     L.geoJSON(bounds, {
       pane: "base", interactive: false,
@@ -130,7 +132,7 @@ map.on("zoomend", updateSectorLabels);
 
 let lineAt = null;
 async function loadLine() {
-  const at = state.day ? isoZ(dayStartMs(state.day) + state.toMin * 60000 - 1000) : null;
+  const at = state.day ? isoZ(periodStartMs() + state.toMin * 60000 - 1000) : null;
   if (at === lineAt) return;
   lineAt = at;
   const [line, band] = await Promise.all([loadLayer("line", { at }), loadLayer("band", { at })]);
@@ -164,7 +166,8 @@ async function loadLine() {
 
 // ---- sensors and coverage ------------------------------------------------------------------
 function layerTime() {
-  return isoZ(dayStartMs(state.day || dayOf(Date.now())) + Math.min(state.toMin, 1439) * 60000);
+  if (!state.day) return isoZ(Date.now());
+  return isoZ(periodStartMs() + Math.min(state.toMin, periodMinutes() - 1) * 60000);
 }
 
 async function loadSensors() {

@@ -2,13 +2,15 @@
  * drawing them on the map, in the list, the counts and the histogram. */
 
 import {
-  API, LIMIT, LIST_MAX, STATUSES, STATUS_COLOUR, WIDE_ELLIPSE_M, $, dayOf, dayStartMs, esc, fillModeOf, fmtTime, isoZ,
+  API, LIMIT, LIST_MAX, STATUSES, STATUS_COLOUR, WIDE_ELLIPSE_M, $, esc, fillModeOf, fmtTime, isoZ,
   pointOf, partyLabel, props, recAttr, recId, recStatus, recTimeMs, recTitle, recWeapon, state, toast,
 } from "./core.js";
 import { api, query } from "./api.js";
 import { Arrow, Symbol_, ellipseRing, symSvg } from "./symbols.js";
 import { ellipseRenderer, incRenderer, layers, map } from "./map.js";
 import { openRecord } from "./panel.js";
+import { periodBounds, periodDayOf, periodMinutes, periodStartMs } from "./period.js";
+import { drawSummary, sortRecords } from "./triage.js";
 
 // ---- records -------------------------------------------------------------------------------
 function recordsPath() { return state.records === "incident" ? `${API}/incidents` : `${API}/violations`; }
@@ -16,27 +18,28 @@ function recordsPath() { return state.records === "incident" ? `${API}/incidents
 function recordQuery(withDay) {
   const q = { limit: LIMIT, status: state.filters.status, party: state.filters.party, kind: state.filters.kind, sector: state.filters.sector };
   if (withDay && state.day) {
-    q.start = isoZ(dayStartMs(state.day));
-    q.end = isoZ(dayStartMs(state.day) + 86400000);
+    const [t0, t1] = periodBounds(state.day);
+    q.start = isoZ(t0);
+    q.end = isoZ(t1);
   }
   return q;
 }
 
-/** The UTC day of the newest record: collections come in time order, so read the last page. */
+/** The day (reporting or UTC, per the toggle) of the newest record: collections come in time order, so read the last page. */
 async function findLatestDay() {
   try {
     const head = await api(recordsPath() + query({ limit: 1 }));
     const n = head.numberMatched || 0;
-    if (!n) return dayOf(Date.now());
+    if (!n) return periodDayOf(Date.now());
     const tail = await api(recordsPath() + query({ limit: 100, offset: Math.max(0, n - 100) }));
     let best = NaN;
     for (const f of [...(head.features || []), ...(tail.features || [])]) {
       const t = recTimeMs(f);
       if (!isNaN(t) && !(t <= best)) best = t;
     }
-    return isNaN(best) ? dayOf(Date.now()) : dayOf(best);
+    return periodDayOf(isNaN(best) ? Date.now() : best);
   } catch (e) {
-    return dayOf(Date.now());
+    return periodDayOf(Date.now());
   }
 }
 
@@ -67,8 +70,8 @@ async function loadRecords(fromPoll) {
 }
 
 function applyTimeWindow() {
-  const t0 = dayStartMs(state.day) + state.fromMin * 60000;
-  const t1 = dayStartMs(state.day) + state.toMin * 60000;
+  const t0 = periodStartMs() + state.fromMin * 60000;
+  const t1 = periodStartMs() + state.toMin * 60000;
   state.visible = state.features.filter((f) => {
     const t = recTimeMs(f);
     return isNaN(t) || (t >= t0 && t < t1);
@@ -76,6 +79,7 @@ function applyTimeWindow() {
   drawRecords();
   drawList();
   drawCounts();
+  drawSummary();
   drawHistogram();
 }
 
@@ -147,7 +151,7 @@ function drawRecords() {
 function drawList() {
   const ol = $("rec-list");
   const now = Date.now();
-  const feats = state.visible.slice().sort((a, b) => recTimeMs(b) - recTimeMs(a));
+  const feats = sortRecords(state.visible);
   const rows = feats.slice(0, LIST_MAX).map((f) => {
     const id = recId(f), st = recStatus(f), a = recAttr(f);
     const isNew = (state.newIds.get(id) || 0) > now;
@@ -193,27 +197,27 @@ function drawHistogram() {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
   const bins = 96, counts = new Array(bins).fill(0);
-  const d0 = dayStartMs(state.day);
+  const d0 = periodStartMs(), span = periodMinutes();
   for (const f of state.features) {
     const t = recTimeMs(f);
     if (isNaN(t)) continue;
-    const i = Math.floor(((t - d0) / 86400000) * bins);
+    const i = Math.floor(((t - d0) / (span * 60000)) * bins);
     if (i >= 0 && i < bins) counts[i]++;
   }
   const max = Math.max(1, ...counts);
   const bw = w / bins;
   for (let i = 0; i < bins; i++) {
     if (!counts[i]) continue;
-    const m = (i + 0.5) * 15;
+    const m = ((i + 0.5) * span) / bins;
     const inside = m >= state.fromMin && m <= state.toMin;
     ctx.fillStyle = inside ? "#1d4e89" : "#c5ccd8";
-    const bh = Math.max(2, (counts[i] / max) * (h - 4));
+    const bh = Math.max(2, (counts[i] / max) * (h - 12));
     ctx.fillRect(i * bw + 0.5, h - bh, Math.max(1, bw - 1), bh);
   }
   ctx.strokeStyle = "#e1e4ea";
   ctx.beginPath(); ctx.moveTo(0, h - 0.5); ctx.lineTo(w, h - 0.5); ctx.stroke();
   ctx.fillStyle = "#9aa3b2"; ctx.font = "10px sans-serif";
-  ctx.fillText(`peak ${max} per 15 min`, 2, 10);
+  ctx.fillText(`peak ${max} per ${Math.round(span / bins)} min`, 2, 10);
 }
 
 export {
