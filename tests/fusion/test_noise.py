@@ -33,6 +33,7 @@ ASSOC_KEYS = ["grid_m", "region_radius_m", "region_rank", "n_neighbours", "lag_s
               "mirror_until_n", "clear_ratio", "quiet_min_seed", "quiet_duplicate_s", "part_s",
               "part_overlap_s"]  # fmt: skip
 FUSION_KEYS = ["attribute_probability", "kind_log_odds", "lone_launch_log_odds", "blame_margin_km", "band_floor_km",
+               "weather_fit",
                "gross_sigma_km",
                "gross_rate", "gross_rate_small", "gross_support", "crowd_m", "crowd_s", "sound_speed_sigma_ms",
                "path_sigma_s", "path_fraction", "pair_speed_tolerance", "step_s", "single_source_alpha",

@@ -45,6 +45,7 @@ from truceline.fusion.parts import associate_parts
 from truceline.fusion.refine import Refined, merge_mirror_duplicates, refine, refine_merged
 from truceline.fusion.side import blame_margin_km, first_party_probability, gross_error_mix
 from truceline.fusion.untangle import untangle
+from truceline.fusion.weather_fit import fit_weather
 from truceline.io.jsonl import write_records
 
 FloatArray = NDArray[np.float64]
@@ -65,6 +66,7 @@ class FusionParams:
     lone_launch_log_odds: float = 8.0
     blame_margin_km: float = 2.0
     band_floor_km: float = 0.5
+    weather_fit: bool = True
     gross_sigma_km: float = 1.5
     gross_rate: float = 0.01
     gross_rate_small: float = 0.05
@@ -223,6 +225,8 @@ def fuse_input(
     merged = merge_mirror_duplicates(inp, events, ref, noise=params.noise)
     if merged is not None:
         events, ref = merged.events, refine_merged(inp, ref, merged, params.noise)
+    if params.weather_fit and events:
+        inp, ref, _ = fit_weather(inp, events, ref, params.noise)
     timings_s["locate"] = time.perf_counter() - t
     t = time.perf_counter()
     evidence = source_evidence(inp, ref, params.noise, params.evidence, np.array([e.quiet for e in events], bool))
