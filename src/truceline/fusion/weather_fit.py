@@ -44,7 +44,7 @@ class WeatherFitParams:
     needs to be corrected; ``prior_ms``: the prior sigma of each correction; ``passes``."""
 
     bin_s: float = 3600.0
-    min_events: int = 5
+    min_events: int = 10
     min_arrivals: int = 8
     prior_ms: float = 3.0
     passes: int = 4
