@@ -41,13 +41,16 @@ IntArray = NDArray[np.int64]
 @dataclass(frozen=True)
 class WeatherFitParams:
     """``bin_s``: time bins of the corrections; ``min_events`` / ``min_arrivals``: what a bin and region
-    needs to be corrected; ``prior_ms``: the prior sigma of each correction; ``passes``."""
+    needs to be corrected; ``prior_ms``: the prior sigma of each correction; ``passes``;
+    ``significance_chi2``: a correction is applied only when it differs from none by this much (the
+    chi-square of 3 degrees of freedom at 99 %)."""
 
     bin_s: float = 3600.0
     min_events: int = 10
     min_arrivals: int = 8
     prior_ms: float = 3.0
     passes: int = 4
+    significance_chi2: float = 11.34
 
 
 @dataclass
@@ -134,5 +137,10 @@ def _estimate(
         jw = j_c[sel] * w[sel][..., None]
         a = np.einsum("esi,esj->ij", jw, j_c[sel]) + prior
         rhs = np.einsum("esi,es->i", jw, np.where(use[sel], r_c[sel], 0.0))
-        out[b, rr] = np.linalg.solve(a, rhs)
+        delta = np.linalg.solve(a, rhs)
+        # Only a correction the evidence shows (chi-square of the estimate against its own covariance,
+        # 3 degrees of freedom, above its 99 % point): where the report is right, the noise of a thin
+        # bin would only move sources.
+        if float(delta @ a @ delta) > params.significance_chi2:
+            out[b, rr] = delta
     return out
