@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from figures import Figures, machine, num, table
+from figures import Figures, machine, num, table, verdict
 
 
 def _row(name: str, src: dict[str, Any], cmp: dict[str, Any] | None) -> list[str]:
@@ -120,6 +120,78 @@ def band(res: dict[str, Any]) -> str:
     return text
 
 
+OWN_HEADER = [
+    "source",
+    "date, selection",
+    "holes filled",
+    "line km",
+    "facing boundary km",
+    "vertices",
+    "vertex to boundary: max / p99 m",
+    "vertices within 1 km",
+    "phantom km (pieces)",
+    "Hausdorff to facing part km",
+    "line on the source's holes km",
+    "goal",
+]
+
+
+def own_met(o: dict[str, Any], near_km: float) -> bool | None:
+    """Every vertex within ``near_km`` of the own boundary and no line farther than that (None: not measured)."""
+    if o.get("vertex_max_m") is None or o.get("phantom_km") is None:
+        return None
+    return o["vertex_max_m"] <= 1000.0 * near_km and o["phantom_km"] == 0
+
+
+def _own_rows(res: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    rows = [(s.get("id", "?"), s, s.get("vs_own") or {}) for s in res.get("sources") or []]
+    unfilled = res.get("unfilled_deepstate_preset") or {}
+    if unfilled.get("vs_own"):
+        first = next((s for s in res.get("sources") or [] if s.get("id") == "deepstate-raw-preset"), {})
+        rows.append(("deepstate-raw-preset unfilled", first | unfilled, unfilled["vs_own"]))
+    return rows
+
+
+def own(res: dict[str, Any]) -> str:
+    """The ``own`` table: each derived line against the boundary of the control area it was derived from."""
+    near = res.get("own_near_km") or 1.0
+    rows, verdicts = [], []
+    for name, src, o in _own_rows(res):
+        selection = f"--preset {src['preset']}" if src.get("preset") else "every feature"
+        met = own_met(o, near)
+        verdicts.append(f"{name} {verdict(met)}")
+        rows.append(
+            [
+                name,
+                f"{src.get('date')}, {selection}",
+                num(src.get("holes_filled"), ","),
+                num(o.get("line_km"), ",.1f"),
+                num(o.get("facing_km"), ",.1f"),
+                num(o.get("vertices"), ","),
+                f"{num(o.get('vertex_max_m'), '.3f')} / {num(o.get('vertex_p99_m'), '.3f')}",
+                "–" if o.get("vertex_within_1km") is None else f"{100 * o['vertex_within_1km']:.1f} %",
+                f"{num(o.get('phantom_km'), ',.3f')} ({num(o.get('phantom_pieces'), ',')})",
+                num(o.get("hausdorff_facing_km"), ".3f"),
+                num(o.get("hole_edge_km"), ",.1f"),
+                verdict(met),
+            ]
+        )
+    text = table(OWN_HEADER, rows)
+    text += (
+        "\n\nOwn source: the boundary of the union of the polygons the derivation read (same selection, repairs and "
+        f'holes below {num(res.get("fill_holes_km2"), "g")} km² filled, none for "unfilled"). Vertex distances are '
+        f"geodesic, from each vertex of the derived line to its nearest point of the whole boundary. Phantom: the "
+        f"derived line lying more than {num(near, 'g')} km from that boundary. Hausdorff: between the derived line and "
+        "the boundary's part facing the other party, taken as the boundary inside the country outline less the "
+        "stretches within the derivation's border tolerance of the outline (border and coast), both densified every "
+        f"{num(res.get('step_m'), 'g')} m. Last column: derived line along the holes of that union, part of the "
+        "boundary (so never phantom here) but no front when the holes are slivers between layers.\n\n"
+        f"Goal (every vertex within {num(near, 'g')} km and no phantom segment, i.e. no stretch of line more than "
+        f"{num(near, 'g')} km from the source's boundary): {'; '.join(verdicts)}. {machine(res)}."
+    )
+    return text
+
+
 def render(res: dict[str, Any]) -> Figures:
     """The page and the ``summary`` table: per source, the derived line and its distances to the reference."""
     sources = res.get("sources") or []
@@ -143,6 +215,9 @@ def render(res: dict[str, Any]) -> Figures:
     )
     tables = {"summary": summary}
     page = f"# Line of contact from real exports\n\n{summary}\n"
+    if any(s.get("vs_own") for s in sources):
+        tables["own"] = own(res)
+        page += f"\n## Each line against its own source\n\n{tables['own']}\n"
     if res.get("bands") or res.get("checks"):
         tables["band"] = band(res)
         page += f"\n## Disagreement band and checks\n\n{tables['band']}\n"

@@ -15,6 +15,11 @@ distance to the other line measured (median, p90, max, share within 1 km). **Pha
 the part farther than 1 km from the other line *and* inside the other derivation's controlled
 area (behind its front): line no front runs along, such as the edges of slivers between layers.
 
+Each derived line is also measured against its own source (``line_sources_own.py``): the boundary
+of the very union ``read_control`` returned (same selection, repairs and hole filling), vertex by
+vertex, with the line lying more than 1 km from it (phantom) and the Hausdorff distance to the
+boundary's part facing the other party.
+
 Item 2 and 4's figures: the disagreement band (``truceline agreement reconcile``, pieces of
 ``BAND_STEP_KM`` along the agreed line) between the two 2023 exports each way, and the findings of
 ``truceline agreement validate``'s checks (default thresholds) on the agreements derived from the two
@@ -39,6 +44,7 @@ from typing import Any
 import numpy as np
 import shapely
 from figures import publish
+from line_sources_own import NEAR_KM, own_boundary
 
 from truceline.agreement import example_path
 from truceline.agreement.build import ControlOptions, SourceInfo, collect_snapshots, derive_agreement, load_country
@@ -75,7 +81,7 @@ SOURCES: list[dict[str, Any]] = [
 
 
 def derive(deriver: LineDeriver, path: Path, preset: str | None, fill: float) -> tuple[Derivation, dict[str, Any]]:
-    """The derivation of one file with one preset, and what reading it did."""
+    """The derivation of one file with one preset, and what reading it did (``vs_own``: against its own source)."""
     t = time.perf_counter()
     read = read_control(path, Selection.parse(preset=preset), fill)
     d = deriver.derive(read.geometry)
@@ -92,6 +98,8 @@ def derive(deriver: LineDeriver, path: Path, preset: str | None, fill: float) ->
         "area_km2": round(area_km2(d.controlled)),
         "seconds": round(time.perf_counter() - t, 2),
     }
+    t = time.perf_counter()
+    info["vs_own"] = own_boundary(deriver, d, read.geometry) | {"seconds": round(time.perf_counter() - t, 2)}
     return d, info
 
 
@@ -178,7 +186,7 @@ def main() -> None:
         info["implausible"] = implausible(dt.date.fromisoformat(s["date"]), info["line_km"], info["area_km2"])
         info["vs_daily"] = compare(deriver, d, ref)
         rows.append(info)
-        print(s["id"], info["line_km"], info["area_km2"], info["vs_daily"], flush=True)
+        print(s["id"], info["line_km"], info["area_km2"], info["vs_daily"], info["vs_own"], flush=True)
     unfilled, unfilled_info = derive(deriver, OTHER / SOURCES[0]["file"], "deepstate", 0.0)
     cross = {
         "deepstate-raw-preset vs isw-preset": compare(deriver, derived["deepstate-raw-preset"], derived["isw-preset"]),
@@ -191,6 +199,7 @@ def main() -> None:
         "fill_holes_km2": FILL_HOLES_KM2,
         "step_m": STEP_M,
         "phantom_km": PHANTOM_KM,
+        "own_near_km": NEAR_KM,
         "reference": {"file": snap.name, "date": day.isoformat()},
         "sources": rows,
         "unfilled_deepstate_preset": unfilled_info,
