@@ -154,7 +154,9 @@ def test_ingest_refuses_the_future_unless_told_the_replay_s_end(tmp_path):
     assert r.exit_code == 1 and "in the future" in r.output and "installed_at" in r.output
     r = runner.invoke(app, ["ingest", str(path), "--data", data, "--not-after", "2099-01-02T00:00:00Z"])
     assert r.exit_code == 0 and "1 new" in r.output, r.output
-    r = runner.invoke(app, ["ingest", str(path), "--data", data, "--not-after", "2099-01-02"])
+    r = runner.invoke(app, ["ingest", str(path), "--data", data, "--not-after", "2099-01-02"])  # a date: 00:00 UTC
+    assert r.exit_code == 0 and "1 already stored" in r.output, r.output
+    r = runner.invoke(app, ["ingest", str(path), "--data", data, "--not-after", "2099-13-02"])
     assert r.exit_code == 2 and "--not-after" in r.output
 
 

@@ -129,7 +129,7 @@ def test_cli_reconcile_prints_the_band_and_refuses_one_source(make_agreement, tm
     one = runner.invoke(app, ["agreement", "reconcile", str(root)])
     assert one.exit_code == 2 and "two or more sources" in one.output
     missing = runner.invoke(app, ["agreement", "reconcile", str(root), str(tmp_path / "nope.geojson")])
-    assert missing.exit_code == 1 and "nope.geojson: not found" in missing.output
+    assert missing.exit_code == 2 and "nope.geojson: no such file or folder" in missing.output
 
 
 def _moved(m, root):

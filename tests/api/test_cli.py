@@ -35,7 +35,7 @@ def test_token_commands(tmp_path: Path) -> None:
     assert revoked.exit_code == 0 and "revoked" in revoked.stdout
     assert "revoked" in runner.invoke(app, ["token", "list", "--data", data]).stdout
     assert runner.invoke(app, ["token", "revoke", got["token_id"], "--data", data]).exit_code == 1
-    assert runner.invoke(app, ["token", "revoke", "tok-nope", "--data", data]).exit_code == 1
+    assert runner.invoke(app, ["token", "revoke", "tok-nope", "--data", data]).exit_code == 2  # not found
     bad = runner.invoke(app, ["token", "create", "--role", "liaison", "--name", "x", "--data", data])
     assert bad.exit_code == 2 and "party" in bad.output
 
@@ -85,13 +85,13 @@ def test_store_option_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_review_exit_codes_come_from_the_domain_errors(tmp_path: Path) -> None:
-    """Not found, invalid input and conflict exit 1 with their message, as before."""
+    """Not found exits 2, invalid input and conflict 1, each with its message (README, "Exit codes")."""
     runner = CliRunner()
     data = str(tmp_path / "data")
     SQLiteStore(Path(data)).close()  # an empty store
     gone = runner.invoke(app, ["review", "confirm", "violation", "vio-nope", "--actor", "a", "--reason", "r",
                                "--data", data])  # fmt: skip
-    assert gone.exit_code == 1 and "violation 'vio-nope': not found" in gone.output
+    assert gone.exit_code == 2 and "violation 'vio-nope': not found" in gone.output
     empty = runner.invoke(app, ["review", "confirm", "violation", "vio-nope", "--actor", " ", "--reason", "r",
                                 "--data", data])  # fmt: skip
     assert empty.exit_code == 1 and "actor: must be a non-empty string" in empty.output

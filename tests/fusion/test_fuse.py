@@ -220,5 +220,5 @@ def test_cli_fuse_then_score(tmp_path, make_agreement):
     assert "wrote" in res.output and "1 events" in res.output
     assert len(_events(tmp_path / "out")) == 1
     bad = runner.invoke(app, ["fuse", str(tmp_path / "missing"), "--out", str(tmp_path / "o2")])
-    assert bad.exit_code == 1
-    assert "sensors.jsonl" in bad.output
+    assert bad.exit_code == 2  # not found (README, "Exit codes")
+    assert "missing: no such file or folder" in bad.output

@@ -158,7 +158,7 @@ def test_a_data_directory_without_a_ledger_publishes_as_before(tmp_path: Path) -
     res = runner.invoke(app, ["report", "--date", DAY, "--data", str(tmp_path / "d"), "--no-pdf"])
     assert res.exit_code == 0, res.output
     assert not (tmp_path / "d" / "bulletins" / DAY / PROOF_FILE).exists()
-    assert runner.invoke(app, ["ledger", "checkpoint", "--data", str(tmp_path / "d")]).exit_code == 1
+    assert runner.invoke(app, ["ledger", "checkpoint", "--data", str(tmp_path / "d")]).exit_code == 2
 
 
 def test_each_bulletin_names_the_checkpoint_it_extends(published: dict[str, Path]) -> None:

@@ -245,7 +245,7 @@ def test_cli_round_trip_ingest_process_review_export(sim_day: Path, tmp_path: Pa
     res = runner.invoke(app, ["review", "dismiss", "violation", vid, *who, "--reason", "again", *data])
     assert res.exit_code == 1 and "already refuted" in res.output
     res = runner.invoke(app, ["review", "confirm", "violation", "vio-none", "--actor", "a", "--reason", "b", *data])
-    assert res.exit_code == 1 and "'vio-none': not found" in res.output
+    assert res.exit_code == 2 and "'vio-none': not found" in res.output
     res = runner.invoke(app, ["review", "history", vid, *data])
     assert "anna dismiss: demolition" in res.output
     runner.invoke(app, ["export", "--out", str(tmp_path / "out2"), *data])

@@ -272,7 +272,7 @@ def test_cli_lists_releases_and_rejects(store: Store, agreement: Agreement, stor
     res = runner.invoke(app, ["quarantine", "release", rows["nat"][0], *who, *data])
     assert res.exit_code == 1 and "already rejected" in res.output
     res = runner.invoke(app, ["quarantine", "release", "424242", *who, *data])
-    assert res.exit_code == 1 and "not found" in res.output
+    assert res.exit_code == 2 and "not found" in res.output
     res = runner.invoke(app, ["quarantine", "list", "--state", "rejected", "--json", *data])
     (row,) = [json.loads(x) for x in res.output.splitlines()]
     assert row["id"] == "nat" and row["decided_by"] == "anna" and row["decision"] == "clock fault, not an event"

@@ -181,7 +181,7 @@ def test_an_analysts_decision_survives_reprocessing(sim_day: Path, store: Store,
     ("args", "message"),
     [
         (["--since", "2026-09-02T00:00:00Z", "--until", "2026-09-01T00:00:00Z"], "is not after --since"),
-        (["--since", "2026-09-01", "--until", "2026-09-02T00:00:00Z"], "has no timezone"),
+        (["--since", "2026-09-01T00:00:00", "--until", "2026-09-02T00:00:00Z"], "has no timezone"),
         (["--cluster", "ftp://scheduler:8786"], "is not none, local, local:N or a scheduler address"),
         (["--cluster", "local:0"], "local:N takes a number of workers"),
         (["--cluster", "tcp://127.0.0.1:1", "--connect-timeout", "0.5"], "cannot reach the scheduler"),

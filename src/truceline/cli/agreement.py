@@ -11,7 +11,17 @@ from typing import Annotated, Any
 import typer
 
 from truceline import __version__
-from truceline.cli.common import DEFAULT_COUNTRY, DEFAULT_WORLD, app, fail, parse_when, resolve_agreement
+from truceline.cli.common import (
+    DEFAULT_COUNTRY,
+    DEFAULT_WORLD,
+    EXIT_NOT_FOUND,
+    agreement_path,
+    app,
+    fail,
+    parse_day,
+    parse_when,
+    require_path,
+)
 
 agreement_app = typer.Typer(
     help="The agreement as data: validate, show, derive and reconcile agreement definitions.",
@@ -40,7 +50,7 @@ def agreement_validate(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with every problem.")] = False,
 ) -> None:
-    """Check an agreement; list every problem with its field path. Exit 1 when invalid.
+    """Check an agreement; list every problem with its field path. Exit 1 when invalid, 2 when not found.
 
     A valid agreement is then checked for overlapping control areas, slivers and line far from the
     boundary both areas share: warnings naming the layer, the feature and the place (lon,lat).
@@ -51,7 +61,7 @@ def agreement_validate(
     for name, value in (("--sliver-km2", sliver_km2), ("--sliver-width-m", sliver_width_m), ("--far-km", far_km)):
         if not value > 0:
             raise fail(f"{name}: {value} must be > 0", 2)
-    p = resolve_agreement(path)
+    p = agreement_path(path, "PATH")
     try:
         agreement = load_agreement(p)
     except AgreementError as exc:
@@ -93,16 +103,20 @@ def _print_findings(findings: list[Any], most: int) -> None:
 @agreement_app.command("show")
 def agreement_show(
     path: Annotated[str, typer.Argument(help="Agreement directory or agreement.yaml, or an example name.")],
-    date: Annotated[str | None, typer.Option(help="Show the line in force then (YYYY-MM-DD or ISO time).")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(help="The line in force then: a day YYYY-MM-DD (at 12:00 UTC) or an ISO 8601 time with zone."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Line length, zone areas, sites, sectors and versions of an agreement."""
     from truceline.agreement import AgreementError, NoLineInForce, load_agreement
     from truceline.agreement.summary import summarize
 
+    when = parse_when(date, "--date")
     try:
-        agreement = load_agreement(resolve_agreement(path))
-        summary = summarize(agreement, parse_when(date))
+        agreement = load_agreement(agreement_path(path, "PATH"))
+        summary = summarize(agreement, when)
     except AgreementError as exc:
         raise fail(str(exc)) from None
     except NoLineInForce as exc:
@@ -204,7 +218,7 @@ def agreement_derive(
     """Build the line of contact and both controlled areas from control-of-terrain snapshots."""
     snaps = _snapshots(control, date, since, until, every)
     if not country.exists():
-        raise fail(f"--country: {country} not found", 2)
+        raise fail(f"--country: {country}: no such file or folder", EXIT_NOT_FOUND)
     rears = _rear_areas(rear_area or [], world)
     src, opts = _source_and_options(layer, where, preset, fill_holes_km2, force, source, source_date, attribution)
     kw = {"controlling_party": party, "other_party": other, "border_tolerance_km": border_tolerance_km}
@@ -230,6 +244,7 @@ def _run_derive(
     from truceline.agreement.build import ImplausibleDerivation, derive_agreement, load_country
     from truceline.io.geojson import GeoJSONError
 
+    template_path = agreement_path(template, "--template") if template else None
     with typer.progressbar(length=len(snaps), label="deriving", file=sys.stderr) as bar:
 
         def tick(_: dt.date) -> None:
@@ -240,7 +255,7 @@ def _run_derive(
                 snaps,
                 load_country(country),
                 out,
-                template=resolve_agreement(template) if template else None,
+                template=template_path,
                 progress=tick,
                 warn=lambda note: typer.echo(f"warning: {note}", err=True),
                 **kw,
@@ -250,11 +265,8 @@ def _run_derive(
 
 
 def _date_option(value: str | None, opt: str) -> dt.date | None:
-    """The date an option gives (None when not given); exit 2 naming the option when it is not one."""
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        raise fail(f"{opt}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
+    """The day an option gives (None when not given); exit 2 naming the option when it is not one."""
+    return parse_day(value, opt) if value else None
 
 
 def _source_and_options(
@@ -288,6 +300,8 @@ def _snapshots(
     """The dated snapshots ``--control`` names; ``--date`` with a folder takes that day of it."""
     from truceline.agreement.build import collect_snapshots
 
+    for c in control:
+        require_path(c, "--control")
     d, s, u = _date_option(date, "--date"), _date_option(since, "--since"), _date_option(until, "--until")
     if d is not None and any(p.is_dir() for p in control):
         s = u = d
@@ -306,7 +320,7 @@ def _rear_areas(specs: list[str], world: Path) -> dict[str, Any]:
     from truceline.io.topojson import read_topojson
 
     if not world.exists():
-        raise fail(f"--world: {world} not found", 2)
+        raise fail(f"--world: {world}: no such file or folder", EXIT_NOT_FOUND)
     try:
         outlines = {f.properties.get("name"): f.geometry for f in read_topojson(world, "countries")}
     except GeoJSONError as exc:
@@ -346,6 +360,9 @@ def agreement_reconcile(
     --series, what changed hands between consecutive versions."""
     from truceline.agreement import reconcile as rc
 
+    for spec in sources:
+        if not Path(spec).exists() and not Path(spec.rpartition("@")[0] or spec).exists():
+            raise fail(f"SOURCES: {spec}: no such file or folder", EXIT_NOT_FOUND)
     try:
         if series_:
             summary = _series(rc, sources, largest, movement_out)

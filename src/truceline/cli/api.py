@@ -10,12 +10,14 @@ import typer
 
 from truceline.cli.common import (
     DEFAULT_DATA,
+    EXIT_INVALID,
+    EXIT_USAGE,
     DataDir,
     StoreUrl,
+    agreement_path,
     app,
     fail,
     open_store,
-    resolve_agreement,
     store_location,
     user_errors,
 )
@@ -44,10 +46,14 @@ def serve(
     from truceline.api import create_app
 
     _, location = store_location(data, store_url)
+    open_store(data, store_url).close()  # a missing store is exit 2 here, not an empty store served
+    path = agreement_path(agreement)
     try:
-        application = create_app(location, resolve_agreement(agreement))
-    except (AgreementError, ValueError, RuntimeError, OSError) as exc:
-        raise fail(f"serve: {exc}", 2) from None
+        application = create_app(location, path)
+    except AgreementError as exc:
+        raise fail(f"--agreement: {exc}", EXIT_INVALID) from None
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise fail(f"serve: {exc}", EXIT_USAGE) from None
     sock = _listening_socket(host, port)  # before the banner: a busy port is said at once, with exit 2
     typer.echo(f"truceline API on http://{host}:{port}/ (docs /docs, OGC /ogc), store {location}", err=True)
     loop = None

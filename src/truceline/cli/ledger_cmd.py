@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from truceline.cli.common import DEFAULT_DATA, DataDir, StoreUrl, app, fail, store_location, user_errors
+from truceline.cli.common import (
+    DEFAULT_DATA,
+    EXIT_NOT_FOUND,
+    DataDir,
+    StoreUrl,
+    app,
+    fail,
+    require_path,
+    store_location,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from truceline.ledger import CosignVerifier, Log, Verifier
@@ -44,7 +54,7 @@ def _log(home: Path) -> Log:
     from truceline.ledger import Log
 
     if not Log.exists(home):
-        raise fail(f"{home}: no ledger yet (truceline ledger keygen NAME makes it)", 1)
+        raise fail(f"{home}: no ledger yet (truceline ledger keygen NAME makes it)", EXIT_NOT_FOUND)
     return Log.open(home)
 
 
@@ -61,9 +71,11 @@ def keygen(
 
     The log's first key becomes its signing key; later ones sign after ``truceline ledger rotate``.
     """
+    from truceline.cli.common import open_store
     from truceline.ledger import keygen as make
 
     home = _home(data, store)
+    open_store(data, store).close()  # the log is a store's: none made beside a mistyped --data (exit 2)
     with user_errors():
         v, active = make(home, name, origin)
     typer.echo(v.vkey)
@@ -138,7 +150,9 @@ def decisions(data: DataDir = DEFAULT_DATA, store: StoreUrl = None) -> None:
 
 @ledger_app.command()
 def checkpoint(
-    size: Annotated[int | None, typer.Option(help="The checkpoint signed at this size (default: the latest).")] = None,
+    size: Annotated[
+        int | None, typer.Option(help="The checkpoint signed at this size (default: the latest).", min=0)
+    ] = None,
     data: DataDir = DEFAULT_DATA,
     store: StoreUrl = None,
 ) -> None:
@@ -146,7 +160,7 @@ def checkpoint(
     log = _log(_home(data, store))
     note = log.latest_checkpoint() if size is None else log.checkpoint_at(size)
     if note is None:
-        raise fail("no checkpoint signed" + ("" if size is None else f" at size {size}"), 1)
+        raise fail("no checkpoint signed" + ("" if size is None else f" at size {size}"), EXIT_NOT_FOUND)
     typer.echo(note, nl=False)
 
 
@@ -226,10 +240,11 @@ def verify(
     with witnesses, that a quorum of pinned witnesses cosigned its checkpoint (a bulletin counts as published
     only then).
 
-    Exit 0 when everything verifies, 1 naming each failure, 2 for unreadable keys.
+    Exit 0 when everything verifies, 1 naming each failure, 2 for unreadable keys or a missing TARGET.
     """
     from truceline.ledger import verify_bundle
 
+    require_path(target, "TARGET")
     pins = _pins(keys_file, agreement, origin, witnesses, quorum)
     doc = _consistency_doc(target)
     if doc is not None:

@@ -12,7 +12,17 @@ from typing import Annotated, Any
 
 import typer
 
-from truceline.cli.common import DEFAULT_DATA, DataDir, StoreUrl, app, fail, open_store, parse_time, store_location
+from truceline.cli.common import (
+    DEFAULT_DATA,
+    TIME_FORM,
+    DataDir,
+    StoreUrl,
+    app,
+    fail,
+    open_store,
+    parse_time,
+    store_location,
+)
 
 MqttUrl = Annotated[
     str,
@@ -68,7 +78,7 @@ def listen(
     client_id: Annotated[str, typer.Option(help="The persistent session's client id.")] = "truceline-listener",
     not_after: Annotated[
         str | None,
-        typer.Option(help="Latest time accepted (ISO, with zone), as for ingest: for an exercise dated after today."),
+        typer.Option(help=f"Latest time accepted ({TIME_FORM}), as for ingest: for an exercise dated after today."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every message.")] = False,
 ) -> None:

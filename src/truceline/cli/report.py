@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli.common import DEFAULT_DATA, DataDir, app, fail, open_store, resolve_agreement
+from truceline.cli.common import (
+    DEFAULT_DATA,
+    EXIT_USAGE,
+    DataDir,
+    app,
+    fail,
+    load_agreement_option,
+    open_store,
+    parse_day,
+)
 
 
 @app.command()
@@ -31,24 +40,17 @@ def report(
     The reporting day D runs from the cut-off (19:30 Kyiv time) on D-1 to the cut-off on D.
     """
     from truceline.adjudicate.aggregates import CutOff
-    from truceline.agreement import AgreementError, load_agreement
-    from truceline.report import BulletinOptions, build_bulletin, parse_day
+    from truceline.report import BulletinOptions, build_bulletin
 
-    try:
-        day = parse_day(date)
-    except ValueError as exc:
-        raise fail(f"--date: {exc}", 2) from None
+    day = parse_day(date, "--date")
     try:
         hh, mm = (int(x) for x in cutoff.split(":"))
         opts = BulletinOptions(public=public, pdf=pdf, trend_days=trend_days, cutoff=CutOff(hour=hh, minute=mm, tz=tz))
         if trend_days < 1:
             raise ValueError(f"trend_days: {trend_days} must be >= 1")
     except ValueError as exc:
-        raise fail(f"--cutoff/--tz/--trend-days: {exc}", 2) from None
-    try:
-        agr = load_agreement(resolve_agreement(agreement))
-    except (AgreementError, ValueError) as exc:
-        raise fail(f"--agreement: {exc}", 2) from None
+        raise fail(f"--cutoff/--tz/--trend-days: {exc}", EXIT_USAGE) from None
+    agr = load_agreement_option(agreement)
     folder = out or data / "bulletins" / (day.isoformat() + ("-public" if public else ""))
     store = open_store(data)
     try:

@@ -9,21 +9,23 @@ import typer
 
 from truceline.cli.common import (
     DEFAULT_DATA,
+    EXIT_USAGE,
+    TIME_FORM,
     Bar,
     DataDir,
     StoreUrl,
     app,
     fail,
+    load_agreement_option,
     open_store,
     parse_time,
-    resolve_agreement,
 )
 
 
 @app.command()
 def reprocess(
-    since: Annotated[str, typer.Option(help="Redo the windows from this ISO time on (with zone).")],
-    until: Annotated[str, typer.Option(help="Redo the windows before this ISO time (with zone).")],
+    since: Annotated[str, typer.Option(help=f"Redo the windows from this time on ({TIME_FORM}).")],
+    until: Annotated[str, typer.Option(help=f"Redo the windows before this time ({TIME_FORM}).")],
     data: DataDir = DEFAULT_DATA,
     store_url: StoreUrl = None,
     agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
@@ -47,7 +49,6 @@ def reprocess(
     judges the claims (the store's only writer). The result is that of a serial run. Run again with
     the same parameters after a kill, it skips the windows already redone. docs/reprocess.md.
     """
-    from truceline.agreement import AgreementError, load_agreement
     from truceline.core.errors import InvalidInput
     from truceline.service.process import ProcessParams
     from truceline.service.reprocess import parse_cluster
@@ -56,16 +57,13 @@ def reprocess(
     t0, t1 = parse_time(since, "--since"), parse_time(until, "--until")
     assert t0 is not None and t1 is not None
     if t1 <= t0:
-        raise fail(f"--until: {until} is not after --since {since}", 2)
+        raise fail(f"--until: {until} is not after --since {since}", EXIT_USAGE)
     try:
         parse_cluster(cluster)
         params = ProcessParams(window_s=window_s)
     except InvalidInput as exc:
-        raise fail(str(exc), 2) from None
-    try:
-        agr = load_agreement(resolve_agreement(agreement))
-    except (AgreementError, ValueError, OSError) as exc:
-        raise fail(f"--agreement: {exc}", 2) from None
+        raise fail(str(exc), EXIT_USAGE) from None
+    agr = load_agreement_option(agreement)
     store = open_store(data, store_url)
     try:
         with Bar("reprocessing") as bar:

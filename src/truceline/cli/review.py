@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli.common import DEFAULT_DATA, DataDir, StoreUrl, app, open_store, user_errors
+from truceline.cli.common import DEFAULT_DATA, EXIT_NOT_FOUND, DataDir, StoreUrl, app, fail, open_store, user_errors
 
 review_app = typer.Typer(help="Analyst review: confirm, dismiss, mark inconclusive, annotate, merge, split.",
                          no_args_is_help=True)  # fmt: skip
@@ -93,7 +93,10 @@ def review_history(record_id: RecordIdArg, data: DataDir = DEFAULT_DATA, store_u
 
     store = open_store(data, store_url)
     try:
-        for e in history(store, record_id):
+        entries = history(store, record_id)
+        if not entries and all(store.get_derived(k, record_id) is None for k in ("violation", "incident", "event")):
+            raise fail(f"{record_id}: not found (no violation, incident or event, and no audit entry)", EXIT_NOT_FOUND)
+        for e in entries:
             typer.echo(f"#{e.seq} {e.at:%Y-%m-%dT%H:%M:%SZ} {e.actor} {e.action}: {e.reason} | {e.before} -> {e.after}")
     finally:
         store.close()

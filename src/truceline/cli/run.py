@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from truceline.cli.common import app, fail
+from truceline.cli.common import EXIT_USAGE, agreement_path, app, fail, require_path
 
 
 @app.command()
@@ -25,7 +25,8 @@ def simulate(
     from truceline.sim.scenario import ScenarioError, load_scenario
 
     if fmt not in ("csv", "jsonl"):
-        raise fail(f"--format: {fmt!r} is not csv or jsonl", 2)
+        raise fail(f"--format: {fmt!r} is not csv or jsonl", EXIT_USAGE)
+    require_path(scenario, "SCENARIO")
     try:
         sc = load_scenario(scenario)
     except ScenarioError as exc:
@@ -64,6 +65,9 @@ def fuse(
     from truceline.fusion.run import fuse as run_fusion
     from truceline.io.detections import DetectionFileError
 
+    require_path(folder, "FOLDER")
+    if agreement is not None:
+        agreement_path(agreement)
     with typer.progressbar(length=100, label="fusing", file=sys.stderr) as bar:
         done = [0]
 
@@ -104,7 +108,10 @@ def score(
     try:
         gates = Gates(event_time_s, event_distance_km, violation_time_s, violation_distance_km)
     except ValueError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(f"--event-time-s/--event-distance-km/--violation-time-s/--violation-distance-km: {exc}",
+                   EXIT_USAGE) from None  # fmt: skip
+    require_path(truth, "--truth")
+    require_path(result, "--result")
     try:
         card = score_dirs(truth, result, gates)
     except ScoreInputError as exc:

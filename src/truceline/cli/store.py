@@ -12,14 +12,19 @@ import typer
 
 from truceline.cli.common import (
     DEFAULT_DATA,
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    TIME_FORM,
     Bar,
     DataDir,
     StoreUrl,
     app,
     fail,
+    load_agreement_option,
     open_store,
     parse_time,
-    resolve_agreement,
+    require_path,
 )
 
 
@@ -29,18 +34,18 @@ def ingest(
     data: DataDir = DEFAULT_DATA,
     store_url: StoreUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    max_problems: Annotated[int, typer.Option(help="Problems printed per file (all are counted).")] = 50,
+    max_problems: Annotated[int, typer.Option(help="Problems printed per file (all are counted).", min=0)] = 50,
     not_after: Annotated[
         str | None,
         typer.Option(
-            help="Latest time accepted (ISO, with zone): for an exercise or a replay dated after today. "
+            help=f"Latest time accepted ({TIME_FORM}): for an exercise or a replay dated after today. "
             "Default: the server's clock plus a day."
         ),
     ] = None,
 ) -> None:
     """Store observations: every bad record rejected with file, line, field and reason; every good one kept.
 
-    Idempotent by record id. Exit status 1 when anything was rejected. The bounds every record
+    Idempotent by record id. Exit status 1 when anything was rejected, 2 for a missing file. The bounds every record
     must meet (times, ids, sizes) are in docs/formats.md.
     """
     from truceline.core.limits import InputLimits
@@ -50,13 +55,13 @@ def ingest(
     limits = InputLimits() if latest is None else InputLimits(future_skew=dt.timedelta(0), clock=lambda: latest)
     missing = [str(f) for f in files if not f.exists()]
     if missing:  # before any store is made or opened
-        raise fail(f"no such file or folder: {', '.join(missing)}", 2)
+        raise fail(f"no such file or folder: {', '.join(missing)}", EXIT_NOT_FOUND)
     store = open_store(data, store_url, create=True)
     try:
         with Bar("ingesting") as bar:
             report = ingest_files(store, files, progress=bar, limits=limits)
     except FileNotFoundError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(str(exc), EXIT_NOT_FOUND) from None
     finally:
         store.close()
     if as_json:
@@ -84,8 +89,8 @@ def process(
     data: DataDir = DEFAULT_DATA,
     store_url: StoreUrl = None,
     agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
-    since: Annotated[str | None, typer.Option(help="Process windows from this ISO time on.")] = None,
-    until: Annotated[str | None, typer.Option(help="Process windows before this ISO time.")] = None,
+    since: Annotated[str | None, typer.Option(help=f"Process windows from this time on ({TIME_FORM}).")] = None,
+    until: Annotated[str | None, typer.Option(help=f"Process windows before this time ({TIME_FORM}).")] = None,
     window_s: Annotated[int, typer.Option(help="Window length, s (divides a day).")] = 3600,
     follow: Annotated[
         bool, typer.Option("--follow", help="Keep processing what arrives, every --interval seconds, until stopped.")
@@ -93,19 +98,15 @@ def process(
     interval: Annotated[float, typer.Option(help="With --follow: seconds between runs.", min=0.1)] = 10.0,
 ) -> None:
     """Fuse and adjudicate what is new in the store, window by window; safe to kill and rerun."""
-    from truceline.agreement import AgreementError, load_agreement
     from truceline.service.process import ProcessParams
     from truceline.service.process import process as run
 
     t0, t1 = parse_time(since, "--since"), parse_time(until, "--until")
     try:
-        agr = load_agreement(resolve_agreement(agreement))
-    except (AgreementError, ValueError, OSError) as exc:
-        raise fail(f"--agreement: {exc}", 2) from None
-    try:
         params = ProcessParams(window_s=window_s)
     except ValueError as exc:
-        raise fail(f"--window-s: {exc}", 2) from None
+        raise fail(f"--window-s: {exc}", EXIT_USAGE) from None
+    agr = load_agreement_option(agreement)
     if follow:
         _follow(data, store_url, agr, interval)
         return
@@ -154,15 +155,16 @@ def export(
     out: Annotated[Path, typer.Option(help="Output folder (events, incidents, violations, claim verdicts).")],
     data: DataDir = DEFAULT_DATA,
     store_url: StoreUrl = None,
-    since: Annotated[str | None, typer.Option(help="From this ISO time.")] = None,
-    until: Annotated[str | None, typer.Option(help="Before this ISO time.")] = None,
+    since: Annotated[str | None, typer.Option(help=f"From this time ({TIME_FORM}).")] = None,
+    until: Annotated[str | None, typer.Option(help=f"Before this time ({TIME_FORM}).")] = None,
 ) -> None:
     """Write the current results as JSON Lines (the folder ``truceline score --result`` reads)."""
     from truceline.service.export import export_results
 
+    t0, t1 = parse_time(since, "--since"), parse_time(until, "--until")
     store = open_store(data, store_url)
     try:
-        counts = export_results(store, out, parse_time(since, "--since"), parse_time(until, "--until"))
+        counts = export_results(store, out, t0, t1)
     finally:
         store.close()
     typer.echo(f"wrote {out}: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
@@ -170,7 +172,7 @@ def export(
 
 @app.command()
 def coverage(
-    at: Annotated[str, typer.Option(help="ISO time whose sensor health applies.")],
+    at: Annotated[str, typer.Option(help=f"The time whose sensor health applies ({TIME_FORM}).")],
     out: Annotated[Path, typer.Option(help="GeoJSON file to write.")],
     data: DataDir = DEFAULT_DATA,
     store_url: StoreUrl = None,
@@ -191,7 +193,7 @@ def coverage(
     try:
         grid = coverage_grid(net, when=when, weapon_class=weapon_class, kind=kind, cell_km=cell_km)
     except ValueError as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(f"--weapon-class/--kind/--cell-km: {exc}", EXIT_USAGE) from None
     grid.write_geojson(out)
     typer.echo(f"wrote {out}: {grid.p.size:,} cells, {(grid.p >= 0.9).sum():,} with P >= 0.9")
 
@@ -210,13 +212,13 @@ def aggregates(
 ) -> None:
     """Counts of current violations per day (cut-off at 19:30 local by default), sector, oblast, kind, party."""
     from truceline.adjudicate.aggregates import CutOff, aggregate
-    from truceline.agreement import load_agreement
 
     try:
         hh, mm = (int(x) for x in cutoff.split(":"))
         co = CutOff(hour=hh, minute=mm, tz=tz)
     except ValueError as exc:
-        raise fail(f"--cutoff/--tz: {exc}", 2) from None
+        raise fail(f"--cutoff/--tz: {exc}", EXIT_USAGE) from None
+    agr = load_agreement_option(agreement)
     store = open_store(data, store_url)
     try:
         from truceline.service.export import current
@@ -225,9 +227,9 @@ def aggregates(
     finally:
         store.close()
     try:
-        table = aggregate(vs, load_agreement(resolve_agreement(agreement)), co, tuple(by.split(",")))  # type: ignore[arg-type]
+        table = aggregate(vs, agr, co, tuple(by.split(",")))  # type: ignore[arg-type]
     except ValueError as exc:
-        raise fail(f"--by: {exc}", 2) from None
+        raise fail(f"--by: {exc}", EXIT_USAGE) from None
     if csv:
         table.to_csv(csv)
         typer.echo(f"wrote {csv}: {len(table.rows)} rows, {table.total} violations")
@@ -242,11 +244,14 @@ def adjudicate(
     agreement: Annotated[str, typer.Option(help="Agreement directory or example name.")] = "default",
 ) -> None:
     """Judge a fusion result folder against the agreement without a store; writes RESULT/violations.jsonl."""
-    from truceline.agreement import AgreementError, load_agreement
+    from truceline.agreement import AgreementError
     from truceline.service.files import adjudicate_folder
 
+    require_path(result, "--result")
+    require_path(observations, "--observations")
+    agr = load_agreement_option(agreement)
     try:
-        n = adjudicate_folder(observations, result, load_agreement(resolve_agreement(agreement)))
+        n = adjudicate_folder(observations, result, agr)
     except (AgreementError, ValueError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), EXIT_INVALID) from None
     typer.echo(f"wrote {result / 'violations.jsonl'}: {n:,} violations")

@@ -14,13 +14,14 @@ import typer
 
 from truceline.cli.common import (
     DEFAULT_DATA,
+    TIME_FORM,
     DataDir,
     StoreUrl,
     app,
     fail,
+    load_agreement_option,
     open_store,
     parse_time,
-    resolve_agreement,
     user_errors,
 )
 
@@ -50,8 +51,8 @@ def push(
     role: Annotated[str, typer.Option(help="Whose view: public, liaison (with --party), observer, analyst, admin.")],
     to: Annotated[str | None, typer.Option(help="tcp://host:port, tls://host:port or udp://host:port.")] = None,
     party: Annotated[str | None, typer.Option(help="The party of a liaison view: UA or RU.")] = None,
-    since: Annotated[str | None, typer.Option(help="Records from this time (ISO 8601 with zone).")] = None,
-    until: Annotated[str | None, typer.Option(help="Records before this time (ISO 8601 with zone).")] = None,
+    since: Annotated[str | None, typer.Option(help=f"Records from this time ({TIME_FORM}).")] = None,
+    until: Annotated[str | None, typer.Option(help=f"Records before this time ({TIME_FORM}).")] = None,
     kind: Annotated[list[str] | None, typer.Option(help="violation and/or incident (default both).")] = None,
     identity: Annotated[str, typer.Option(help="CoT identity: unknown (a-u-G) or neutral (a-n-G).")] = "unknown",
     stale_hours: Annotated[float, typer.Option("--stale-hours", help="An event is stale this long after it.")] = 6.0,
@@ -74,9 +75,9 @@ def push(
 ) -> None:
     """Send one CoT event per record the role may see (violations, incidents) to --to, or print them.
 
-    Exits 2 for bad options, 1 naming the target when sending fails after one reconnect.
+    Exits 2 for bad options or a missing store, 1 for an invalid agreement or naming the target when sending
+    fails after one reconnect.
     """
-    from truceline.agreement import AgreementError, load_agreement
     from truceline.service import queries
     from truceline.service.tak import TakError, TlsFiles, parse_target, role_messages, send
 
@@ -90,10 +91,7 @@ def push(
         raise fail(f"--role/--party: {exc}", 2) from None
     settings = _settings(role, party, identity, stale_hours, releasable_to, group)
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
-    try:
-        ag = load_agreement(resolve_agreement(agreement))
-    except (AgreementError, OSError, ValueError) as exc:
-        raise fail(f"--agreement: {exc}", 2) from None
+    ag = load_agreement_option(agreement)
     st = open_store(data, store)
     try:
         with user_errors(2):
