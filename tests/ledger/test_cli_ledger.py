@@ -60,7 +60,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     parse_vkey(vkey)
     (root / "keys").write_text(vkey + "\n")
     for edition in ([], ["--public"]):
-        res = runner.invoke(app, ["report", "--date", DAY, "--data", str(data), "--no-pdf", *edition])
+        res = runner.invoke(app, ["report", "--date", DAY, "--data", str(data), "--no-pdf", "--allow-empty", *edition])
         assert res.exit_code == 0, res.output
         assert PROOF_FILE in res.stdout
     return {"root": root, "data": data, "keys": root / "keys", "internal": data / "bulletins" / DAY,
@@ -155,7 +155,7 @@ def test_checkpoint_and_consistency_proofs(published: dict[str, Path], tmp_path:
 
 def test_a_data_directory_without_a_ledger_publishes_as_before(tmp_path: Path) -> None:
     SQLiteStore(tmp_path / "d").close()
-    res = runner.invoke(app, ["report", "--date", DAY, "--data", str(tmp_path / "d"), "--no-pdf"])
+    res = runner.invoke(app, ["report", "--date", DAY, "--data", str(tmp_path / "d"), "--no-pdf", "--allow-empty"])
     assert res.exit_code == 0, res.output
     assert not (tmp_path / "d" / "bulletins" / DAY / PROOF_FILE).exists()
     assert runner.invoke(app, ["ledger", "checkpoint", "--data", str(tmp_path / "d")]).exit_code == 2

@@ -94,3 +94,15 @@ def test_bad_agreement_and_cutoff_are_clear_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "--agreement:" in res.output
     res = CliRunner().invoke(app, ["report", "--date", DAY, "--data", str(tmp_path), "--cutoff", "25:00"])
     assert res.exit_code == 2 and "--cutoff" in res.output
+
+
+def test_a_day_without_processed_data_is_refused_unless_asked(tmp_path: Path) -> None:
+    """An empty bulletin would read as a quiet day: the CLI refuses it (exit 1, saying why and what to do)
+    and publishes it only with --allow-empty."""
+    SQLiteStore(tmp_path / "data").close()
+    args = ["report", "--date", DAY, "--data", str(tmp_path / "data"), "--no-pdf"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1 and "no observation" in res.output and "--allow-empty" in res.output
+    assert not (tmp_path / "data" / "bulletins" / DAY).exists()
+    assert CliRunner().invoke(app, [*args, "--allow-empty"]).exit_code == 0
+    assert (tmp_path / "data" / "bulletins" / DAY / "bulletin.html").exists()
