@@ -81,10 +81,13 @@ const Legend = L.Control.extend({
       `<div class="row"><span class="grad"></span><span>P(located)</span></div><div class="row muted cov-label">0 → 1</div></div></div>
       </div>`;
     const body = div.querySelector(".legend-body");
-    div.querySelector(".legend-toggle").addEventListener("click", () => {
-      body.hidden = !body.hidden;
-      div.querySelector(".caret").textContent = body.hidden ? "▸" : "▾";
-    });
+    const show = (open) => {
+      body.hidden = !open;
+      div.querySelector(".caret").textContent = open ? "▾" : "▸";
+    };
+    // On a short screen (a 1280x720 laptop) the open legend hides a third of the map: start it folded.
+    show(window.innerHeight >= 800);
+    div.querySelector(".legend-toggle").addEventListener("click", () => show(body.hidden));
     L.DomEvent.disableClickPropagation(div);
     L.DomEvent.disableScrollPropagation(div);
     return div;
