@@ -53,7 +53,6 @@ class MissionBlame:
     blameable: NDArray[np.bool_]
     area_side: AreaSide
     probability: float
-    margin_km: float
     parties: tuple[str, ...]
 
 

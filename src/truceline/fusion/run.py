@@ -348,7 +348,7 @@ def _blame(
     margin = blame_margin_km(agr, inp.proj, fit.x, fit.y, times, params.blame_margin_km, params.band_floor_km)
     deep = np.abs(np.nan_to_num(dist_km, nan=0.0)) >= margin
     return MissionBlame(sure_launch & deep & (kinds == 0), _area_side(inp, agr, params), params.attribute_probability,
-                        params.blame_margin_km, tuple(agr.parties))  # fmt: skip
+                        tuple(agr.parties))  # fmt: skip
 
 
 def _sensor_xy(inp: FusionInput) -> FloatArray:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from truceline.core import NoiseModel
 from truceline.fusion.associate import AssocEvent
 from truceline.fusion.inputs import FusionInput
 from truceline.fusion.missions import Located, MissionParams, pair_sides, sides
@@ -56,7 +57,7 @@ def untangle(
     events: list[AssocEvent],
     ref: Refined,
     kinds: IntArray,
-    noise: object,
+    noise: NoiseModel,
     params: UntangleParams | None = None,
     mission: MissionParams | None = None,
 ) -> tuple[list[AssocEvent], Refined]:
@@ -76,7 +77,7 @@ def untangle(
         idx = np.array(sorted(changed), dtype=np.int64)
         for i in idx.tolist():
             events[i] = dataclasses.replace(events[i], members=changed[i])
-        ref = ref.splice(idx, refine(inp, [events[i] for i in idx.tolist()], noise))  # type: ignore[arg-type]
+        ref = ref.splice(idx, refine(inp, [events[i] for i in idx.tolist()], noise))
     return events, ref
 
 
